@@ -1,0 +1,61 @@
+"""The command line: one module per subcommand, each exposing `register(subparsers)`.
+
+A subcommand's handler takes the parsed arguments and returns an exit code. Errors that a
+person can act on (`QfinderError`) become one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from qfinder.core.errors import QfinderError
+
+log = logging.getLogger(__name__)
+
+# Modules under qfinder.cli, each with register(subparsers). Order is the help order.
+SUBCOMMAND_MODULES = ("embed", "models", "index", "search", "status", "remove")
+
+
+def subcommand_names() -> tuple[str, ...]:
+    return tuple(name for name in SUBCOMMAND_MODULES if _load(name) is not None)
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    try:
+        return importlib.import_module(f"qfinder.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"qfinder.cli.{name}":
+            return None  # not built yet
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qfinder", description="Semantic file search on your own machine.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        module = _load(name)
+        if module is not None:
+            module.register(subparsers)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except QfinderError as exc:
+        sys.stderr.write(f"qfinder: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("qfinder: interrupted\n")
+        return 130

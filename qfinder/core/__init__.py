@@ -1,0 +1,1 @@
+"""qfinder's pure core: embedding, extraction, catalog, vector index, search. Never imports Qt."""

@@ -1,0 +1,55 @@
+"""Plain immutable data describing what the indexer and engine are doing, for any front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+EngineState = Literal["starting", "idle", "indexing", "paused", "rebuilding", "error", "stopped"]
+RootAvailability = Literal["watching", "polling", "indexing", "paused", "unavailable", "error"]
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    files_done: int
+    files_pending: int
+    chunks_done: int
+    chunks_pending: int
+    tokens_per_s: float
+    eta_s: float | None  # None while unknown
+    current_file: str | None
+
+
+@dataclass(frozen=True)
+class ProviderReport:
+    requested: str  # "auto", "cpu", "cuda", "directml", "coreml"
+    used: str  # the provider onnxruntime actually runs on
+    fallback_reason: str | None = None  # why a requested GPU was not used
+
+    @property
+    def fell_back(self) -> bool:
+        return self.fallback_reason is not None
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    state: EngineState
+    model_name: str | None  # None: no model loaded (filename/keyword search only)
+    provider: ProviderReport | None
+    dim: int | None  # current search dimension
+    message: str = ""  # human text for the status bar
+
+
+@dataclass(frozen=True)
+class RootState:
+    path: str
+    availability: RootAvailability
+    files_indexed: int
+    files_pending: int
+    files_failed: int
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str  # human text: what happened and, where useful, what to do

@@ -1,0 +1,1 @@
+"""Developer tools for tests and benchmarks (test-model builders). Never imported by the app."""

@@ -1,0 +1,1 @@
+"""The Qt service layer (QtCore only): the engine thread and the watcher bridge."""

@@ -1,0 +1,1 @@
+"""Filesystem watching (watchdog adapter, no Qt): observer + handler + debouncer -> callback(batch)."""

@@ -1,0 +1,17 @@
+"""Test-wide settings: headless Qt, offline, and the paths to the team's shared material."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory, monkeypatch):
+    """No test ever touches the real user's data folder."""
+    monkeypatch.setenv("QFINDER_DATA_DIR", str(tmp_path_factory.mktemp("qfinder-data")))
