@@ -1,0 +1,66 @@
+"""Query parsing, FTS expressions, rank fusion, snippets and instruction presets (pure functions)."""
+
+from __future__ import annotations
+
+from qfinder.core.fusion import (
+    contains_phrases,
+    fts_match_expression,
+    parse_query,
+    reciprocal_rank_fusion,
+)
+from qfinder.core.instructions import CODE_TASK, PRESETS, resolve_instruction
+from qfinder.core.snippets import best_snippet
+
+
+def test_quoted_phrases_are_separated_from_free_words():
+    parsed = parse_query('budget report "fiscal year 2024"  Budget')
+    assert parsed.phrases == ("fiscal year 2024",)
+    assert parsed.words == ("budget", "report")
+    assert parsed.text == "budget report fiscal year 2024 Budget"
+
+
+def test_fts_expression_requires_phrases_and_ors_words():
+    assert fts_match_expression(parse_query('a "x y" b')) == '"x y" AND ("a" OR "b")'
+    assert fts_match_expression(parse_query("one two")) == '"one" OR "two"'
+    assert fts_match_expression(parse_query('say "he said ""hi"""')) is not None
+    assert fts_match_expression(parse_query("  ?! ")) is None
+
+
+def test_phrases_match_literally_ignoring_case_and_spacing():
+    assert contains_phrases("The Fiscal\n year  2024 plan", ["fiscal year 2024"])
+    assert not contains_phrases("fiscal 2024 year", ["fiscal year 2024"])
+
+
+def test_rrf_rewards_agreement_and_keeps_first_rank_only():
+    fused = reciprocal_rank_fusion({"sem": ["a", "b", "c"], "kw": ["c", "b", "b"]})
+    keys = [key for key, _ in fused]
+    assert keys[0] in ("b", "c") and set(keys) == {"a", "b", "c"}
+    assert dict(fused)["b"] == 1 / 62 + 1 / 62
+    weighted = reciprocal_rank_fusion({"sem": ["a"], "kw": ["b"]}, weights={"kw": 2.0})
+    assert weighted[0][0] == "b"
+
+
+def test_snippet_centres_on_the_densest_match_and_highlights_it():
+    text = "intro words " * 40 + "the quarterly budget report lists revenue " + "filler " * 60
+    snippet = best_snippet(text, parse_query("budget report"), width=120)
+    assert snippet.highlight is not None
+    start, end = snippet.highlight
+    assert snippet.text[start:end].lower() in ("budget", "report")
+    assert snippet.text.startswith("…") and snippet.text.endswith("…")
+    assert len(snippet.text) <= 122
+
+
+def test_snippet_prefers_phrase_highlight_and_falls_back_to_opening():
+    text = "Alpha beta. The fiscal year 2024 closed. Beta again."
+    snippet = best_snippet(text, parse_query('beta "fiscal year 2024"'))
+    start, end = snippet.highlight or (0, 0)
+    assert snippet.text[start:end] == "fiscal year 2024"
+    plain = best_snippet("Nothing in common here.", parse_query("zebra"))
+    assert plain.highlight is None and plain.text == "Nothing in common here."
+
+
+def test_instruction_presets_and_custom_text():
+    assert resolve_instruction(None) is None and resolve_instruction("web") is None
+    assert resolve_instruction("code") == CODE_TASK
+    assert resolve_instruction("  Find recipes  ") == "Find recipes"
+    assert [p.key for p in PRESETS] == ["web", "topic", "code", "similar"]
