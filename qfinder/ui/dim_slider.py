@@ -1,0 +1,139 @@
+"""The dimension slider: trade index memory and speed against accuracy (Matryoshka dims).
+
+It snaps to the dimensions the model allows — powers of two from its minimum up, plus the full
+size — and shows beside it the current dimension, the measured index memory, the last query
+time and a toggle for exact full-size re-scoring of the candidates.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+TRADE_TIP = (
+    "Search dimension. Smaller = a smaller, faster index in memory but less precise ranking;\n"
+    "larger = more precise but more memory. Vectors are stored full-size, so moving this never\n"
+    "re-reads your files; a missing index for a new dimension is built in the background.\n"
+    "With full-size re-scoring on, the best candidates are re-ranked exactly at full size,\n"
+    "which recovers most of the accuracy of small dimensions."
+)
+
+
+def allowed_dims(min_dim: int, full_dim: int) -> tuple[int, ...]:
+    """Powers of two between min_dim and full_dim, plus both ends."""
+    if full_dim <= 0:
+        return ()
+    low = max(1, min(min_dim, full_dim))
+    dims = {low, full_dim}
+    power = 1
+    while power < full_dim:
+        if power >= low:
+            dims.add(power)
+        power *= 2
+    return tuple(sorted(dims))
+
+
+def human_bytes(count: float | None) -> str:
+    if count is None:
+        return "–"
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GB"
+
+
+class DimSlider(QWidget):
+    """Emits `dim_changed(int)` when the user settles on a dimension, `rerank_changed(bool)`."""
+
+    dim_changed = Signal(int)
+    rerank_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._dims: tuple[int, ...] = ()
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setAccessibleName("Search dimension")
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setTickInterval(1)
+        self.slider.setPageStep(1)
+        self.slider.setMinimumWidth(120)
+        self.slider.setTracking(False)  # emit on release / keyboard step, not per pixel
+        self.dim_label = QLabel("–", self)
+        self.dim_label.setMinimumWidth(64)
+        self.stats_label = QLabel("", self)
+        self.stats_label.setAccessibleName("Index memory and last query time")
+        self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.rerank_box = QCheckBox("Full-size re-score", self)
+        self.rerank_box.setChecked(True)
+        self.rerank_box.setAccessibleName("Full-size re-scoring")
+        for widget in (self, self.slider, self.dim_label, self.rerank_box):
+            widget.setToolTip(TRADE_TIP)
+        self._layout()
+        self.slider.valueChanged.connect(self._on_value)
+        self.slider.sliderMoved.connect(self._preview_value)
+        self.rerank_box.toggled.connect(self.rerank_changed)
+        self.set_dims(())
+
+    def _layout(self) -> None:
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Dimension", self))
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.dim_label)
+        row.addWidget(self.rerank_box)
+        row.addWidget(self.stats_label)
+
+    def set_dims(self, dims: tuple[int, ...], current: int | None = None) -> None:
+        self._dims = dims
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, len(dims) - 1))
+        self.slider.setEnabled(len(dims) > 1)
+        if dims:
+            self.slider.setValue(self._index_of(current or dims[-1]))
+        self.slider.blockSignals(False)
+        self._show_dim(self.dim())
+        if len(dims) == 1:
+            self.slider.setToolTip("This model has one fixed dimension (not Matryoshka-trained).")
+
+    def set_model(self, min_dim: int, full_dim: int, current: int | None = None) -> None:
+        self.set_dims(allowed_dims(min_dim, full_dim), current)
+
+    def dims(self) -> tuple[int, ...]:
+        return self._dims
+
+    def dim(self) -> int | None:
+        return self._dims[self.slider.value()] if self._dims else None
+
+    def set_dim(self, dim: int) -> None:
+        """Move to `dim` (snapped) as if the user did it: emits dim_changed when it changes."""
+        self.slider.setValue(self._index_of(dim))
+
+    def rerank(self) -> bool:
+        return self.rerank_box.isChecked()
+
+    def set_stats(self, memory_bytes: float | None, query_ms: float | None, exact: bool) -> None:
+        parts = [f"index {human_bytes(memory_bytes)}"]
+        if query_ms is not None:
+            parts.append(f"{query_ms:.0f} ms")
+        if exact:
+            parts.append("exact")
+        self.stats_label.setText(" · ".join(parts))
+
+    def _index_of(self, dim: int) -> int:
+        if not self._dims:
+            return 0
+        return min(range(len(self._dims)), key=lambda i: abs(self._dims[i] - dim))
+
+    def _show_dim(self, dim: int | None) -> None:
+        self.dim_label.setText(f"{dim} d" if dim else "–")
+
+    def _preview_value(self, index: int) -> None:
+        if 0 <= index < len(self._dims):
+            self._show_dim(self._dims[index])
+
+    def _on_value(self, index: int) -> None:
+        self._show_dim(self.dim())
+        dim = self.dim()
+        if dim is not None:
+            self.dim_changed.emit(dim)

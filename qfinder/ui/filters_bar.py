@@ -1,0 +1,104 @@
+"""Filters under the search bar: mode (hybrid/semantic/keyword), file type, folder, modified date."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from qfinder.core.results import SearchFilters, SearchMode
+
+KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Any type", ()),
+    ("Documents", ("pdf", "doc", "docx", "odt", "rtf", "txt", "md", "rst", "tex", "epub", "html")),
+    ("PDF", ("pdf",)),
+    ("Text & notes", ("txt", "md", "rst", "org", "log")),
+    ("Code", ("py", "js", "ts", "java", "c", "h", "cpp", "hpp", "rs", "go", "rb", "sh", "cs")),
+    ("Spreadsheets", ("xlsx", "xls", "ods", "csv", "tsv")),
+    ("Slides", ("pptx", "ppt", "odp")),
+)
+DATES: tuple[tuple[str, float | None], ...] = (
+    ("Any time", None),
+    ("Past day", 86400.0),
+    ("Past week", 7 * 86400.0),
+    ("Past month", 31 * 86400.0),
+    ("Past year", 366 * 86400.0),
+)
+MODES: tuple[tuple[str, SearchMode, str], ...] = (
+    ("Hybrid", "hybrid", "Meaning and keywords together (recommended)"),
+    ("Semantic", "semantic", "By meaning only, using the embedding model"),
+    ("Keyword", "keyword", "Exact words and file names only; works without a model"),
+)
+EVERYWHERE = "All folders"
+
+
+class FiltersBar(QWidget):
+    filters_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode_box = self._combo("Search mode")
+        for label, mode, tip in MODES:
+            self.mode_box.addItem(label, mode)
+            self.mode_box.setItemData(self.mode_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.kind_box = self._combo("File type")
+        for label, kinds in KINDS:
+            self.kind_box.addItem(label, kinds)
+        self.folder_box = self._combo("Folder")
+        self.folder_box.addItem(EVERYWHERE, "")
+        self.date_box = self._combo("Modified")
+        for label, age in DATES:
+            self.date_box.addItem(label, age)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for caption, box in (("&Mode", self.mode_box), ("&Type", self.kind_box),
+                             ("&In", self.folder_box), ("Mo&dified", self.date_box)):
+            caption_label = QLabel(caption, self)
+            caption_label.setBuddy(box)
+            row.addWidget(caption_label)
+            row.addWidget(box)
+        row.addStretch(1)
+
+    def _combo(self, name: str) -> QComboBox:
+        box = QComboBox(self)
+        box.setAccessibleName(name)
+        box.currentIndexChanged.connect(lambda _i: self.filters_changed.emit())
+        return box
+
+    def mode(self) -> SearchMode:
+        return self.mode_box.currentData() or "hybrid"
+
+    def set_mode(self, mode: str) -> None:
+        index = self.mode_box.findData(mode)
+        if index >= 0:
+            self.mode_box.setCurrentIndex(index)
+
+    def set_semantic_available(self, available: bool) -> None:
+        """Without a model only keyword search works: say so instead of failing."""
+        for row in (0, 1):
+            item = self.mode_box.model().item(row)  # type: ignore[attr-defined]
+            if item is not None:
+                item.setEnabled(available)
+        if not available:
+            self.set_mode("keyword")
+
+    def set_roots(self, roots: list[str]) -> None:
+        current = self.folder_box.currentData()
+        self.folder_box.blockSignals(True)
+        self.folder_box.clear()
+        self.folder_box.addItem(EVERYWHERE, "")
+        for root in roots:
+            self.folder_box.addItem(root, root)
+        index = self.folder_box.findData(current)
+        self.folder_box.setCurrentIndex(max(index, 0))
+        self.folder_box.blockSignals(False)
+
+    def filters(self, now: float | None = None) -> SearchFilters:
+        age = self.date_box.currentData()
+        folder = self.folder_box.currentData()
+        return SearchFilters(
+            folders=(folder,) if folder else (),
+            kinds=tuple(self.kind_box.currentData() or ()),
+            modified_after=(now or time.time()) - age if age else None,
+        )

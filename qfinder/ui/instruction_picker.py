@@ -1,0 +1,127 @@
+"""Task instruction selector: presets, recent custom instructions and "Custom…".
+
+Instruction-aware models (Qwen3-Embedding) read a task line before the query; other models
+ignore it, so the picker greys itself out with a tooltip saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
+
+log = logging.getLogger(__name__)
+
+CUSTOM_LABEL = "Custom…"
+DEFAULT_LABEL = "Model default"
+_FALLBACK_PRESETS: tuple[tuple[str, str], ...] = (
+    ("Question", "Given a web search query, retrieve relevant passages that answer the query"),
+    ("Documents about a topic", "Given a topic, retrieve documents that discuss the topic"),
+    ("Code", "Given a description of what code does, retrieve source files that implement it"),
+    ("Similar files", "Given a description of a file, retrieve files with similar content"),
+)
+AWARE_TIP = "The task the model should solve for your query; it changes which files rank first."
+UNAWARE_TIP = "This model is not instruction-aware: it ignores task instructions."
+
+
+def builtin_presets() -> tuple[tuple[str, str], ...]:
+    """(label, instruction) pairs; "" is the model's default task, listed first."""
+    try:
+        from qfinder.core.instructions import PRESETS
+    except ImportError:  # pragma: no cover - the core module ships with the app
+        return ((DEFAULT_LABEL, ""), *_FALLBACK_PRESETS)
+    pairs = [(p.label, p.instruction or "") for p in PRESETS]
+    if not any(text == "" for _label, text in pairs):
+        pairs.insert(0, (DEFAULT_LABEL, ""))
+    pairs.sort(key=lambda pair: pair[1] != "")  # the default first
+    return tuple(pairs)
+
+
+class InstructionPicker(QComboBox):
+    """Emits `instruction_changed(str | None)`; None means "the model's default task"."""
+
+    instruction_changed = Signal(object)
+    custom_added = Signal(str)
+
+    def __init__(self, recent: Iterable[str] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Search instruction")
+        self.setToolTip(AWARE_TIP)
+        self.setMinimumContentsLength(18)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._recent = list(recent)
+        self._last_index = 0
+        self._rebuild(None)
+        self.activated.connect(self._on_activated)
+
+    def _rebuild(self, select: str | None) -> None:
+        self.blockSignals(True)
+        self.clear()
+        for label, text in builtin_presets():
+            self.addItem(label, text)
+            tip = text or "The model's own default task (web-style questions for Qwen3)"
+            self.setItemData(self.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        if self._recent:
+            self.insertSeparator(self.count())
+            for text in self._recent:
+                self.addItem(_short(text), text)
+                self.setItemData(self.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+        self.insertSeparator(self.count())
+        self.addItem(CUSTOM_LABEL, CUSTOM_LABEL)
+        index = self.findData(select or "")
+        self.setCurrentIndex(max(index, 0))
+        self._last_index = self.currentIndex()
+        self.blockSignals(False)
+
+    def instruction(self) -> str | None:
+        if not self.isEnabled():
+            return None
+        data = self.currentData()
+        return None if data in (None, "", CUSTOM_LABEL) else str(data)
+
+    def recent(self) -> tuple[str, ...]:
+        return tuple(self._recent)
+
+    def set_instruction_aware(self, aware: bool) -> None:
+        self.setEnabled(aware)
+        self.setToolTip(AWARE_TIP if aware else UNAWARE_TIP)
+
+    def set_custom(self, text: str) -> None:
+        """Use and remember a custom instruction (what the "Custom…" dialog calls)."""
+        text = " ".join(text.split())
+        if not text:
+            self.setCurrentIndex(self._last_index)
+            return
+        self._recent = [text, *[t for t in self._recent if t != text]][:8]
+        self._rebuild(text)
+        self.custom_added.emit(text)
+        self.instruction_changed.emit(text)
+
+    def select_instruction(self, text: str | None) -> None:
+        index = self.findData(text or "")
+        if index < 0 and text:
+            self._recent = [text, *self._recent][:8]
+            self._rebuild(text)
+            return
+        self.setCurrentIndex(max(index, 0))
+        self._last_index = self.currentIndex()
+
+    def _on_activated(self, index: int) -> None:
+        if self.itemData(index) == CUSTOM_LABEL:
+            text, ok = QInputDialog.getText(
+                self, "Custom instruction", "Describe the task, e.g. 'Find invoices from suppliers':"
+            )
+            if ok:
+                self.set_custom(text)
+            else:
+                self.setCurrentIndex(self._last_index)
+            return
+        if index != self._last_index:
+            self._last_index = index
+            self.instruction_changed.emit(self.instruction())
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

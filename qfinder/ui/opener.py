@@ -1,0 +1,85 @@
+"""The one place that hands files to the operating system, so tests can intercept it.
+
+Widgets never call QDesktopServices directly: they call `opener.open_file(path)` and friends.
+Tests replace the module-level `opener` (or pass their own Opener) and record the calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+log = logging.getLogger(__name__)
+
+
+class Opener:
+    """Opens files, reveals them in the file manager, copies paths to the clipboard."""
+
+    def open_file(self, path: str, page: int | None = None) -> bool:
+        """Open with the system's default app; `page` is a hint (PDF viewers may honour #page=)."""
+        url = QUrl.fromLocalFile(path)
+        if page and path.lower().endswith(".pdf"):
+            url.setFragment(f"page={page}")  # honoured by browsers and some PDF viewers
+        ok = QDesktopServices.openUrl(url)
+        if not ok and page:
+            ok = QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        log.info("open %s (page %s): %s", path, page, ok)
+        return bool(ok)
+
+    def reveal(self, path: str) -> bool:
+        """Show the file selected in the platform's file manager (its folder as a fallback)."""
+        try:
+            if sys.platform == "darwin":
+                subprocess.Popen(["open", "-R", path])  # noqa: S603,S607 - fixed argv
+                return True
+            if os.name == "nt":
+                subprocess.Popen(["explorer", "/select,", path])  # noqa: S603,S607
+                return True
+        except OSError as exc:
+            log.warning("reveal failed for %s: %s", path, exc)
+        folder = str(Path(path).parent)
+        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(folder)))
+
+    def copy_path(self, path: str) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(path)
+
+
+class RecordingOpener(Opener):
+    """An opener that only records what it was asked to do (tests, screenshots)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def open_file(self, path: str, page: int | None = None) -> bool:
+        self.calls.append(("open", path))
+        return True
+
+    def reveal(self, path: str) -> bool:
+        self.calls.append(("reveal", path))
+        return True
+
+    def copy_path(self, path: str) -> None:
+        self.calls.append(("copy", path))
+        super().copy_path(path)
+
+
+opener: Opener = Opener()
+
+
+def set_opener(new: Opener) -> Opener:
+    """Replace the shared opener; returns the previous one so callers can restore it."""
+    global opener
+    previous, opener = opener, new
+    return previous
+
+
+def get_opener() -> Opener:
+    return opener

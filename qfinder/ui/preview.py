@@ -1,0 +1,115 @@
+"""The preview pane: the selected match in its chunk, highlighted, with where it is in the file."""
+
+from __future__ import annotations
+
+import html
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qfinder.core.results import ChunkHit, FileResult
+from qfinder.ui.dim_slider import human_bytes
+from qfinder.ui.results_delegate import format_date, location_label
+
+
+def chunk_html(chunk: ChunkHit, mark: str) -> str:
+    """Full chunk text as HTML paragraphs with the matching span marked."""
+    text = chunk.snippet
+    start, end = chunk.highlight or (0, 0)
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if end > start:
+        body = (
+            html.escape(text[:start])
+            + f'<a name="match"></a><span style="background-color:{mark}; font-weight:600">'
+            + html.escape(text[start:end])
+            + "</span>"
+            + html.escape(text[end:])
+        )
+    else:
+        body = html.escape(text)
+    return body.replace("\n", "<br>")
+
+
+class PreviewPane(QWidget):
+    open_requested = Signal(str, object)  # path, page
+    reveal_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._result: FileResult | None = None
+        self._chunk: ChunkHit | None = None
+        self.title = QLabel(self)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.meta = QLabel(self)
+        self.meta.setWordWrap(True)
+        self.meta.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.body = QTextBrowser(self)
+        self.body.setAccessibleName("Preview of the selected match")
+        self.body.setOpenLinks(False)
+        self.open_button = QPushButton("Open", self)
+        self.open_button.setAccessibleName("Open the file at this place")
+        self.reveal_button = QPushButton("Show in folder", self)
+        self.open_button.clicked.connect(self._open)
+        self.reveal_button.clicked.connect(self._reveal)
+        self._layout()
+        self.show_hit(None, None)
+
+    def _layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.reveal_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 4, 4, 4)
+        column.addWidget(self.title)
+        column.addWidget(self.meta)
+        column.addWidget(self.body, 1)
+        column.addLayout(buttons)
+
+    def show_hit(self, result: FileResult | None, chunk: ChunkHit | None) -> None:
+        self._result, self._chunk = result, chunk
+        has = result is not None
+        self.open_button.setEnabled(has)
+        self.reveal_button.setEnabled(has)
+        if result is None:
+            self.title.setText("<b>Preview</b>")
+            self.meta.setText("Select a result to see the matching passage here.")
+            self.body.clear()
+            self.open_button.setText("Open")
+            return
+        self.title.setText(f"<b>{html.escape(os.path.basename(result.path))}</b>")
+        where = location_label(chunk)
+        parts = [os.path.dirname(result.path), format_date(result.mtime), human_bytes(result.size)]
+        if where:
+            parts.append(where)
+        self.meta.setText("  ·  ".join(p for p in parts if p))
+        self.open_button.setText(f"Open at page {chunk.page}" if chunk and chunk.page else "Open")
+        self._fill_body(chunk)
+
+    def _fill_body(self, chunk: ChunkHit | None) -> None:
+        if chunk is None:
+            self.body.setHtml("<p><i>Matched by its name or path; no text passage.</i></p>")
+            return
+        mark = QColor(self.palette().color(QPalette.ColorRole.Highlight))
+        mark.setAlpha(90)
+        css = f"rgba({mark.red()},{mark.green()},{mark.blue()},0.35)"
+        self.body.setHtml(f"<div style='line-height:135%'>{chunk_html(chunk, css)}</div>")
+        self.body.scrollToAnchor("match")
+
+    def _open(self) -> None:
+        if self._result:
+            self.open_requested.emit(self._result.path, self._chunk.page if self._chunk else None)
+
+    def _reveal(self) -> None:
+        if self._result:
+            self.reveal_requested.emit(self._result.path)

@@ -1,0 +1,180 @@
+"""Paints one result row: icon, name, folder (elided in the middle), date, relevance bar and the
+best snippet with its matching span highlighted. Chunk rows show their snippet and page/line."""
+
+from __future__ import annotations
+
+import html
+import os
+import time
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QTextDocument
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from qfinder.core.results import ChunkHit, FileResult
+from qfinder.ui.file_icons import icon_for_path
+from qfinder.ui.results_model import Role
+
+PAD = 6
+ICON = 32
+BAR_W = 56
+SNIPPET_CHARS = 260
+
+
+def snippet_html(chunk: ChunkHit | None, highlight_color: str, limit: int = SNIPPET_CHARS) -> str:
+    """The snippet as HTML, trimmed around the highlight, with the match marked."""
+    if chunk is None:
+        return "<i>matched by file name</i>"
+    text = " ".join(chunk.snippet.split("\n"))
+    start, end = chunk.highlight or (0, 0)
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    lead = max(0, start - limit // 3) if end > start else 0
+    window = text[lead : lead + limit]
+    prefix = "…" if lead else ""
+    suffix = "…" if lead + limit < len(text) else ""
+    if end > start:
+        a, b = start - lead, min(end - lead, len(window))
+        body = (
+            html.escape(window[:a])
+            + f'<span style="background-color:{highlight_color}; font-weight:600">'
+            + html.escape(window[a:b])
+            + "</span>"
+            + html.escape(window[b:])
+        )
+    else:
+        body = html.escape(window)
+    return prefix + body + suffix
+
+
+def format_date(mtime: float) -> str:
+    if mtime <= 0:
+        return ""
+    return time.strftime("%Y-%m-%d", time.localtime(mtime))
+
+
+def location_label(chunk: ChunkHit | None) -> str:
+    if chunk is None:
+        return ""
+    if chunk.page:
+        return f"p. {chunk.page}"
+    return f"line {chunk.line}" if chunk.line else ""
+
+
+class ResultsDelegate(QStyledItemDelegate):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc = QTextDocument()
+        self._doc.setDocumentMargin(0)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
+        line = option.fontMetrics.height()
+        if index.data(Role.IS_CHUNK):
+            return QSize(200, 2 * line + 2 * PAD)
+        return QSize(200, 3 * line + 3 * PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: E501
+        painter.save()
+        style = option.widget.style() if option.widget else None
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        opt.icon = icon_for_path("")  # drawn by us below; keep the style from drawing text
+        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        result: FileResult = index.data(Role.FILE)
+        chunk: ChunkHit | None = index.data(Role.CHUNK)
+        rect = option.rect.adjusted(PAD, PAD // 2, -PAD, -PAD // 2)
+        if index.data(Role.IS_CHUNK):
+            self._paint_chunk(painter, option, rect, chunk, index, selected)
+        else:
+            self._paint_file(painter, option, rect, result, chunk, index, selected)
+        painter.restore()
+
+    def _colors(self, option: QStyleOptionViewItem, selected: bool) -> tuple[QColor, QColor]:
+        palette = option.palette
+        group = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        text = palette.color(group)
+        dim = QColor(text)
+        dim.setAlphaF(0.68)
+        return text, dim
+
+    def _paint_file(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
+                    result: FileResult, chunk: ChunkHit | None, index: QModelIndex | QPersistentModelIndex,
+                    selected: bool) -> None:
+        text, dim = self._colors(option, selected)
+        fm = option.fontMetrics
+        line = fm.height()
+        icon_rect = QRect(rect.left(), rect.top() + PAD // 2, ICON, ICON)
+        icon_for_path(result.path).paint(painter, icon_rect)
+        left = icon_rect.right() + PAD * 2
+        date = format_date(result.mtime)
+        date_w = fm.horizontalAdvance("0000-00-00") + PAD
+        bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
+        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0))
+        right = bar_rect.left() - PAD
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text)
+        name_w = right - date_w - left
+        name = os.path.basename(result.path)
+        name_rect = QRect(left, rect.top(), max(0, name_w), line)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, name_w))
+        painter.setFont(option.font)
+        painter.setPen(dim)
+        painter.drawText(QRect(right - date_w, rect.top(), date_w, line),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
+        folder = os.path.dirname(result.path)
+        where = location_label(chunk)
+        folder_text = f"{folder}  ·  {where}" if where else folder
+        folder_w = rect.right() - left
+        painter.drawText(QRect(left, rect.top() + line + PAD // 2, folder_w, line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(folder_text, Qt.TextElideMode.ElideMiddle, folder_w))
+        snippet_rect = QRect(left, rect.top() + 2 * line + PAD, rect.right() - left, line + PAD)
+        self._paint_snippet(painter, option, snippet_rect, chunk, text)
+
+    def _paint_chunk(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
+                     chunk: ChunkHit | None, index: QModelIndex | QPersistentModelIndex,
+                     selected: bool) -> None:
+        text, dim = self._colors(option, selected)
+        line = option.fontMetrics.height()
+        bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
+        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0))
+        painter.setPen(dim)
+        painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         location_label(chunk) or "another match")
+        body = QRect(rect.left(), rect.top() + line + PAD // 2, rect.width(), line + PAD)
+        self._paint_snippet(painter, option, body, chunk, text)
+
+    def _paint_snippet(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
+                       chunk: ChunkHit | None, color: QColor) -> None:
+        highlight = option.palette.color(QPalette.ColorRole.Highlight)
+        mark = QColor(highlight)
+        mark.setAlphaF(0.35)
+        fm = option.fontMetrics
+        chars = max(20, int(rect.width() / max(1, fm.averageCharWidth())))
+        self._doc.setDefaultFont(option.font)
+        self._doc.setDefaultStyleSheet(f"body {{ color: {color.name()}; }}")
+        self._doc.setHtml(f"<body>{snippet_html(chunk, mark.name(QColor.NameFormat.HexArgb), chars)}</body>")
+        self._doc.setTextWidth(-1)
+        painter.save()
+        painter.translate(rect.topLeft())
+        painter.setClipRect(QRect(0, 0, rect.width(), rect.height()))
+        self._doc.drawContents(painter)
+        painter.restore()
+
+    def _paint_bar(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
+                   relevance: float) -> None:
+        track = QColor(option.palette.color(QPalette.ColorRole.Mid))
+        track.setAlphaF(0.35)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(track)
+        painter.drawRoundedRect(rect, 3, 3)
+        filled = QRect(rect.left(), rect.top(), int(rect.width() * relevance), rect.height())
+        painter.setBrush(option.palette.color(QPalette.ColorRole.Highlight))
+        painter.drawRoundedRect(filled, 3, 3)

@@ -1,0 +1,139 @@
+"""The results tree: keyboard navigation, open/reveal/copy/find-similar, and empty states.
+
+The view only emits intent signals; the main window routes them to the shared opener and the
+engine, so tests can drive everything through keys and assert on the intercepted opener.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, SignalInstance
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
+
+from qfinder.core.results import ChunkHit, FileResult
+from qfinder.ui.results_delegate import ResultsDelegate
+from qfinder.ui.results_model import ResultsModel, Role
+
+EMPTY_NO_ROOTS = "Drop a folder here to start\n\nor use “Add folder…” in the Folders panel."
+EMPTY_NO_RESULTS = "No results — try keyword mode or another instruction."
+EMPTY_TYPE = "Type to search your files."
+
+
+class ResultsView(QTreeView):
+    open_requested = Signal(str, object)  # path, page or None
+    reveal_requested = Signal(str)
+    copy_requested = Signal(str)
+    similar_requested = Signal(str)
+    hit_selected = Signal(object, object)  # FileResult | None, ChunkHit | None
+
+    def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setItemDelegate(ResultsDelegate(self))
+        self.setHeaderHidden(True)
+        self.setUniformRowHeights(False)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setExpandsOnDoubleClick(False)
+        self.setAccessibleName("Search results")
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+        self.empty_text = EMPTY_NO_ROOTS
+        self.doubleClicked.connect(lambda index: self._emit_open(index))
+        self.selectionModel().currentChanged.connect(self._on_current)
+        model.modelReset.connect(self._on_reset)
+
+    def results_model(self) -> ResultsModel:
+        model = self.model()
+        assert isinstance(model, ResultsModel)
+        return model
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text = text
+        self.viewport().update()
+
+    def _on_reset(self) -> None:
+        if self.results_model().rowCount() > 0:
+            self.setCurrentIndex(self.results_model().index(0, 0))
+        else:
+            self.hit_selected.emit(None, None)
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        model = self.results_model()
+        self.hit_selected.emit(model.file_at(current), model.chunk_at(current))
+
+    def current_path(self) -> str | None:
+        result = self.results_model().file_at(self.currentIndex())
+        return result.path if result else None
+
+    # -- keys and menu ---------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        index = self.currentIndex()
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and index.isValid():
+            if mods & Qt.KeyboardModifier.ControlModifier:
+                self._emit_path(self.reveal_requested)
+            else:
+                self._emit_open(index)
+            event.accept()
+            return
+        if event.matches(QKeySequence.StandardKey.Copy) and index.isValid():
+            self._emit_path(self.copy_requested)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt override
+        index = self.indexAt(event.pos())
+        if not index.isValid():
+            return
+        self.setCurrentIndex(index)
+        self.build_menu().exec(event.globalPos())
+
+    def build_menu(self) -> QMenu:
+        menu = QMenu(self)
+        entries = (
+            ("Open", "Return", lambda: self._emit_open(self.currentIndex())),
+            ("Show in folder", "Ctrl+Return", lambda: self._emit_path(self.reveal_requested)),
+            ("Copy path", "Ctrl+C", lambda: self._emit_path(self.copy_requested)),
+            ("Find similar files", "", lambda: self._emit_path(self.similar_requested)),
+        )
+        for label, shortcut, slot in entries:
+            action = QAction(label, menu)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        return menu
+
+    def _emit_open(self, index: QModelIndex) -> None:
+        result: FileResult | None = self.results_model().file_at(index)
+        chunk: ChunkHit | None = index.data(Role.CHUNK) if index.isValid() else None
+        if result is not None:
+            self.open_requested.emit(result.path, chunk.page if chunk else None)
+
+    def _emit_path(self, signal: SignalInstance) -> None:
+        path = self.current_path()
+        if path:
+            signal.emit(path)
+
+    # -- empty state -----------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.results_model().rowCount() > 0 or not self.empty_text:
+            return
+        painter = QPainter(self.viewport())
+        color = self.palette().color(self.palette().ColorRole.PlaceholderText)
+        painter.setPen(color)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        painter.setFont(font)
+        painter.drawText(
+            self.viewport().rect().adjusted(24, 24, -24, -24),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            self.empty_text,
+        )
+        painter.end()
+
+    def point_of_current(self) -> QPoint:
+        return self.visualRect(self.currentIndex()).center()

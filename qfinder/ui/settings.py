@@ -1,0 +1,101 @@
+"""User settings of the desktop app, persisted as JSON in the platform's config folder.
+
+Pure data (no Qt): `AppSettings` is a frozen dataclass; `load_settings` never raises (a broken
+or missing file gives the defaults and a log line) and `save_settings` writes atomically.
+Window geometry and splitter positions are not here: they live in QSettings (see main_window).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qfinder.core.paths import config_dir
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR_ENV = "QFINDER_CONFIG_DIR"
+MAX_RECENT_INSTRUCTIONS = 8
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    model_folder: str | None = None  # None: no model yet (first-run dialog)
+    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default
+    provider: str = "auto"  # "auto", "cpu", "cuda", "directml", "coreml"
+    threads: int = 0  # 0: let onnxruntime decide
+    low_priority_indexing: bool = True
+    exclude_globs: tuple[str, ...] = ("node_modules/", ".git/", "__pycache__/", "*.tmp")
+    index_hidden: bool = False
+    max_file_mb: int = 50
+    max_chunks_per_file: int = 2000
+    chunk_tokens: int = 384
+    default_instruction: str | None = None  # None: the model's default task
+    default_dim: int | None = None  # None: the model's default search dimension
+    rerank: bool = True
+    hybrid: bool = True
+    data_folder: str | None = None  # None: the platform default (qfinder.core.paths.data_dir)
+    recent_instructions: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_recent_instruction(self, text: str) -> AppSettings:
+        """Remember a custom instruction, most recent first, without duplicates."""
+        kept = [t for t in self.recent_instructions if t != text]
+        recent = (text, *kept)[:MAX_RECENT_INSTRUCTIONS]
+        return dataclasses.replace(self, recent_instructions=recent)
+
+
+def settings_path() -> Path:
+    base = os.environ.get(CONFIG_DIR_ENV)
+    return (Path(base) if base else config_dir()) / "settings.json"
+
+
+def _from_json(raw: dict[str, Any]) -> AppSettings:
+    known = {f.name: f for f in dataclasses.fields(AppSettings)}
+    values: dict[str, Any] = {}
+    defaults = AppSettings()
+    for name, value in raw.items():
+        if name not in known:
+            continue  # a newer version's key: ignore rather than fail
+        default = getattr(defaults, name)
+        if isinstance(default, tuple):
+            value = tuple(str(v) for v in value) if isinstance(value, list) else default
+        values[name] = value
+    return dataclasses.replace(defaults, **values)
+
+
+def load_settings(path: Path | None = None) -> AppSettings:
+    path = path or settings_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("settings file is not a JSON object")
+        return _from_json(raw)
+    except FileNotFoundError:
+        return AppSettings()
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("ignoring unreadable settings %s: %s", path, exc)
+        return AppSettings()
+
+
+def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(dataclasses.asdict(settings), indent=2, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

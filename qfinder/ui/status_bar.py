@@ -1,0 +1,119 @@
+"""Status bar: indexing progress (files, chunks, tokens/s, ETA), pause, model and provider, and
+a link to the failed-files list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
+
+from qfinder.core.state import EngineStatus, IndexProgress
+
+WARNING_STYLE = "QLabel { color: #b35c00; font-weight: 600; }"
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = int(seconds)
+    if seconds < 90:
+        return f"{seconds} s left"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min left"
+    return f"{seconds / 3600:.1f} h left"
+
+
+def describe_progress(progress: IndexProgress) -> str:
+    files_total = progress.files_done + progress.files_pending
+    chunks_total = progress.chunks_done + progress.chunks_pending
+    parts = [f"Indexing {progress.files_done:,}/{files_total:,} files",
+             f"{progress.chunks_done:,}/{chunks_total:,} chunks"]
+    if progress.tokens_per_s > 0:
+        parts.append(f"{progress.tokens_per_s:,.0f} tok/s")
+    parts.append(format_eta(progress.eta_s))
+    return " · ".join(parts)
+
+
+class StatusBar(QStatusBar):
+    pause_toggled = Signal(bool)
+    failures_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress_label = QLabel("", self)
+        self.progress_label.setAccessibleName("Indexing progress")
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setTextVisible(False)
+        self.pause_button = QToolButton(self)
+        self.pause_button.setText("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setAccessibleName("Pause indexing")
+        self.failed_link = QLabel(self)
+        self.failed_link.setAccessibleName("Failed files")
+        self.failed_link.linkActivated.connect(lambda _href: self.failures_requested.emit())
+        self.model_label = QLabel("No model — keyword search only", self)
+        self.model_label.setAccessibleName("Model and execution provider")
+        self.addWidget(self.progress_label, 1)
+        self.addWidget(self.progress_bar)
+        self.addWidget(self.pause_button)
+        self.addPermanentWidget(self.failed_link)
+        self.addPermanentWidget(self.model_label)
+        self.pause_button.toggled.connect(self._on_pause)
+        self.set_progress(None)
+        self.set_failed_count(0)
+
+    def set_progress(self, progress: IndexProgress | None) -> None:
+        active = progress is not None and progress.files_pending > 0
+        self.progress_bar.setVisible(active)
+        self.pause_button.setVisible(active or self.pause_button.isChecked())
+        if progress is None or not active:
+            self.progress_label.setText("Up to date" if progress is not None else "")
+            return
+        total = progress.files_done + progress.files_pending
+        self.progress_bar.setRange(0, max(1, total))
+        self.progress_bar.setValue(progress.files_done)
+        self.progress_label.setText(describe_progress(progress))
+        self.progress_label.setToolTip(progress.current_file or "")
+
+    def set_engine_status(self, status: EngineStatus) -> None:
+        self.set_paused(status.state == "paused")
+        if status.model_name is None:
+            self.model_label.setText("No model — keyword & file-name search only")
+            self.model_label.setStyleSheet("")
+            return
+        provider = status.provider
+        used = provider.used if provider else "?"
+        text = f"{status.model_name} · {used}"
+        if provider is not None and provider.fell_back:
+            self.model_label.setText(f"⚠ {text} (GPU not used)")
+            self.model_label.setStyleSheet(WARNING_STYLE)
+            self.model_label.setToolTip(
+                f"Requested {provider.requested}, running on {provider.used}: "
+                f"{provider.fallback_reason}\nIndexing will be slower. Check the GPU drivers "
+                "or the onnxruntime build, or choose CPU in Settings."
+            )
+        else:
+            self.model_label.setText(text)
+            self.model_label.setStyleSheet("")
+            self.model_label.setToolTip(f"Model {status.model_name}, running on {used}")
+        if status.message and status.state != "indexing":
+            self.showMessage(status.message, 8000)
+
+    def set_paused(self, paused: bool) -> None:
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setVisible(paused or self.progress_bar.isVisible())
+        self.pause_button.blockSignals(False)
+
+    def set_failed_count(self, count: int) -> None:
+        self.failed_link.setVisible(count > 0)
+        noun = "file" if count == 1 else "files"
+        self.failed_link.setText(f'<a href="failures">{count} {noun} failed</a>')
+
+    def show_error(self, text: str) -> None:
+        self.showMessage(f"⚠ {text}", 15000)
+
+    def _on_pause(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_toggled.emit(paused)
