@@ -77,7 +77,7 @@ def test_kv_graph_continues_from_its_own_cache(qwen3_folders) -> None:
     session = _session(qwen3_folders["kv"], "kv")
     first = _run(session, tokens[:, :split], np.ones((1, split), np.int64), np.arange(split)[None])
     names = [o.name.replace("present.", "past_key_values.") for o in session.get_outputs()[1:]]
-    past = dict(zip(names, first[1:]))
+    past = dict(zip(names, first[1:], strict=True))
     assert past["past_key_values.0.key"].shape == (1, TINY_CONFIG.num_key_value_heads, split, TINY_CONFIG.head_dim)
     rest = _run(session, tokens[:, split:], np.ones_like(tokens), np.arange(split, tokens.shape[1])[None], past)
     pooled = rest[0][:, -1] / np.linalg.norm(rest[0][:, -1])
