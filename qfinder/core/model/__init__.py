@@ -1,0 +1,22 @@
+"""The embedding engine: load a model folder and turn texts into normalised vectors.
+
+    from qfinder.core.model import Embedder, EmbedOptions
+    emb = Embedder.from_folder(folder, provider="auto", variant=None, options=EmbedOptions())
+    vectors = emb.embed_documents(texts)            # float32 [n, full_dim], L2-normalised
+    query = emb.embed_queries(["..."], dim=256)     # instruction: model default when None
+
+onnxruntime telemetry is switched off before onnxruntime is imported (see runtime.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+from qfinder.core.model.batching import EmbedStats  # noqa: E402
+from qfinder.core.model.embedder import Embedder  # noqa: E402
+from qfinder.core.model.info import EmbedOptions, ModelInfo  # noqa: E402
+from qfinder.core.model.mrl import truncate_normalize  # noqa: E402
+
+__all__ = ["EmbedOptions", "EmbedStats", "Embedder", "ModelInfo", "truncate_normalize"]
