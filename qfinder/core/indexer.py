@@ -1,0 +1,277 @@
+"""Incremental indexing in small steps that a caller drives (CLI loop or the engine thread).
+
+    indexer = Indexer(catalog, embedder)          # embedder None: names only, content stays pending
+    report = indexer.plan(["/home/me/Documents"])  # walk, diff by (size, mtime_ns, inode), queue
+    while indexer.pending():
+        progress = indexer.step(max_files=16, max_tokens=4096)   # one batch, one commit
+    indexer.refresh_paths(paths)   # watcher events (created/modified/moved/deleted paths)
+    indexer.remove_paths(paths)    # forget files or folders (vectors and FTS rows too)
+    indexer.reconcile(root)        # = plan([root]): after a watcher failure, at start, periodically
+    indexer.remove_root(root)      # purge a root and compact
+
+Guarantees: `plan` commits every file's name and path (searchable at once, status "pending")
+before any content work; an unchanged tree costs one stat per file. `step` extracts and chunks a
+few files (small and recent first), embeds only chunks whose hash has no stored vector, and
+commits the batch in one transaction: a kill loses at most that batch, and the next `plan`
+finds the unfinished files still "pending" (no duplicates: a file's chunks are replaced
+atomically; no ghosts: files gone from disk are deleted by the diff). A file that changes while
+read is re-queued; failures and text-less files are recorded with a reason and not retried
+until they change. A different model or chunker (pipeline stamp) resets the vectors.
+Not thread-safe: one owner thread calls everything.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qfinder.core.catalog import Catalog, PipelineStamp
+from qfinder.core.chunking import CHUNKER_VERSION, Chunk, chunk_text
+from qfinder.core.extract import ExtractLimits
+from qfinder.core.index_scan import PlanReport, ScanMixin
+from qfinder.core.index_work import FileWork, prepare_file
+from qfinder.core.plan import Signature, work_priority
+from qfinder.core.state import IndexProgress
+from qfinder.core.walk import ExcludeRules
+
+log = logging.getLogger(__name__)
+
+PROMPT_ROOM = 16  # tokens left for the document prompt and special tokens
+MAX_REQUEUES = 3  # a file that keeps changing while read waits for the next plan/refresh
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    chunk_tokens: int = 384
+    overlap_tokens: int = 48
+    max_chunks_per_file: int | None = 2000
+    step_files: int = 16
+    step_tokens: int = 4096  # tokens embedded per step: bounds how long a query waits
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+
+    def chunker_id(self, chunk_size: int) -> int:
+        """Chunker version and effective settings as one number for the pipeline stamp."""
+        return CHUNKER_VERSION * 100_000_000 + chunk_size * 10_000 + self.overlap_tokens
+
+
+@dataclass
+class IndexerStats:
+    files_done: int = 0  # files settled (indexed, failed or name-only) since creation
+    chunks_stored: int = 0
+    texts_embedded: int = 0  # sum of the embedder's last_stats.texts over our calls
+    tokens_embedded: int = 0
+    bytes_done: int = 0
+    seconds: float = 0.0  # time spent in step()
+    embed_seconds: float = 0.0
+    requeued: int = 0
+
+
+class Indexer(ScanMixin):
+    def __init__(self, catalog: Catalog, embedder: Any | None = None, settings: IndexSettings | None = None,
+                 rules: ExcludeRules | None = None, on_commit: Callable[[], None] | None = None) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self.settings = settings or IndexSettings()
+        self.rules = rules or ExcludeRules()
+        self.on_commit = on_commit
+        self.stats = IndexerStats()
+        self._heap: list[tuple[tuple[int, int], str]] = []
+        self._queued: dict[str, int] = {}  # path -> size (for the ETA)
+        self._requeues: dict[str, int] = {}
+        self._active: list[FileWork] = []
+        self._current: str | None = None
+        if embedder is not None:
+            self.ensure_pipeline()
+
+    # --- pipeline ----------------------------------------------------------------------------
+    def stamp(self) -> PipelineStamp:
+        assert self.embedder is not None
+        info = self.embedder.info
+        return PipelineStamp(info.model_id, int(info.full_dim), self.settings.chunker_id(self.chunk_size()))
+
+    def ensure_pipeline(self) -> bool:
+        """Adopt the current model/chunker; True when stored vectors were dropped for it."""
+        stamp = self.stamp()
+        if self.catalog.stamp_matches(stamp):
+            return False
+        had_vectors = self.catalog.stamp() is not None
+        self.catalog.reset_for_stamp(stamp)
+        self._active.clear()
+        if had_vectors:
+            log.warning("model or chunker changed: every file will be re-embedded")
+        return had_vectors
+
+    # --- queue ----------------------------------------------------------------------------------
+    def pending(self) -> int:
+        """Files waiting for content work (queued or in flight)."""
+        return len(self._queued) + len(self._active)
+
+    def _enqueue(self, path: str, size: int, mtime_ns: int) -> None:
+        if path in self._queued or self.embedder is None:
+            return
+        self._queued[path] = size
+        heapq.heappush(self._heap, (work_priority(size, mtime_ns), path))
+
+    def _dequeue_under(self, prefixes: Iterable[str]) -> None:
+        bases = [p.rstrip("/\\") for p in prefixes]
+        for path in list(self._queued):
+            if any(path == b or path.startswith(b + os.sep) for b in bases):
+                del self._queued[path]
+        self._active = [w for w in self._active if not any(w.path == b or w.path.startswith(b + os.sep) for b in bases)]
+
+    def _pop(self) -> str | None:
+        while self._heap:
+            _, path = heapq.heappop(self._heap)
+            if path in self._queued:
+                del self._queued[path]
+                return path
+        return None
+
+    # --- one step -------------------------------------------------------------------------------
+    def step(self, max_files: int | None = None, max_tokens: int | None = None) -> IndexProgress:
+        """Prepare up to `max_files` files, embed up to `max_tokens` tokens, commit what is complete."""
+        if self.embedder is None:
+            return self.progress()
+        started = time.perf_counter()
+        budget = max_tokens or self.settings.step_tokens
+        self._fill(max_files or self.settings.step_files, budget)
+        self._embed(budget)
+        self._commit()
+        self.stats.seconds += time.perf_counter() - started
+        return self.progress()
+
+    def _chunker(self, text: str, pages: Any, is_code: bool) -> Sequence[Chunk]:
+        assert self.embedder is not None
+        s = self.settings
+        return chunk_text(text, self.embedder.tokenizer, size=self.chunk_size(), overlap=s.overlap_tokens,
+                          pages=pages, code=is_code, max_chunks=s.max_chunks_per_file)
+
+    def chunk_size(self) -> int:
+        """Chunk tokens: the setting, capped so a chunk (plus prompt and special tokens) fits the model."""
+        assert self.embedder is not None
+        cap = int(self.embedder.info.max_tokens) - PROMPT_ROOM
+        return max(16, min(self.settings.chunk_tokens, cap))
+
+    def _missing_tokens(self) -> int:
+        return sum(c.tokens or len(c.text) // 4 for w in self._active for c in w.missing())
+
+    def _fill(self, max_files: int, budget: int) -> None:
+        settled: list[FileWork] = []
+        while len(self._active) < max_files and self._missing_tokens() < budget:
+            path = self._pop()
+            if path is None:
+                break
+            row = self.catalog.file(path)
+            if row is None:
+                continue
+            self._current = path
+            work = prepare_file(row.id, path, self._chunker, self.settings.limits)
+            if work.outcome == "ready":
+                work.vectors.update(self.catalog.cached_vectors(c.hash for c in work.chunks))
+                self._active.append(work)
+            else:
+                settled.append(work)
+        if settled:
+            self._settle(settled)
+
+    def _embed(self, budget: int) -> None:
+        todo: list[Chunk] = []
+        spent = 0
+        for work in self._active:
+            for chunk in work.missing():
+                if todo and spent + chunk.tokens > budget:
+                    break
+                if chunk.hash not in {c.hash for c in todo}:
+                    todo.append(chunk)
+                    spent += chunk.tokens
+        if not todo:
+            return
+        assert self.embedder is not None
+        started = time.perf_counter()
+        vectors = self.embedder.embed_documents([c.text for c in todo])
+        self.stats.embed_seconds += time.perf_counter() - started
+        last = self.embedder.last_stats
+        self.stats.texts_embedded += int(last.texts)
+        self.stats.tokens_embedded += int(last.tokens)
+        fresh = {chunk.hash: vectors[i] for i, chunk in enumerate(todo)}
+        for work in self._active:
+            work.vectors.update({h: v for h, v in fresh.items() if h in {c.hash for c in work.chunks}})
+
+    def _commit(self) -> None:
+        ready = [w for w in self._active if w.complete]
+        if not ready:
+            return
+        self._active = [w for w in self._active if not w.complete]
+        self._settle(ready)
+
+    def _settle(self, works: list[FileWork]) -> None:
+        """Record a batch of finished files in ONE transaction."""
+        with self.catalog.write():
+            for work in works:
+                self._record(work)
+        if self.on_commit is not None:
+            self.on_commit()
+
+    def _record(self, work: FileWork) -> None:
+        if work.outcome == "gone":
+            self.catalog.delete_file(work.path)
+            return
+        sig = work.signature
+        assert sig is not None
+        now = _current_signature(work.path)
+        row = self.catalog.file(work.path)
+        if row is None:
+            return  # removed meanwhile (remove_paths)
+        self.catalog.upsert_file(work.path, root_id=row.root_id, size=sig.size, mtime_ns=sig.mtime_ns,
+                                 inode=sig.inode, kind=row.kind)
+        if work.outcome == "changed" or now != sig:
+            self._requeue(work.path, now)
+            return
+        if work.outcome == "ready":
+            items = [(chunk, work.vectors[chunk.hash]) for chunk in work.chunks]
+            self.catalog.replace_file_chunks(work.file_id, items, content_hash=work.content_hash)
+            self.stats.chunks_stored += len(items)
+        else:
+            self.catalog.mark_file(work.file_id, work.outcome, work.reason)
+        self.stats.files_done += 1
+        self.stats.bytes_done += work.size
+        self._requeues.pop(work.path, None)
+
+    def _requeue(self, path: str, now: Signature | None) -> None:
+        self.stats.requeued += 1
+        count = self._requeues.get(path, 0) + 1
+        self._requeues[path] = count
+        if now is None:
+            self.catalog.delete_file(path)
+        elif count <= MAX_REQUEUES:
+            self._enqueue(path, now.size, now.mtime_ns)
+        else:
+            log.info("%s keeps changing while read; left pending until it settles", path)
+
+    # --- progress -------------------------------------------------------------------------------
+    def progress(self) -> IndexProgress:
+        s = self.stats
+        pending_bytes = sum(self._queued.values()) + sum(w.size for w in self._active)
+        rate = s.bytes_done / s.seconds if s.seconds > 0 and s.bytes_done else 0.0
+        eta = pending_bytes / rate if rate else (0.0 if not self.pending() else None)
+        chunk_bytes = max(1, self.settings.chunk_tokens * 4)
+        chunks_pending = sum(len(w.missing()) for w in self._active) + pending_bytes // chunk_bytes
+        tps = s.tokens_embedded / s.embed_seconds if s.embed_seconds > 0 else 0.0
+        return IndexProgress(s.files_done, self.pending(), s.chunks_stored, int(chunks_pending),
+                             tps, eta, self._current)
+
+
+def _current_signature(path: str) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return Signature(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+__all__ = ["IndexSettings", "Indexer", "IndexerStats", "PlanReport"]
