@@ -1,0 +1,25 @@
+"""Engine settings: plain frozen data the app reads from its config and hands to EngineClient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # Indexing is cut into steps of this many files so that a query waits at most one step.
+    files_per_step: int = 4
+    # 0.0 = index flat out; 0.5 = rest as long as each step took (half speed); 1.0 = third speed…
+    throttle: float = 0.0
+    # Added to the engine thread's nice value on POSIX (0 = same priority as the window).
+    nice: int = 10
+    # Walk every root and compare with the catalog this often (0 = only at startup/after failures).
+    reconcile_interval_s: float = 3600.0
+    # Watcher debouncing: quiet period, and the longest a changing file waits to be re-indexed.
+    quiet_s: float = 0.4
+    max_delay_s: float = 5.0
+    # How often the watcher's supervisor checks observers and roots; polled roots' interval.
+    watch_check_s: float = 1.0
+    polling_interval_s: float = 10.0
+    # Start watching the roots (tests and the one-shot CLI turn this off).
+    watch: bool = True

@@ -1,0 +1,337 @@
+"""The engine worker: a QObject living on the engine thread that owns the core.
+
+Everything that touches the embedder, the catalog or the vector indexes runs here, one job at a
+time. Requests arrive as queued slot calls (posted events, handled in arrival order). Indexing is
+never one long job: `_tick` does one small step and posts the next tick behind whatever arrived
+meanwhile, so a query waits for at most the step that was running when it came in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from qfinder.core.errors import CancelledError, QfinderError
+from qfinder.core.results import SearchRequest
+from qfinder.core.state import EngineState, EngineStatus, IndexProgress
+from qfinder.watch import ChangeBatch, WatchNotice
+
+from .core_port import CoreFactory, EngineCore
+from .priority import lower_current_thread
+from .rebuild import DimBuilder, ModelSwitch
+from .roots_view import merge_root_states
+from .settings import EngineSettings
+from .watch_bridge import WatchBridge
+
+log = logging.getLogger(__name__)
+
+
+class LatestSearch:
+    """The newest search id the client has issued; older queued searches are skipped."""
+
+    def __init__(self) -> None:
+        self.latest = 0
+
+
+class EngineWorker(QObject):
+    results = Signal(object)  # SearchResponse
+    progress = Signal(object)  # IndexProgress
+    status = Signal(object)  # EngineStatus
+    roots = Signal(object)  # tuple[RootState, ...]
+    file_failed = Signal(object)  # FileFailure
+    error = Signal(str)
+    closed = Signal()
+    _tick_posted = Signal()
+
+    def __init__(self, factory: CoreFactory, settings: EngineSettings, model_folder: str | None,
+                 stop: threading.Event, gate: LatestSearch) -> None:
+        super().__init__()
+        self._factory = factory
+        self._settings = settings
+        self._model_folder = model_folder
+        self._stop = stop
+        self._gate = gate
+        self.core: EngineCore | None = None
+        self._bridge: WatchBridge | None = None
+        self._paused = False
+        self._tick_pending = False
+        self._state: EngineState = "starting"
+        self._message = ""
+        self.batch_seconds: list[float] = []  # duration of recent steps (bench and tests)
+        self._dims = DimBuilder(self)
+        self._switch = ModelSwitch()
+        self._tick_posted.connect(self._tick, Qt.ConnectionType.QueuedConnection)
+        self._throttle_timer: QTimer | None = None
+        self._reconcile_timer: QTimer | None = None
+
+    # -- job guard ---------------------------------------------------------------------------
+    def _guard(self, what: str, job: Callable[[], None]) -> None:
+        """Run one job; an exception is logged with its traceback and reported, never fatal."""
+        try:
+            job()
+        except CancelledError:
+            log.info("%s cancelled", what)
+        except QfinderError as exc:
+            log.warning("%s failed: %s", what, exc)
+            self.error.emit(f"{what} failed: {exc}")
+        except Exception as exc:
+            log.error("%s failed:\n%s", what, traceback.format_exc())
+            self.error.emit(f"{what} failed: {exc}")
+
+    # -- lifetime ----------------------------------------------------------------------------
+    @Slot()
+    def open(self) -> None:
+        lower_current_thread(self._settings.nice)
+        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
+        self._throttle_timer = QTimer(self)
+        self._throttle_timer.setSingleShot(True)
+        self._throttle_timer.timeout.connect(self._tick)
+        self._guard("Opening the index", self._open_core)
+        if self.core is None:
+            self._set_state("error", self._message or "The index could not be opened.")
+            return
+        if self._settings.watch:
+            self._start_watching()
+        interval = self._settings.reconcile_interval_s
+        if interval > 0:
+            self._reconcile_timer = QTimer(self)
+            self._reconcile_timer.timeout.connect(self.reconcile_all)
+            self._reconcile_timer.start(int(interval * 1000))
+        self._guard("Checking folders for changes", lambda: self._core().reconcile(None))
+        self._after_change()
+
+    def _open_core(self) -> None:
+        try:
+            self.core = self._factory(self._model_folder)
+        except QfinderError as exc:
+            self._message = str(exc)
+            raise
+
+    def _start_watching(self) -> None:
+        core = self._core()
+        self._bridge = WatchBridge(self._settings, accept=self._accept, parent=self)
+        self._bridge.batch.connect(self.apply_batch, Qt.ConnectionType.QueuedConnection)
+        self._bridge.notice.connect(self.apply_notice, Qt.ConnectionType.QueuedConnection)
+        self._bridge.start()
+        self._bridge.set_roots(core.roots())
+
+    def _accept(self, path: str, is_dir: bool) -> bool:
+        core = self.core  # read from the watcher's thread: is_excluded only reads rules and stats
+        return core is None or not core.is_excluded(path, is_dir)
+
+    @Slot()
+    def close(self) -> None:
+        """Stop watching, finish or roll back the open transaction, and end the thread's loop."""
+        for timer in (self._throttle_timer, self._reconcile_timer):
+            if timer is not None:
+                timer.stop()
+        if self._bridge is not None:
+            self._guard("Stopping the watcher", self._bridge.stop)
+        self._dims.stop()
+        for core in (self._switch.take_pending(), self.core):
+            if core is not None:
+                self._guard("Closing the index", core.close)
+        self.core = None
+        self._set_state("stopped", "")
+        self.closed.emit()
+        QThread.currentThread().quit()
+
+    def _core(self) -> EngineCore:
+        if self.core is None:
+            raise QfinderError("The index is not open.", "See the earlier error for the cause.")
+        return self.core
+
+    # -- searching ---------------------------------------------------------------------------
+    @Slot(object)
+    def search(self, request: SearchRequest) -> None:
+        if self._stop.is_set() or request.request_id < self._gate.latest:
+            return  # a newer query is already queued: this one's answer would be thrown away
+        self._guard("Searching", lambda: self.results.emit(self._core().search(request)))
+
+    # -- roots and work ----------------------------------------------------------------------
+    @Slot(object)
+    def add_roots(self, paths: tuple[str, ...]) -> None:
+        def job() -> None:
+            core = self._core()
+            for path in paths:
+                core.add_root(path)
+            self._rewatch()
+            core.reconcile(list(paths))
+            for path in paths:
+                self._switch.for_pending(lambda c, p=path: c.add_root(p))  # type: ignore[misc]
+
+        self._guard("Adding folders", job)
+        self._after_change()
+
+    @Slot(str)
+    def remove_root(self, path: str) -> None:
+        def job() -> None:
+            self._core().remove_root(path)
+            self._switch.for_pending(lambda c: c.remove_root(path))
+            self._rewatch()
+
+        self._guard("Removing a folder", job)
+        self._after_change()
+
+    def _rewatch(self) -> None:
+        if self._bridge is not None:
+            self._bridge.set_roots(self._core().roots())
+
+    @Slot(object)
+    def rescan(self, path: str | None) -> None:
+        self._guard("Rescanning", lambda: self._core().reconcile(None if path is None else [path]))
+        self._after_change()
+
+    @Slot()
+    def reconcile_all(self) -> None:
+        self.rescan(None)
+
+    @Slot(object)
+    def retry_failed(self, paths: tuple[str, ...]) -> None:
+        self._guard("Retrying failed files", lambda: self._core().retry_failed(list(paths)))
+        self._after_change()
+
+    @Slot(object)
+    def apply_batch(self, batch: ChangeBatch) -> None:
+        def job() -> None:
+            core = self._core()
+            core.remove_prefixes(list(batch.removed_prefixes))
+            core.remove_paths(list(batch.removed))
+            core.refresh_paths(list(batch.changed))
+            core.scan_folders(list(batch.scan_folders))
+
+        self._guard("Applying file changes", job)
+        self._after_change()
+
+    @Slot(object)
+    def apply_notice(self, notice: WatchNotice) -> None:
+        def job() -> None:
+            core = self._core()
+            for root in notice.roots:
+                if notice.kind in ("unavailable", "available"):
+                    core.mark_root(root, notice.kind == "available")
+            if notice.reconcile:
+                core.reconcile(list(notice.reconcile))
+
+        self._guard("Handling a watcher notice", job)
+        if notice.kind in ("watch-limit", "error", "polling"):
+            self.error.emit(f"{notice.message} {notice.hint}".strip())
+        self._after_change()
+
+    # -- pause / resume / cancel -------------------------------------------------------------
+    @Slot()
+    def pause(self) -> None:
+        self._paused = True
+        self._set_state("paused", "Indexing paused.")
+        self._emit_roots()
+
+    @Slot()
+    def resume(self) -> None:
+        self._paused = False
+        self._after_change()
+
+    @Slot()
+    def cancel_indexing(self) -> None:
+        self._guard("Cancelling indexing", lambda: self._core().clear_pending())
+        self._after_change()
+
+    # -- dimension and model -----------------------------------------------------------------
+    @Slot(int)
+    def set_dim(self, dim: int) -> None:
+        self._guard("Changing the search dimension", lambda: self._dims.request(self._core(), dim))
+        self._emit_status()
+
+    @Slot(object)
+    def set_model(self, folder: str) -> None:
+        def job() -> None:
+            current = self._core()
+            self._set_state("rebuilding", f"Loading the model in {folder}…")
+            self._switch.begin(self._factory(folder), current.roots())
+
+        self._guard("Switching models", job)
+        self._after_change()
+
+    # -- the indexing loop -------------------------------------------------------------------
+    def _after_change(self) -> None:
+        self._emit_status()
+        self._emit_roots()
+        self._post_tick()
+
+    def _post_tick(self) -> None:
+        if self._tick_pending or self._paused or self._stop.is_set() or self.core is None:
+            return
+        self._tick_pending = True
+        self._tick_posted.emit()
+
+    @Slot()
+    def _tick(self) -> None:
+        self._tick_pending = False
+        if self._paused or self._stop.is_set() or self.core is None:
+            return
+        worker_core = self._switch.pending or self.core
+        if not worker_core.has_work():
+            self._finish_idle()
+            return
+        started = time.perf_counter()
+        self._guard("Indexing", lambda: self._step(worker_core))
+        elapsed = time.perf_counter() - started
+        self.batch_seconds = [*self.batch_seconds[-49:], elapsed]
+        self._schedule_next(elapsed)
+
+    def _step(self, core: EngineCore) -> None:
+        if self._state not in ("indexing", "rebuilding"):
+            self._set_state("rebuilding" if self._switch.pending else "indexing", "Indexing…")
+        progress: IndexProgress = core.step()
+        self.progress.emit(progress)
+        for failure in core.take_failures():
+            self.file_failed.emit(failure)
+
+    def _schedule_next(self, elapsed: float) -> None:
+        delay_ms = int(elapsed * self._settings.throttle * 1000)
+        if delay_ms > 0 and self._throttle_timer is not None:
+            self._throttle_timer.start(delay_ms)
+        else:
+            self._post_tick()
+
+    def _finish_idle(self) -> None:
+        if self._switch.pending is not None:
+            old = self.core
+            self.core = self._switch.finish()
+            self._rewatch()
+            if old is not None:
+                self._guard("Closing the previous model's index", old.close)
+        if self._state != "idle":
+            self._set_state("idle", "Up to date.")
+            self._emit_roots()
+
+    # -- reporting ---------------------------------------------------------------------------
+    def _set_state(self, state: EngineState, message: str) -> None:
+        self._state = state
+        self._message = message
+        self._emit_status()
+
+    def _emit_status(self) -> None:
+        core = self.core
+        if self._dims.building is not None and self._state in ("idle", "indexing"):
+            message = f"Building the {self._dims.building}-d index…"
+        else:
+            message = self._message
+        self.status.emit(EngineStatus(
+            state=self._state,
+            model_name=core.model_name if core else None,
+            provider=core.provider if core else None,
+            dim=core.dim if core else None,
+            message=message,
+        ))
+
+    def _emit_roots(self) -> None:
+        if self.core is None:
+            return
+        modes = self._bridge.modes() if self._bridge is not None else {}
+        self._guard("Reporting folders", lambda: self.roots.emit(
+            merge_root_states(self._core().root_states(), modes, self._paused)))
