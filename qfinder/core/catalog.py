@@ -1,0 +1,304 @@
+"""The catalog: qfinder's source of truth in one SQLite file (WAL, one writer, many readers).
+
+    from qfinder.core.catalog import Catalog, PipelineStamp
+    cat = Catalog(data_dir / "catalog.db")               # the one writer (creates 0700/0600 files)
+    ro = Catalog(data_dir / "catalog.db", readonly=True)  # readers, any process; never block the writer
+
+Opening: a damaged file raises IndexError_ for readers; the writer moves it aside
+(`catalog.db.corrupt-<time>`, see `cat.recovered_from`) and starts fresh, unless recover=False.
+
+Pipeline stamp (model_id, full_dim, chunker_version): before indexing,
+    if not cat.stamp_matches(stamp): cat.reset_for_stamp(stamp)   # drops all chunks/vectors
+so vectors of two models can never mix. `cat.generation()` is bumped on every vector change.
+
+Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `with cat.write():`):
+    root_id = cat.add_root(path);  cat.mark_root(path, "unavailable");  cat.remove_root(path)
+    file_id, changed = cat.upsert_file(path, root_id=…, size=…, mtime_ns=…, inode=…, kind="txt")
+        new or changed stat -> status "pending" (old chunks stay searchable until replaced)
+    cached = cat.cached_vectors([c.hash for c in chunks])  # {hash: float16 vector} already stored
+    cat.replace_file_chunks(file_id, [(chunk, vector), …], content_hash=…)  # status -> indexed
+    cat.mark_file(file_id, "failed" | "name-only" | "pending", error="reason")
+    cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
+Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogReads`:
+    stamp(), generation(), roots(), file(path), files_by_id(ids), files_with_status(status),
+    file_states_under(root), counts(root=None), failures(), chunks(ids), file_chunk_ids(path),
+    cached_vectors(hashes), vectors(ids) -> (found_ids, float32 [m, full_dim]),
+    all_vector_ids(), iter_vectors(block), fts_search(query, limit, filters) -> [(chunk_id, score)],
+    name_search(query, limit, filters) -> [(file_id, score)]
+Threads: one Catalog may be shared by threads (a lock serialises its connection); processes each
+open their own. Write from one process only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from qfinder.core.catalog_read import CatalogReads, prefix_condition
+from qfinder.core.catalog_schema import make_private, open_checked
+from qfinder.core.catalog_types import (
+    FILE_STATUSES,
+    CatalogCounts,
+    ChunkRow,
+    FileRow,
+    PipelineStamp,
+    RootRow,
+)
+from qfinder.core.chunking import Chunk
+from qfinder.core.errors import IndexError_
+
+__all__ = ["Catalog", "CatalogCounts", "ChunkRow", "FileRow", "PipelineStamp", "RootRow"]
+
+log = logging.getLogger(__name__)
+
+
+class Catalog(CatalogReads):
+    def __init__(
+        self, db_path: str | os.PathLike[str], readonly: bool = False, recover: bool = True
+    ) -> None:
+        self.path = Path(db_path)
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn, self.recovered_from = open_checked(self.path, readonly, recover)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: waits for other writers up to busy_timeout,
+        never fails half-way on a lock upgrade). Nested uses join the outer transaction."""
+        if self.readonly:
+            raise IndexError_("This catalog was opened read-only.", "Only the indexer writes.")
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+
+    def _bump(self, conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    # --- pipeline ---------------------------------------------------------------------------
+    def reset_for_stamp(self, stamp: PipelineStamp) -> None:
+        """Adopt a new pipeline: drop every chunk and vector, mark all files pending."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM chunks")
+            conn.execute("UPDATE files SET status = 'pending', content_hash = NULL, error = NULL")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('stamp', ?)",
+                (json.dumps(asdict(stamp)),),
+            )
+            self._bump(conn)
+        log.info("catalog reset for pipeline %s", stamp)
+        self.compact()
+
+    # --- roots --------------------------------------------------------------------------------
+    def add_root(self, path: str) -> int:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO roots(path, state, added) VALUES (?, 'watching', ?) "
+                "ON CONFLICT(path) DO UPDATE SET state = 'watching'",
+                (path, time.time()),
+            )
+            return int(conn.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()[0])
+
+    def mark_root(self, path: str, state: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE roots SET state = ? WHERE path = ?", (state, path))
+
+    def remove_root(self, path: str) -> int:
+        """Forget a root: its files, chunks, vectors and FTS rows are deleted (and compacted)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM roots WHERE path = ?", (path,))
+            removed = self.delete_prefix(path)
+        self.compact()
+        return removed
+
+    # --- files --------------------------------------------------------------------------------
+    def upsert_file(
+        self,
+        path: str,
+        *,
+        root_id: int | None,
+        size: int,
+        mtime_ns: int,
+        inode: int,
+        kind: str = "",
+    ) -> tuple[int, bool]:
+        """(file id, changed): a new file or a changed (size, mtime_ns, inode) becomes pending."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT id, size, mtime_ns, inode FROM files WHERE path = ?", (path,)
+            ).fetchone()
+            if row is None:
+                cur = conn.execute(
+                    "INSERT INTO files(path, root_id, name, size, mtime_ns, inode, kind) VALUES (?,?,?,?,?,?,?)",
+                    (path, root_id, _name(path), size, mtime_ns, inode, kind),
+                )
+                return int(cur.lastrowid or 0), True
+            if tuple(row[1:]) == (size, mtime_ns, inode):
+                return int(row[0]), False
+            conn.execute(
+                "UPDATE files SET root_id = ?, size = ?, mtime_ns = ?, inode = ?, kind = ?, status = 'pending', "
+                "error = NULL WHERE id = ?",
+                (root_id, size, mtime_ns, inode, kind, row[0]),
+            )
+            return int(row[0]), True
+
+    def mark_file(self, file_id: int, status: str, error: str | None = None) -> None:
+        """Record a status; "failed"/"name-only" drop the file's old chunks (not retried until it changes)."""
+        if status not in FILE_STATUSES:
+            raise ValueError(f"unknown file status {status!r}")
+        with self.write() as conn:
+            dropping = status in ("failed", "name-only")
+            if (
+                dropping
+                and conn.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,)).rowcount
+            ):
+                self._bump(conn)
+            conn.execute(
+                "UPDATE files SET status = ?, error = ?, indexed_at = ? WHERE id = ?",
+                (status, error, time.time(), file_id),
+            )
+
+    def replace_file_chunks(
+        self,
+        file_id: int,
+        items: Sequence[tuple[Chunk, np.ndarray]],
+        content_hash: str | None = None,
+    ) -> None:
+        """Make `items` (chunk, full-size vector) the file's chunks, in one transaction; the file
+        becomes "indexed". Chunks whose hash the file already had keep their id (and the vector
+        caches need no update for them)."""
+        stamp = self.stamp()
+        if stamp is None:
+            raise IndexError_("No pipeline stamp is set.", "Call reset_for_stamp(stamp) first.")
+        blobs = [_vector_blob(vec, stamp.full_dim) for _, vec in items]
+        with self.write() as conn:
+            old: dict[str, list[int]] = {}
+            for cid, digest in conn.execute(
+                "SELECT id, hash FROM chunks WHERE file_id = ? ORDER BY ord", (file_id,)
+            ):
+                old.setdefault(digest, []).append(cid)
+            changed = False
+            for ord_, ((chunk, _), blob) in enumerate(zip(items, blobs, strict=True)):
+                reuse = old.get(chunk.hash)
+                if reuse:
+                    conn.execute(
+                        'UPDATE chunks SET ord = ?, start = ?, "end" = ?, page = ?, line = ? WHERE id = ?',
+                        (ord_, chunk.start, chunk.end, chunk.page, chunk.line, reuse.pop(0)),
+                    )
+                    continue
+                cur = conn.execute(
+                    'INSERT INTO chunks(file_id, ord, text, start, "end", page, line, hash) VALUES (?,?,?,?,?,?,?,?)',
+                    (
+                        file_id,
+                        ord_,
+                        chunk.text,
+                        chunk.start,
+                        chunk.end,
+                        chunk.page,
+                        chunk.line,
+                        chunk.hash,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO vectors(chunk_id, vec) VALUES (?, ?)", (cur.lastrowid, blob)
+                )
+                changed = True
+            leftovers = [cid for ids in old.values() for cid in ids]
+            conn.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid in leftovers])
+            conn.execute(
+                "UPDATE files SET status = 'indexed', error = NULL, indexed_at = ?, content_hash = ? WHERE id = ?",
+                (time.time(), content_hash, file_id),
+            )
+            if changed or leftovers:
+                self._bump(conn)
+
+    def move_path(self, old: str, new: str) -> int:
+        """A file or folder was renamed/moved: keep its rows (no re-embedding). Returns files moved."""
+        old_base, new_base = old.rstrip("/\\"), new.rstrip("/\\")
+        cond, params = prefix_condition(old_base)
+        with self.write() as conn:
+            rows = conn.execute(f"SELECT id, path FROM files WHERE {cond}", params).fetchall()
+            for fid, path in rows:
+                moved = new_base + path[len(old_base) :]
+                conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (moved, fid))
+                conn.execute(
+                    "UPDATE files SET path = ?, name = ? WHERE id = ?", (moved, _name(moved), fid)
+                )
+            self._bump(conn)
+        return len(rows)
+
+    def delete_file(self, path: str) -> bool:
+        with self.write() as conn:
+            gone = conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+            if gone:
+                self._bump(conn)
+        return gone
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every file at or under `prefix` (a folder moved out or deleted)."""
+        cond, params = prefix_condition(prefix)
+        with self.write() as conn:
+            removed = conn.execute(f"DELETE FROM files WHERE {cond}", params).rowcount
+            if removed:
+                self._bump(conn)
+        return removed
+
+    def compact(self) -> None:
+        """Merge FTS segments (dropping deleted entries for real) and checkpoint the WAL."""
+        with self.write() as conn:
+            conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO files_fts(files_fts) VALUES ('optimize')")
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        make_private(self.path)
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _vector_blob(vector: np.ndarray, full_dim: int) -> bytes:
+    vec = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if vec.shape[0] != full_dim:
+        raise IndexError_(f"A vector has {vec.shape[0]} dimensions; the catalog stores {full_dim}.")
+    half = vec.astype(np.float16)  # also catches values beyond float16's range
+    if not np.all(np.isfinite(half)) or not np.any(half):
+        raise IndexError_(
+            "A vector is not finite or is all zeros; it was not stored.", "Re-embed the file."
+        )
+    return half.tobytes()

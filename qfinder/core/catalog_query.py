@@ -1,0 +1,83 @@
+"""Safe FTS5 queries from user text, and SQL for search filters. Used by `Catalog`.
+
+`fts_match(text)` turns anything a person types into a valid FTS5 MATCH expression:
+  - "quoted phrases" must match literally (all of them: AND);
+  - other words are optional terms (OR) that raise the BM25 score, except when the query has
+    no phrase, where any word may match;
+  - every term is double-quoted, so FTS5 operators (AND, NEAR, *, :, ^, -, parentheses) in
+    user text are plain words and can never raise a syntax error.
+Returns None when the text holds no searchable word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qfinder.core.results import SearchFilters
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def split_query(text: str) -> tuple[list[str], list[str]]:
+    """(phrases, loose words) of a user query; an unbalanced quote counts as a plain quote."""
+    phrases: list[str] = []
+    for match in _PHRASE.finditer(text):
+        words = _WORD.findall(match.group(1))
+        if words:
+            phrases.append(" ".join(words))
+    rest = _PHRASE.sub(" ", text)
+    return phrases, _WORD.findall(rest)
+
+
+def fts_match(text: str) -> str | None:
+    phrases, words = split_query(text)
+    if not phrases and not words:
+        return None
+    if not phrases:
+        return " OR ".join(_quote(w) for w in dict.fromkeys(words))
+    required = " AND ".join(_quote(p) for p in phrases)
+    if not words:
+        return required
+    # The phrases are required; the OR group repeats the first one so it is always satisfied
+    # and the loose words only add to the score.
+    optional = " OR ".join([_quote(phrases[0])] + [_quote(w) for w in dict.fromkeys(words)])
+    return f"{required} AND ({optional})"
+
+
+def literal_phrases(text: str) -> list[str]:
+    """The quoted phrases exactly as typed (for a substring check on the chunk text)."""
+    return [m.group(1).strip() for m in _PHRASE.finditer(text) if m.group(1).strip()]
+
+
+def filter_sql(filters: SearchFilters | None, alias: str = "f") -> tuple[str, list[object]]:
+    """A SQL condition (starting with ' AND', or empty) over the files table `alias`."""
+    if filters is None:
+        return "", []
+    parts: list[str] = []
+    params: list[object] = []
+    if filters.folders:
+        ors = []
+        for folder in filters.folders:
+            base = folder.rstrip("/\\")
+            ors.append(f"(substr({alias}.path, 1, ?) IN (?, ?) OR {alias}.path = ?)")
+            params += [len(base) + 1, base + "/", base + "\\", base]
+        parts.append("(" + " OR ".join(ors) + ")")
+    if filters.kinds:
+        parts.append(f"{alias}.kind IN ({','.join('?' * len(filters.kinds))})")
+        params += [k.lower().lstrip(".") for k in filters.kinds]
+    if filters.modified_after is not None:
+        parts.append(f"{alias}.mtime_ns >= ?")
+        params.append(int(filters.modified_after * 1e9))
+    if filters.modified_before is not None:
+        parts.append(f"{alias}.mtime_ns <= ?")
+        params.append(int(filters.modified_before * 1e9))
+    return "".join(" AND " + p for p in parts), params
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

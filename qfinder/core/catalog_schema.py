@@ -1,0 +1,203 @@
+"""The catalog's SQLite schema and the safe opening of its file (private, WAL, checked).
+
+Used by `qfinder.core.catalog.Catalog`; nothing here is needed by other modules.
+
+Tables (all in one file, `catalog.db` in the data folder):
+  roots(id, path UNIQUE, state, added)
+  files(id, path UNIQUE, root_id, name, size, mtime_ns, inode, content_hash, status, error,
+        indexed_at, kind)              status: pending | indexed | failed | name-only
+  chunks(id AUTOINCREMENT, file_id, ord, text, start, end, page, line, hash)
+        ids are never reused, so a stale vector-index cache can never point at a different chunk
+  vectors(chunk_id PK, vec)            full-size float16 vector of a chunk
+  chunks_fts  FTS5 over chunks.text (external content, kept in sync by triggers)
+  files_fts   FTS5 (trigram) over files.name and files.path (external content, triggers)
+  meta(key, value)                     schema, pipeline stamp (JSON), generation counter
+Deleting a chunk deletes its vector and FTS row; deleting a file deletes its chunks (triggers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from qfinder.core.errors import IndexError_
+from qfinder.core.paths import ensure_private_dir
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS roots (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL DEFAULT 'watching', added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, root_id INTEGER, name TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0,
+    inode INTEGER NOT NULL DEFAULT 0, content_hash TEXT,
+    status TEXT NOT NULL DEFAULT 'pending', error TEXT, indexed_at REAL, kind TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS files_root ON files(root_id);
+CREATE INDEX IF NOT EXISTS files_status ON files(status);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, ord INTEGER NOT NULL,
+    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page INTEGER, line INTEGER, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+CREATE TABLE IF NOT EXISTS vectors (chunk_id INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
+    name, path, content='files', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    DELETE FROM vectors WHERE chunk_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS chunks_au AFTER UPDATE OF text ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
+CREATE TRIGGER IF NOT EXISTS files_ai AFTER INSERT ON files BEGIN
+    INSERT INTO files_fts(rowid, name, path) VALUES (new.id, new.name, new.path); END;
+CREATE TRIGGER IF NOT EXISTS files_ad AFTER DELETE ON files BEGIN
+    INSERT INTO files_fts(files_fts, rowid, name, path) VALUES ('delete', old.id, old.name, old.path);
+    DELETE FROM chunks WHERE file_id = old.id; END;
+CREATE TRIGGER IF NOT EXISTS files_au AFTER UPDATE OF name, path ON files BEGIN
+    INSERT INTO files_fts(files_fts, rowid, name, path) VALUES ('delete', old.id, old.name, old.path);
+    INSERT INTO files_fts(rowid, name, path) VALUES (new.id, new.name, new.path); END;
+"""
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def header_problem(db_path: Path) -> str | None:
+    """Why the file cannot be a whole SQLite database, or None. Cheap: reads 100 bytes."""
+    try:
+        size = db_path.stat().st_size
+        if size == 0:
+            return None  # an empty file is a fresh database to SQLite
+        with open(db_path, "rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return "it is not a SQLite database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96]  # "in-header size" is trustworthy
+    if header_valid and pages and size < pages * page_size:
+        return f"it is truncated ({size} of {pages * page_size} bytes)"
+    return None
+
+
+def connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
+    """Open the database file with qfinder's settings; raises sqlite3.DatabaseError if unusable."""
+    if readonly:
+        uri = db_path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA secure_delete = ON")  # removed text is overwritten, not just unlinked
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # forces the header to be read
+    return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?), ('generation', '0')",
+        (str(SCHEMA_VERSION),),
+    )
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """Split the schema script into statements; triggers contain ';' inside BEGIN…END."""
+    out: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    return out
+
+
+def make_private(db_path: Path) -> None:
+    """0600 on the database and its WAL/SHM companions (POSIX)."""
+    if os.name != "posix":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        companion = Path(str(db_path) + suffix)
+        if companion.exists():
+            os.chmod(companion, 0o600)
+
+
+def move_aside(db_path: Path, reason: str) -> Path:
+    """Keep a corrupt database (and its WAL/SHM) under a new name so a fresh one can start."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(db_path) + suffix)
+        if source.exists():
+            os.replace(source, Path(str(target) + suffix))
+    log.warning(
+        "catalog %s is unusable (%s); moved aside to %s, starting fresh", db_path, reason, target
+    )
+    return target
+
+
+def open_checked(
+    db_path: Path, readonly: bool, recover: bool
+) -> tuple[sqlite3.Connection, Path | None]:
+    """Open (creating if needed) and validate; returns (connection, where a corrupt copy was moved)."""
+    if not readonly:
+        ensure_private_dir(db_path.parent)
+    elif not db_path.exists():
+        raise IndexError_(
+            f"No qfinder index at {db_path}.", "Index a folder first: qfinder index PATH"
+        )
+    moved: Path | None = None
+    problem = header_problem(db_path) if db_path.exists() else None
+    if problem is None:
+        try:
+            conn = connect(db_path, readonly)
+            if not readonly:
+                create_schema(conn)
+                make_private(db_path)
+            _check_schema(conn)
+            return conn, None
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+    if readonly or not recover:
+        raise IndexError_(
+            f"The index database {db_path} is damaged: {problem}.",
+            "Close qfinder and start it again (it keeps a copy of the damaged file and rebuilds), "
+            "or delete the file to start over.",
+        )
+    moved = move_aside(db_path, problem)
+    conn = connect(db_path, readonly=False)
+    create_schema(conn)
+    make_private(db_path)
+    return conn, moved
+
+
+def _check_schema(conn: sqlite3.Connection) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(f"unknown catalog schema {row[0] if row else None!r}")
+    for table in ("chunks", "vectors", "files", "chunks_fts", "files_fts"):
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()

@@ -1,0 +1,187 @@
+"""Saving and loading hnswlib index files safely: atomic writes, a manifest, header checks.
+
+hnswlib protects nothing (design.md §4): save_index ignores write errors, a flipped byte loads
+silently, a corrupt header segfaults, a wrong dim loads. So an index file is only loaded when
+its manifest (`<name>.json`) matches what the caller expects AND the file's sha256 and header
+fields agree; anything else raises `StaleIndexFile(reason)` and the caller rebuilds.
+
+    manifest = save_index(index, path, Manifest(model_id, dim, M, ef_construction, generation, count))
+    index, manifest = load_index(path, expected, max_elements)   # or StaleIndexFile
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import hnswlib
+
+from qfinder.core.paths import ensure_private_dir
+
+FORMAT = 1
+_HEADER = struct.Struct("<QQQQQQiIQQQdQ")  # hnswlib 0.8 HierarchicalNSW::saveIndex layout
+_LABEL_BYTES = 8
+
+
+class StaleIndexFile(Exception):
+    """The index file cannot be used as is (missing, stale, corrupt, other model); rebuild it."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model_id: str
+    dim: int
+    M: int
+    ef_construction: int
+    generation: int
+    count: int  # elements in the file, deleted ones included
+    sha256: str = ""
+    format: int = FORMAT
+    deleted: tuple[int, ...] = ()  # labels marked deleted (hnswlib cannot list them itself)
+
+
+def manifest_path(index_path: Path) -> Path:
+    return index_path.with_suffix(".json")
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_header(path: Path, manifest: Manifest) -> None:
+    """Raise StaleIndexFile unless the file's hnswlib header matches the manifest (no hnswlib call)."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        raw = fh.read(_HEADER.size)
+    if len(raw) < _HEADER.size:
+        raise StaleIndexFile(f"truncated header ({size} bytes)")
+    (
+        off0,
+        max_el,
+        count,
+        per_el,
+        label_off,
+        data_off,
+        max_level,
+        entry,
+        max_m,
+        max_m0,
+        m,
+        _mult,
+        ef_c,
+    ) = _HEADER.unpack(raw)
+    links0 = manifest.M * 2 * 4 + 4
+    expected = {
+        "offset": (off0, 0),
+        "count": (count, manifest.count),
+        "M": (m, manifest.M),
+        "maxM": (max_m, manifest.M),
+        "maxM0": (max_m0, 2 * manifest.M),
+        "ef_construction": (ef_c, manifest.ef_construction),
+        "data offset": (data_off, links0),
+        "label offset": (label_off, links0 + 4 * manifest.dim),
+        "element size": (per_el, links0 + 4 * manifest.dim + _LABEL_BYTES),
+    }
+    for name, (found, wanted) in expected.items():
+        if found != wanted:
+            raise StaleIndexFile(f"header {name} is {found}, expected {wanted}")
+    if max_el < count or not 0 <= max_level < 64 or (count and entry >= count):
+        raise StaleIndexFile("header fields out of range")
+    if size < _HEADER.size + count * (per_el + 4):
+        raise StaleIndexFile(f"file truncated ({size} bytes for {count} elements)")
+
+
+def save_index(index: hnswlib.Index, path: Path, manifest: Manifest) -> Manifest:
+    """Write `index` to `path` atomically with its manifest; returns the manifest written."""
+    folder = ensure_private_dir(
+        path.parent
+    )  # hnswlib silently writes nothing into a missing folder
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        index.save_index(str(tmp))
+        if not tmp.exists():
+            raise OSError(f"hnswlib wrote nothing to {tmp}")
+        _fsync_file(tmp)
+        check_header(tmp, manifest)  # hnswlib reports no write errors: read back what landed
+        done = replace(manifest, sha256=sha256_of(tmp))
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        meta_tmp = manifest_path(tmp)
+        _fsync_write(meta_tmp, json.dumps(asdict(done), indent=1).encode())
+        if os.name == "posix":
+            os.chmod(meta_tmp, 0o600)
+        os.replace(meta_tmp, manifest_path(path))
+        _fsync_dir(folder)
+        return done
+    except StaleIndexFile as exc:
+        raise OSError(f"index file {tmp} did not save correctly: {exc}") from exc
+    finally:
+        for leftover in (tmp, manifest_path(tmp)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def read_manifest(path: Path) -> Manifest:
+    try:
+        data = json.loads(manifest_path(path).read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except FileNotFoundError as exc:
+        raise StaleIndexFile("no manifest") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise StaleIndexFile(f"unreadable manifest ({exc})") from exc
+
+
+def load_index(path: Path, expected: Manifest, max_elements: int) -> tuple[hnswlib.Index, Manifest]:
+    """Load a saved index after checking manifest, sha256 and header; `expected.generation`,
+    `count` and `sha256` are not compared (a stale generation is synced by the caller)."""
+    if not path.exists():
+        raise StaleIndexFile("no index file")
+    manifest = read_manifest(path)
+    for field in ("model_id", "dim", "M", "ef_construction", "format"):
+        if getattr(manifest, field) != getattr(expected, field):
+            raise StaleIndexFile(
+                f"manifest {field} is {getattr(manifest, field)!r}, expected {getattr(expected, field)!r}"
+            )
+    check_header(path, manifest)
+    if sha256_of(path) != manifest.sha256:
+        raise StaleIndexFile("sha256 differs from the manifest (file changed or damaged)")
+    index = hnswlib.Index(space="ip", dim=manifest.dim)
+    try:
+        index.load_index(str(path), max_elements=max(max_elements, manifest.count))
+    except (RuntimeError, MemoryError) as exc:
+        raise StaleIndexFile(f"hnswlib could not load it ({exc})") from exc
+    if index.get_current_count() != manifest.count:
+        raise StaleIndexFile("element count differs from the manifest")
+    return index, manifest

@@ -1,0 +1,270 @@
+"""Vector search at any Matryoshka dimension, as caches of the catalog's full-size vectors.
+
+    from qfinder.core.vector_index import VectorIndexes
+    vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
+    hits = vx.search(query_full, dim=256, k=20, rerank=True, oversample=4)  # [(chunk_id, score)]
+    vx.last_stats        # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
+    vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, disk_bytes, build_s, …)]
+    vx.estimate(dim)     # IndexCost of a dimension not built yet (RAM from n, d, M)
+    vx.save(); vx.close()
+
+`query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
+At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
+"funnel": nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors), then
+an exact re-score of those candidates with the full-size vectors; rerank=False returns the raw
+d-dimensional result. Scores are inner products (cosine) in [-1, 1], best first.
+
+Every search first syncs the structure for d with the catalog when `catalog.generation()`
+moved: new vector ids are added, removed ones are mark_deleted; past `compact_at` deleted
+(20 %) the graph is rebuilt compactly. Graphs are saved (atomically, with a manifest; see
+`qfinder.core.index_files`) after a full build, by `save()`/`close()`, and when dirty for
+`autosave_s`. A missing, stale, corrupt or foreign index file is rebuilt from the catalog
+(no re-embedding), with a log line. One lock serialises add, delete and query.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qfinder.core.catalog import Catalog, PipelineStamp
+from qfinder.core.errors import IndexError_
+from qfinder.core.index_files import Manifest, StaleIndexFile, load_index, save_index
+from qfinder.core.model.mrl import truncate_normalize
+from qfinder.core.vector_dim import DimIndex, exact_ram_bytes, hnsw_ram_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexCost:
+    dim: int
+    kind: str  # "hnsw" | "exact"
+    count: int  # live vectors
+    deleted: int  # mark_deleted elements awaiting compaction
+    ram_bytes: int
+    disk_bytes: int
+    build_s: float
+    last_query_ms: float | None
+    last_rerank_ms: float | None
+
+
+@dataclass(frozen=True)
+class SearchStats:
+    dim: int
+    exact: bool
+    reranked: bool
+    candidates: int
+    ann_ms: float
+    rerank_ms: float
+
+
+class VectorIndexes:
+    def __init__(
+        self,
+        catalog: Catalog,
+        folder: str | Path,
+        *,
+        persist: bool = True,
+        M: int = 16,
+        ef_construction: int = 200,
+        ef_search: int = 96,
+        exact_below: int = 20_000,
+        compact_at: float = 0.2,
+        autosave_s: float = 300.0,
+    ) -> None:
+        self.catalog, self.folder, self.persist = catalog, Path(folder), persist
+        self.M, self.ef_construction, self.ef_search = M, ef_construction, ef_search
+        self.exact_below, self.compact_at, self.autosave_s = exact_below, compact_at, autosave_s
+        self._lock = threading.RLock()
+        self._dims: dict[int, DimIndex] = {}
+        self._stamp: PipelineStamp | None = None
+        self.last_stats: SearchStats | None = None
+
+    # --- public -------------------------------------------------------------------------------
+    def search(
+        self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True, oversample: int = 4
+    ) -> list[tuple[int, float]]:
+        query = self._check_query(query_full, dim)
+        want = max(k, k * oversample) if rerank else k
+        with self._lock:
+            index = self.ensure(dim)
+            labels, scores = index.query(truncate_normalize(query, dim), want, self.ef_search)
+            exact, ann_ms = index.kind == "exact", index.last_query_ms or 0.0
+        rerank_ms = 0.0
+        if rerank and labels.size:
+            start = time.perf_counter()
+            labels, scores = self._rescore(labels, query)
+            rerank_ms = (time.perf_counter() - start) * 1000
+            index.last_rerank_ms = rerank_ms
+        self.last_stats = SearchStats(dim, exact, rerank, int(want), ann_ms, rerank_ms)
+        return [(int(c), float(s)) for c, s in zip(labels[:k], scores[:k], strict=True)]
+
+    def ensure(self, dim: int) -> DimIndex:
+        """The structure for `dim`, loaded or built and synced with the catalog."""
+        with self._lock:
+            stamp = self.catalog.stamp()
+            if stamp != self._stamp:
+                self._dims.clear()
+                self._stamp = stamp
+            index = self._dims.get(dim)
+            if index is None:
+                index = self._dims[dim] = self._open(dim)
+            self._sync(index)
+            return index
+
+    def costs(self) -> list[IndexCost]:
+        with self._lock:
+            return [self._cost(ix) for _, ix in sorted(self._dims.items())]
+
+    def estimate(self, dim: int) -> IndexCost:
+        """Cost of `dim` without building it (RAM estimated from the vector count)."""
+        with self._lock:
+            if dim in self._dims:
+                return self._cost(self._dims[dim])
+        n = int(self.catalog.all_vector_ids().size)
+        exact = n < self.exact_below
+        ram = exact_ram_bytes(n, dim) if exact else hnsw_ram_bytes(n, dim, self.M)
+        return IndexCost(dim, "exact" if exact else "hnsw", n, 0, ram, 0, 0.0, None, None)
+
+    def save(self) -> None:
+        with self._lock:
+            for index in self._dims.values():
+                if index.dirty:
+                    self._save(index)
+
+    def close(self) -> None:
+        self.save()
+        with self._lock:
+            self._dims.clear()
+
+    def drop(self, dim: int) -> None:
+        """Forget the in-memory structure for `dim` (the file stays as a cache)."""
+        with self._lock:
+            self._dims.pop(dim, None)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _check_query(self, query_full: np.ndarray, dim: int) -> np.ndarray:
+        stamp = self.catalog.stamp()
+        if stamp is None:
+            raise IndexError_("Nothing is indexed yet.", "Index a folder first.")
+        query = np.asarray(query_full, dtype=np.float32).reshape(-1)
+        if query.size != stamp.full_dim:
+            raise IndexError_(
+                f"Query has {query.size} dimensions; the index holds {stamp.full_dim}."
+            )
+        if not 1 <= dim <= stamp.full_dim:
+            raise IndexError_(f"Dimension {dim} is outside 1..{stamp.full_dim}.")
+        if not np.all(np.isfinite(query)) or not np.any(query):
+            raise IndexError_(
+                "The query vector is not finite or all zeros.", "Check the model's output."
+            )
+        return query / np.linalg.norm(query)
+
+    def _rescore(self, labels: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found, full = self.catalog.vectors(labels.tolist())
+        if not found.size:
+            return found, np.zeros(0, dtype=np.float32)
+        scores = truncate_normalize(full, None) @ query
+        order = np.argsort(-scores, kind="stable")
+        return found[order], scores[order]
+
+    def _manifest(self, index: DimIndex, generation: int = 0, count: int = 0) -> Manifest:
+        model = self._stamp.model_id if self._stamp else ""
+        dead = tuple(int(x) for x in index.dead.tolist())
+        return Manifest(
+            model, index.dim, self.M, self.ef_construction, generation, count, deleted=dead
+        )
+
+    def _path(self, dim: int) -> Path:
+        return self.folder / f"hnsw-d{dim}.bin"
+
+    def _open(self, dim: int) -> DimIndex:
+        n = int(self.catalog.all_vector_ids().size)
+        if n < self.exact_below:
+            return self._build(dim, "exact")
+        index = DimIndex(dim, "hnsw", self.M, self.ef_construction)
+        path = self._path(dim)
+        try:
+            graph, manifest = load_index(
+                path, self._manifest(index), max_elements=int(n * 1.25) + 1024
+            )
+        except (StaleIndexFile, OSError) as exc:
+            log.info("rebuilding the d=%d index from the catalog: %s (%s)", dim, exc, path)
+            return self._build(dim, "hnsw")
+        labels = np.asarray(graph.get_ids_list(), dtype=np.int64)  # deleted ones included
+        index.adopt_graph(graph, labels, np.asarray(manifest.deleted, dtype=np.int64))
+        index.generation, index.disk_bytes, index.saved_at = (
+            manifest.generation,
+            path.stat().st_size,
+            time.time(),
+        )
+        return index
+
+    def _build(self, dim: int, kind: str) -> DimIndex:
+        start = time.perf_counter()
+        generation = self.catalog.generation()
+        index = DimIndex(dim, kind, self.M, self.ef_construction)
+        if kind == "hnsw":
+            index.start_graph(int(self.catalog.all_vector_ids().size * 1.1) + 1024)
+        for ids, vectors in self.catalog.iter_vectors():
+            index.add(ids, truncate_normalize(vectors, dim))
+        index.generation, index.build_s = generation, time.perf_counter() - start
+        if kind == "hnsw":
+            self._save(index)
+        return index
+
+    def _sync(self, index: DimIndex) -> None:
+        generation = self.catalog.generation()
+        if index.generation == generation:
+            return
+        ids = self.catalog.all_vector_ids()
+        added = np.setdiff1d(ids, index.live, assume_unique=True)
+        removed = np.setdiff1d(index.live, ids, assume_unique=True)
+        want_exact = ids.size < (
+            self.exact_below if index.kind == "exact" else self.exact_below // 2
+        )
+        too_sparse = index.deleted + removed.size > self.compact_at * max(
+            index.total + added.size, 1
+        )
+        if want_exact != (index.kind == "exact") or (index.kind == "hnsw" and too_sparse):
+            rebuilt = self._build(index.dim, "exact" if want_exact else "hnsw")
+            index.__dict__.update(rebuilt.__dict__)  # callers keep their reference
+            return
+        index.remove(removed)
+        for i in range(0, added.size, 8192):
+            found, vectors = self.catalog.vectors(added[i : i + 8192].tolist())
+            index.add(found, truncate_normalize(vectors, index.dim))
+        index.generation = generation
+        index.dirty = index.kind == "hnsw" and bool(added.size or removed.size)
+        if index.dirty and time.time() - index.saved_at > self.autosave_s:
+            self._save(index)
+
+    def _save(self, index: DimIndex) -> None:
+        if not self.persist or index.graph is None:
+            index.dirty = False
+            return
+        path = self._path(index.dim)
+        try:
+            save_index(index.graph, path, self._manifest(index, index.generation, index.total))
+            index.disk_bytes, index.saved_at, index.dirty = path.stat().st_size, time.time(), False
+        except OSError as exc:  # a cache: searching goes on from memory
+            log.warning("could not save the d=%d index to %s: %s", index.dim, path, exc)
+
+    def _cost(self, index: DimIndex) -> IndexCost:
+        return IndexCost(
+            index.dim,
+            index.kind,
+            int(index.live.size),
+            index.deleted,
+            index.ram_bytes(),
+            index.disk_bytes,
+            index.build_s,
+            index.last_query_ms,
+            index.last_rerank_ms,
+        )
