@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qfinder.core.exclude import ExcludeRules, is_excluded
+from qfinder.core.exclude import DEFAULT_RULES, ExcludeRules, is_excluded
 from qfinder.core.walk import FileEntry, WalkError, walk, walk_collect
 
 
@@ -22,7 +22,7 @@ def make_files(root: Path, *names: str) -> None:
         path.write_text(f"content of {name}")
 
 
-def found(root: Path, rules: ExcludeRules = ExcludeRules()) -> set[str]:
+def found(root: Path, rules: ExcludeRules = DEFAULT_RULES) -> set[str]:
     files, errors = walk_collect([root], rules)
     assert errors == []
     return {os.path.relpath(entry.path, root) for entry in files}
@@ -31,10 +31,22 @@ def found(root: Path, rules: ExcludeRules = ExcludeRules()) -> set[str]:
 def test_default_exclusions(tmp_path: Path) -> None:
     make_files(
         tmp_path,
-        "notes.txt", "docs/guide.md", ".hidden.txt", ".config/app.ini", ".git/HEAD",
-        "node_modules/pkg/index.js", "src/__pycache__/m.pyc", "env/pyvenv.cfg", "env/lib/site.py",
-        "private/.noindex", "private/secret.txt", "build/cache/CACHEDIR.TAG", "build/cache/blob",
-        ".ssh/id_rsa", ".cache/thing", "src/main.py",
+        "notes.txt",
+        "docs/guide.md",
+        ".hidden.txt",
+        ".config/app.ini",
+        ".git/HEAD",
+        "node_modules/pkg/index.js",
+        "src/__pycache__/m.pyc",
+        "env/pyvenv.cfg",
+        "env/lib/site.py",
+        "private/.noindex",
+        "private/secret.txt",
+        "build/cache/CACHEDIR.TAG",
+        "build/cache/blob",
+        ".ssh/id_rsa",
+        ".cache/thing",
+        "src/main.py",
     )
     assert found(tmp_path) == {"notes.txt", "docs/guide.md", "src/main.py"}
 
@@ -46,14 +58,25 @@ def test_include_hidden_still_skips_secrets_and_vcs(tmp_path: Path) -> None:
 
 def test_gitignore_nested_negation_and_user_globs(tmp_path: Path) -> None:
     make_files(
-        tmp_path, "a.log", "keep.txt", "build/out.bin", "sub/b.log", "sub/important.log",
-        "sub/data.csv", "sub/deep/c.tmp", "draft.txt",
+        tmp_path,
+        "a.log",
+        "keep.txt",
+        "build/out.bin",
+        "sub/b.log",
+        "sub/important.log",
+        "sub/data.csv",
+        "sub/deep/c.tmp",
+        "draft.txt",
     )
     (tmp_path / ".gitignore").write_text("*.log\nbuild/\n")
     (tmp_path / "sub" / ".gitignore").write_text("!important.log\n*.csv\n")
     rules = ExcludeRules(globs=("*.tmp", "/draft.txt"))
     assert found(tmp_path, rules) == {"keep.txt", "sub/important.log"}
-    assert found(tmp_path, ExcludeRules(honour_gitignore=False)) >= {"a.log", "build/out.bin", "sub/data.csv"}
+    assert found(tmp_path, ExcludeRules(honour_gitignore=False)) >= {
+        "a.log",
+        "build/out.bin",
+        "sub/data.csv",
+    }
 
 
 def test_entries_carry_stat_fields(tmp_path: Path) -> None:
@@ -64,7 +87,13 @@ def test_entries_carry_stat_fields(tmp_path: Path) -> None:
 
 
 def test_odd_file_names(tmp_path: Path) -> None:
-    names = ["with space.txt", "ünïcödé 日本.md", "new\nline.txt", "tab\there.txt", "quote's \"x\".txt"]
+    names = [
+        "with space.txt",
+        "ünïcödé 日本.md",
+        "new\nline.txt",
+        "tab\there.txt",
+        'quote\'s "x".txt',
+    ]
     make_files(tmp_path, *names)
     assert found(tmp_path) == set(names)
 
@@ -104,8 +133,17 @@ def test_missing_root_and_file_root_are_reported(tmp_path: Path) -> None:
 
 def test_is_excluded_agrees_with_walk(tmp_path: Path) -> None:
     make_files(
-        tmp_path, "a.txt", "x.log", ".h/y.txt", "node_modules/m.js", "p/.noindex", "p/q.txt",
-        "sub/keep.log", "sub/z.txt", "venv/pyvenv.cfg", "venv/s.py",
+        tmp_path,
+        "a.txt",
+        "x.log",
+        ".h/y.txt",
+        "node_modules/m.js",
+        "p/.noindex",
+        "p/q.txt",
+        "sub/keep.log",
+        "sub/z.txt",
+        "venv/pyvenv.cfg",
+        "venv/s.py",
     )
     (tmp_path / ".gitignore").write_text("*.log\n")
     (tmp_path / "sub" / ".gitignore").write_text("!keep.log\n")
@@ -136,7 +174,10 @@ def _walk_as_unprivileged(root: Path) -> dict:
     preexec = _drop_dac_override if os.geteuid() == 0 else None
     try:
         out = subprocess.run(
-            [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True,
+            [sys.executable, "-c", code, str(root)],
+            capture_output=True,
+            text=True,
+            check=True,
             preexec_fn=preexec,
         )
     except subprocess.SubprocessError as exc:
