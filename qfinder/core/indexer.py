@@ -36,7 +36,7 @@ from qfinder.core.extract import ExtractLimits
 from qfinder.core.index_scan import PlanReport, ScanMixin
 from qfinder.core.index_work import FileWork, prepare_file
 from qfinder.core.plan import Signature, work_priority
-from qfinder.core.state import IndexProgress
+from qfinder.core.state import FileFailure, IndexProgress
 from qfinder.core.walk import ExcludeRules
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class Indexer(ScanMixin):
         self._requeues: dict[str, int] = {}
         self._active: list[FileWork] = []
         self._current: str | None = None
+        self._failures: list[FileFailure] = []
         if embedder is not None:
             self.ensure_pipeline()
 
@@ -238,6 +239,7 @@ class Indexer(ScanMixin):
             self.stats.chunks_stored += len(items)
         else:
             self.catalog.mark_file(work.file_id, work.outcome, work.reason)
+            self._failures.append(FileFailure(work.path, work.reason))
         self.stats.files_done += 1
         self.stats.bytes_done += work.size
         self._requeues.pop(work.path, None)
@@ -252,6 +254,29 @@ class Indexer(ScanMixin):
             self._enqueue(path, now.size, now.mtime_ns)
         else:
             log.info("%s keeps changing while read; left pending until it settles", path)
+
+    def take_failures(self) -> list[FileFailure]:
+        """Files that failed or became name-only since the last call (for the UI)."""
+        taken, self._failures = self._failures, []
+        return taken
+
+    def retry_failed(self, paths: Iterable[str] | None = None) -> int:
+        """Queue failed/name-only files again (all of them when `paths` is None)."""
+        wanted = None if paths is None else {os.path.abspath(p) for p in paths}
+        count = 0
+        for status in ("failed", "name-only"):
+            for row in self.catalog.files_with_status(status, limit=1 << 62):
+                if wanted is None or row.path in wanted:
+                    self.catalog.mark_file(row.id, "pending")
+                    self._enqueue(row.path, row.size, row.mtime_ns)
+                    count += 1
+        return count
+
+    def clear_pending(self) -> None:
+        """Forget queued work (files stay "pending" in the catalog for the next plan)."""
+        self._heap.clear()
+        self._queued.clear()
+        self._active.clear()
 
     # --- progress -------------------------------------------------------------------------------
     def progress(self) -> IndexProgress:

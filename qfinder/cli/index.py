@@ -1,0 +1,64 @@
+"""`qfinder index PATH... [--model DIR] [--data-dir DIR]`: add folders and bring the index up to date.
+
+The model folder is remembered in the data folder, so later runs (and `qfinder search`) need no
+--model. Re-running on an unchanged tree only stats files. Progress and an ETA are shown with
+tqdm when stderr is a terminal; otherwise the command is quiet. Every batch is committed, so an
+interrupted run (Ctrl-C, kill) resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder
+from qfinder.core.errors import ModelError
+from qfinder.core.indexer import Indexer
+from qfinder.core.session import Library
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("index", help="index folders (incremental)", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="folders to index")
+    parser.add_argument("--model", metavar="DIR", help="model folder (remembered for later runs)")
+    parser.add_argument("--provider", default=None, help="auto (default), cpu, cuda, directml, coreml")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
+    add_data_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    roots = [existing_folder(p) for p in args.paths]
+    folder = chosen_data_dir(args)
+    with Library.open(folder, writer=True, model_folder=args.model, provider=args.provider) as lib:
+        indexer = lib.indexer
+        assert indexer is not None
+        if lib.embedder is None:
+            raise ModelError("No model is set for this index.", "Pass --model DIR (it is remembered).")
+        report = indexer.plan(roots)
+        show = sys.stderr.isatty() and not args.quiet
+        _drain(indexer, show)
+        if show:
+            counts = lib.catalog.counts()
+            sys.stderr.write(f"indexed {counts.indexed} files ({counts.failed} failed, "
+                             f"{counts.name_only} name only); {report.new} new, {report.changed} changed, "
+                             f"{report.gone} removed\n")
+    return 0
+
+
+def _drain(indexer: Indexer, show: bool) -> None:
+    if not show:
+        while indexer.pending():
+            indexer.step()
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=indexer.pending(), unit="file", dynamic_ncols=True, file=sys.stderr) as bar:
+        while indexer.pending():
+            progress = indexer.step()
+            bar.total = progress.files_done + progress.files_pending
+            bar.n = progress.files_done
+            eta = "?" if progress.eta_s is None else f"{progress.eta_s:.0f}s"
+            bar.set_postfix_str(f"{progress.tokens_per_s:.0f} tok/s, eta {eta}", refresh=False)
+            bar.refresh()

@@ -1,0 +1,121 @@
+"""`qfinder search "QUERY"` / `qfinder search --batch FILE --json`: search the index.
+
+Options: --instruction TEXT (a preset key: web, topic, code, similar; or any task text),
+--dim D (search dimension; default: remembered or the model's), --k N (files, default 10),
+--no-rerank (raw low-dimension ANN order), --mode hybrid|semantic|keyword, --folder DIR and
+--kind EXT (filters, repeatable), --like PATH ("files like this one"), --data-dir DIR.
+
+JSON output (--json), stable: one object per query, one line each; with --batch FILE (one
+query per line, blank lines skipped, "-" for stdin) the lines come in input order:
+
+    {"query": "…", "results": [{"path": "/abs/file.txt", "score": 0.8123, "snippet": "…",
+                                "span": [start, end], "page": 3}, …]}
+
+`path` is absolute; `score` is higher-is-better (cosine similarity in semantic mode, fused
+reciprocal-rank score otherwise); `snippet` is the best-matching chunk's excerpt; `span` is
+that chunk's character span in the file's extracted text (null for a filename-only match);
+`page` is the 1-based page/slide for paged formats, else null. Results are best first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+
+from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.core.errors import QfinderError
+from qfinder.core.instructions import resolve_instruction
+from qfinder.core.results import FileResult, SearchFilters, SearchRequest, SearchResponse
+from qfinder.core.session import Library
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("search", help="search the index", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("query", nargs="?", help="what to look for (quote \"exact phrases\")")
+    parser.add_argument("--batch", metavar="FILE", help="one query per line ('-' = stdin)")
+    parser.add_argument("--instruction", metavar="TEXT", help="task preset (web, topic, code, similar) or text")
+    parser.add_argument("--dim", type=int, metavar="D", help="search dimension")
+    parser.add_argument("--k", type=int, default=10, metavar="N", help="files to return (default 10)")
+    parser.add_argument("--no-rerank", action="store_true", help="skip the full-size re-score")
+    parser.add_argument("--mode", choices=("hybrid", "semantic", "keyword"), default="hybrid")
+    parser.add_argument("--folder", action="append", default=[], metavar="DIR", help="only under DIR")
+    parser.add_argument("--kind", action="append", default=[], metavar="EXT", help="only files with extension EXT")
+    parser.add_argument("--like", action="append", default=[], metavar="PATH", help="files like this one")
+    parser.add_argument("--json", action="store_true", help="JSON lines output (see above)")
+    add_data_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    queries = list(_queries(args))
+    folder = chosen_data_dir(args)
+    load_model = args.mode != "keyword" or bool(args.like)
+    with Library.open(folder, load_model=load_model) as lib:
+        if load_model and lib.embedder is None and args.mode == "semantic":
+            raise QfinderError("No model is set for this index.", "Run qfinder index PATH --model DIR first.")
+        for text in queries:
+            response = lib.search(_request(args, text))
+            if args.json:
+                sys.stdout.write(json.dumps(response_json(text, response), ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(_human(response))
+            sys.stdout.flush()
+    return 0
+
+
+def _queries(args: argparse.Namespace) -> Iterator[str]:
+    if args.batch is None:
+        if args.query is None and not args.like:
+            raise QfinderError("Nothing to search for.", 'Give a QUERY, --like PATH or --batch FILE.')
+        yield args.query or ""
+        return
+    if args.query is not None:
+        raise QfinderError("Give either a QUERY or --batch FILE, not both.")
+    try:
+        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise QfinderError(f"Cannot read the batch file {args.batch}: {exc.strerror}.") from exc
+    with stream:
+        lines = [line.strip() for line in stream]
+    yield from (line for line in lines if line)
+
+
+def _request(args: argparse.Namespace, text: str) -> SearchRequest:
+    import os
+
+    filters = SearchFilters(folders=tuple(os.path.abspath(f) for f in args.folder),
+                            kinds=tuple(k.lower().lstrip(".") for k in args.kind))
+    return SearchRequest(text=text, instruction=resolve_instruction(args.instruction), dim=args.dim,
+                         k=max(1, args.k), rerank=not args.no_rerank, mode=args.mode, filters=filters,
+                         like_paths=tuple(os.path.abspath(p) for p in args.like))
+
+
+def result_json(result: FileResult) -> dict[str, object]:
+    best = result.best
+    return {
+        "path": result.path,
+        "score": round(result.score, 6),
+        "snippet": best.snippet if best else "",
+        "span": list(best.span) if best else None,
+        "page": best.page if best else None,
+    }
+
+
+def response_json(query: str, response: SearchResponse) -> dict[str, object]:
+    return {"query": query, "results": [result_json(r) for r in response.results]}
+
+
+def _human(response: SearchResponse) -> str:
+    if not response.results:
+        return "no results\n"
+    lines = []
+    for result in response.results:
+        best = result.best
+        where = f" (page {best.page})" if best and best.page else (f" (line {best.line})" if best and best.line else "")
+        lines.append(f"{result.score:8.4f}  {result.path}{where}")
+        if best:
+            lines.append("          " + " ".join(best.snippet.split())[:200])
+    return "\n".join(lines) + "\n"

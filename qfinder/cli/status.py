@@ -1,0 +1,67 @@
+"""`qfinder status [--json] [--data-dir DIR]`: what is indexed, what is pending or failed, and why.
+
+Shows roots with their file counts, totals (indexed / pending / failed / name-only, chunks,
+vectors), the failures with their reasons, the model and the ONNX provider it runs on, and the
+vector indexes built per dimension with their RAM and disk sizes. Works while another process
+indexes the same data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.core.session import Library, LibraryStatus
+
+FAILURES_SHOWN = 20
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("status", help="show what is indexed", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="one JSON object")
+    parser.add_argument("--no-model", action="store_true", help="do not load the model (faster)")
+    add_data_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with Library.open(chosen_data_dir(args), load_model=not args.no_model) as lib:
+        status = lib.status()
+    if args.json:
+        sys.stdout.write(json.dumps(status_json(status), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(_human(status))
+    return 0
+
+
+def status_json(status: LibraryStatus) -> dict[str, object]:
+    data = asdict(status)
+    data["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
+    return data
+
+
+def _human(s: LibraryStatus) -> str:
+    out = [f"data folder: {s.data_dir}"]
+    model = s.model_name or "none"
+    provider = f" on {s.provider.used}" if s.provider else ""
+    out.append(f"model: {model}{provider}  ({s.model_folder or 'no model folder set'})")
+    if s.dim:
+        out.append(f"search dimension: {s.dim}")
+    out.append(f"files: {s.files} ({s.indexed} indexed, {s.pending} pending, {s.failed} failed, "
+               f"{s.name_only} name only); chunks: {s.chunks}, vectors: {s.vectors}")
+    for root in s.roots:
+        out.append(f"  root {root.path} [{root.availability}]: {root.files_indexed} indexed, "
+                   f"{root.files_pending} pending, {root.files_failed} failed")
+    for cost in s.indexes:
+        out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {cost.ram_bytes / 2**20:.1f} MiB, "
+                   f"disk {cost.disk_bytes / 2**20:.1f} MiB")
+    if s.failures:
+        out.append("not indexed (name searchable):")
+        out += [f"  {path}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]
+        if len(s.failures) > FAILURES_SHOWN:
+            out.append(f"  … and {len(s.failures) - FAILURES_SHOWN} more (--json lists them all)")
+    return "\n".join(out) + "\n"

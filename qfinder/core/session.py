@@ -1,0 +1,210 @@
+"""A `Library`: one data folder opened for use — the single composition of the core.
+
+    lib = Library.open(data_dir, writer=True, model_folder="/models/qwen3-0.6b")  # the indexer
+    lib = Library.open(data_dir)                    # a reader: search/status while another writes
+    lib.indexer.plan([...]); lib.indexer.step()     # writer only (Indexer: see qfinder.core.indexer)
+    lib.search(SearchRequest("invoices from march"))
+    lib.status() -> LibraryStatus;  lib.root_states();  lib.set_dim(256);  lib.close()
+
+Both the CLI and the desktop engine thread build exactly this. Only one process may write to a
+data folder (an OS lock, `qfinder.core.writelock`); readers open the catalog read-only and never
+save index files. The model folder given to a writer is remembered in ``settings.json`` so later
+readers load the same model; without a model (none given, none remembered, or `load_model=False`)
+keyword and filename search still work and content indexing waits for one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from qfinder.core.catalog import Catalog
+from qfinder.core.errors import IndexError_, ModelError
+from qfinder.core.indexer import Indexer, IndexSettings
+from qfinder.core.library_settings import LibrarySettings
+from qfinder.core.paths import ensure_private_dir
+from qfinder.core.results import SearchRequest, SearchResponse
+from qfinder.core.search import Searcher
+from qfinder.core.state import ProviderReport, RootState
+from qfinder.core.vector_index import IndexCost, VectorIndexes
+from qfinder.core.walk import ExcludeRules
+from qfinder.core.writelock import WriteLock
+
+log = logging.getLogger(__name__)
+
+CATALOG_NAME = "catalog.db"
+INDEX_FOLDER = "indexes"
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    data_dir: str
+    roots: tuple[RootState, ...]
+    files: int
+    indexed: int
+    pending: int
+    failed: int
+    name_only: int
+    chunks: int
+    vectors: int
+    failures: tuple[tuple[str, str], ...]  # (path, reason), most recent first
+    model_folder: str | None
+    model_name: str | None
+    provider: ProviderReport | None
+    dim: int | None
+    indexes: tuple[IndexCost, ...]
+
+
+def _load_embedder(folder: str, provider: str) -> Any:
+    from qfinder.core.model import Embedder  # onnxruntime only when a model is used
+
+    if not Path(folder).is_dir():
+        raise ModelError(f"The model folder {folder} does not exist.",
+                         "Pass --model DIR with a downloaded model folder.")
+    return Embedder.from_folder(folder, provider=provider)
+
+
+def _saved_dims(folder: Path) -> dict[int, int]:
+    """{dim: bytes} of graph files saved in `folder` (hnsw-d<dim>.bin)."""
+    found: dict[int, int] = {}
+    for path in folder.glob("hnsw-d*.bin") if folder.is_dir() else ():
+        digits = path.stem.removeprefix("hnsw-d")
+        if digits.isdigit():
+            found[int(digits)] = path.stat().st_size
+    return found
+
+
+class Library:
+    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings, embedder: Any | None,
+                 lock: WriteLock | None, index_settings: IndexSettings | None = None,
+                 rules: ExcludeRules | None = None) -> None:
+        self.data_dir = data_dir
+        self.catalog = catalog
+        self.settings = settings
+        self.embedder = embedder
+        self._lock = lock
+        self.vectors = VectorIndexes(catalog, data_dir / INDEX_FOLDER, persist=lock is not None)
+        self.searcher = Searcher(catalog, self.vectors, embedder, settings.dim)
+        self.indexer: Indexer | None = None
+        if lock is not None:
+            self.indexer = Indexer(catalog, embedder, index_settings, rules)
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str], *, writer: bool = False, model_folder: str | None = None,
+             load_model: bool = True, provider: str | None = None,
+             index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None) -> Library:
+        folder = Path(data_dir)
+        lock = None
+        if writer:
+            ensure_private_dir(folder)
+            lock = WriteLock(folder)
+            lock.acquire()
+        elif not (folder / CATALOG_NAME).exists():
+            raise IndexError_(f"No qfinder index in {folder}.", "Index a folder first: qfinder index PATH --model DIR")
+        try:
+            return cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    @classmethod
+    def _build(cls, folder: Path, lock: WriteLock | None, model_folder: str | None, load_model: bool,
+               provider: str | None, index_settings: IndexSettings | None, rules: ExcludeRules | None) -> Library:
+        settings = LibrarySettings.load(folder)
+        if model_folder is not None:
+            settings = settings.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
+        if provider is not None:
+            settings = settings.with_changes(provider=provider)
+        embedder = None
+        if load_model and settings.model_folder:
+            embedder = _load_embedder(settings.model_folder, settings.provider)
+        catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
+        if catalog.recovered_from is not None:
+            log.warning("the index database was damaged; kept a copy at %s and started a fresh one",
+                        catalog.recovered_from)
+        if lock is not None and settings != LibrarySettings.load(folder):
+            settings.save(folder)  # remember the model for later readers
+        return cls(folder, catalog, settings, embedder, lock, index_settings, rules)
+
+    # --- searching ------------------------------------------------------------------------------
+    @property
+    def model_name(self) -> str | None:
+        return None if self.embedder is None else str(self.embedder.info.name)
+
+    @property
+    def provider(self) -> ProviderReport | None:
+        return None if self.embedder is None else self.embedder.provider
+
+    @property
+    def dim(self) -> int | None:
+        return self.searcher.resolve_dim(self.settings.dim) if self.embedder is not None else None
+
+    def set_dim(self, dim: int | None) -> None:
+        self.settings = self.settings.with_changes(dim=dim)
+        self.searcher.default_dim = dim
+        if self._lock is not None:
+            self.settings.save(self.data_dir)
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        return self.searcher.search(request)
+
+    # --- state ----------------------------------------------------------------------------------
+    def root_states(self) -> tuple[RootState, ...]:
+        states = []
+        for root in self.catalog.roots():
+            counts = self.catalog.counts(root.path)
+            availability = root.state if root.state in ("unavailable", "paused", "error") else "watching"
+            states.append(RootState(root.path, availability, counts.indexed + counts.name_only,  # type: ignore[arg-type]
+                                    counts.pending, counts.failed))
+        return tuple(states)
+
+    def status(self) -> LibraryStatus:
+        counts = self.catalog.counts()
+        failures = tuple((f.path, f.reason) for f in self.catalog.failures())
+        return LibraryStatus(
+            str(self.data_dir), self.root_states(), counts.files, counts.indexed, counts.pending,
+            counts.failed, counts.name_only, counts.chunks, counts.vectors, failures,
+            self.settings.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
+        )
+
+    def index_costs(self) -> tuple[IndexCost, ...]:
+        """Per dimension: the loaded structures, plus graphs saved on disk and the current dim."""
+        loaded = {cost.dim: cost for cost in self.vectors.costs()}
+        on_disk = _saved_dims(self.data_dir / INDEX_FOLDER)
+        wanted = set(loaded) | set(on_disk) | ({self.dim} if self.dim else set())
+        costs = []
+        for dim in sorted(wanted):
+            cost = loaded.get(dim) or self.vectors.estimate(dim)
+            costs.append(replace(cost, disk_bytes=max(cost.disk_bytes, on_disk.get(dim, 0))))
+        return tuple(costs)
+
+    def drop_index_files(self) -> None:
+        """Delete the saved graphs (writer only): they are rebuilt from the catalog when needed."""
+        if self._lock is None:
+            return
+        for dim in list(self.vectors.costs()):
+            self.vectors.drop(dim.dim)
+        folder = self.data_dir / INDEX_FOLDER
+        for path in folder.glob("hnsw-d*") if folder.is_dir() else ():
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        try:
+            if self._lock is not None:
+                self.vectors.close()
+            self.catalog.close()
+            if self.embedder is not None:
+                self.embedder.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
