@@ -105,7 +105,8 @@ class Embedder:
         rows = encoded.ids
         runner = BatchRunner(self._run_rows, self._tail_tokens)
         found: dict[int, np.ndarray] = {}
-        for batch in plan_batches([len(r) for r in rows], self.options.max_padded_tokens, self.options.max_batch):
+        for batch in plan_batches([len(r) for r in rows], self.options.max_padded_tokens,
+                                  self.options.max_batch, self.options.max_padding_waste):
             self._raise_if_cancelled()
             found.update(runner.run(rows, batch))
         vectors = l2_normalize(np.stack([found[i] for i in range(len(rows))]))

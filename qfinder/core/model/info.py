@@ -25,6 +25,7 @@ class EmbedOptions:
     max_tokens_query: int = 512
     max_padded_tokens: int = 8192  # rows × longest row per batch: bounds memory and wasted work
     max_batch: int = 64
+    max_padding_waste: float = 0.1  # start a new batch rather than pad a row by more than this share
     threads: int | None = None  # onnxruntime intra-op threads; None = onnxruntime's choice
     force_mrl: bool = False  # allow dims below full size on models not trained for MRL
 

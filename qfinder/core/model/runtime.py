@@ -59,7 +59,8 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     options.enable_mem_pattern = False
     options.enable_cpu_mem_arena = False
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
+    # Failures reach the caller as exceptions with hints; ORT's own stderr lines would only add noise.
+    options.log_severity_level = 4
     if threads:
         options.intra_op_num_threads = threads
     return options

@@ -1,0 +1,91 @@
+"""Providers, session options, cancellation and out-of-memory handling on real onnxruntime sessions."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from qfinder.core.errors import CancelledError, ModelError
+from qfinder.core.model import Embedder, EmbedOptions, runtime
+from qfinder.core.model.batching import plan_batches
+
+
+def test_telemetry_is_disabled_before_import():
+    assert os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
+
+
+def test_session_options_for_a_desktop_app():
+    options = runtime.session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.get_session_config_entry("session.inter_op.allow_spinning") == "0"
+    assert not options.enable_mem_pattern and not options.enable_cpu_mem_arena
+
+
+def test_auto_uses_best_available_and_reports_it(toy_folder):
+    emb = Embedder.from_folder(toy_folder(), provider="auto")
+    assert emb.provider.used == runtime.available_providers()[0]
+    assert not emb.provider.fell_back
+
+
+@pytest.mark.skipif("cuda" in runtime.available_providers(), reason="this onnxruntime build has CUDA")
+def test_requested_gpu_falls_back_to_cpu_with_reason(toy_folder):
+    emb = Embedder.from_folder(toy_folder(), provider="cuda")
+    assert emb.provider.requested == "cuda" and emb.provider.used == "cpu"
+    assert emb.provider.fell_back and "CUDAExecutionProvider" in emb.provider.fallback_reason
+
+
+def test_unknown_provider_is_a_model_error(toy_folder):
+    with pytest.raises(ModelError, match="Unknown execution provider"):
+        Embedder.from_folder(toy_folder(), provider="tpu")
+
+
+def test_cancel_stops_a_running_batch_and_sticks_until_reset(toy_folder):
+    emb = Embedder.from_folder(toy_folder(slow_layers=100))
+    started = threading.Event()
+    emb.on_run_start = started.set
+    text = " ".join(["apple"] * 500)
+    outcome: list[object] = []
+
+    def work() -> None:
+        begin = time.perf_counter()
+        try:
+            emb.embed_documents([text])
+            outcome.append("finished")
+        except CancelledError:
+            outcome.append(time.perf_counter() - begin)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert started.wait(30)
+    emb.cancel()
+    worker.join(30)
+    assert outcome and isinstance(outcome[0], float), outcome
+    with pytest.raises(CancelledError):
+        emb.embed_documents(["apple"])
+    emb.reset_cancel()
+    emb.on_run_start = None
+    assert emb.embed_documents(["apple"]).shape == (1, 16)
+
+
+def test_out_of_memory_halves_the_batch_down_to_one_text(toy_folder):
+    # The toy allocates 1e7 ** batch floats: one text fits, two cannot (a real allocation failure).
+    emb = Embedder.from_folder(toy_folder(kind="oom"), options=EmbedOptions(max_batch=8))
+    texts = ["apple", "banana", "dog", "cat", "red car"]
+    vectors = emb.embed_documents(texts)
+    reference = Embedder.from_folder(toy_folder("plain-kv")).embed_documents(texts)
+    assert np.allclose(vectors, reference, atol=1e-6)
+    assert emb.last_stats.batches == len(texts)
+
+
+def test_plan_batches_bounds_padded_tokens_and_waste():
+    lengths = [5, 100, 98, 7, 50, 51, 6, 99, 49]
+    batches = plan_batches(lengths, max_padded_tokens=250, max_batch=16, max_waste=0.1)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        longest = max(lengths[i] for i in batch)
+        assert len(batch) * longest <= 250 or len(batch) == 1
+        assert min(lengths[i] for i in batch) >= 0.9 * longest
