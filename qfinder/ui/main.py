@@ -1,0 +1,145 @@
+"""`run_desktop(args)`: start the desktop app (or install its launcher) and run the event loop."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from qfinder.core.paths import data_dir
+from qfinder.ui import desktop_entry
+from qfinder.ui.crash import CrashReporter
+from qfinder.ui.settings import AppSettings, load_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="qfinder", description="Find your files by meaning.")
+    parser.add_argument("folders", nargs="*", help="folders to add to the index")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="install the menu launcher and icon for this user (Linux)")
+    parser.add_argument("--data-dir", help="keep the index here instead of the default folder")
+    parser.add_argument("--no-setup", action="store_true", help="do not offer the model setup")
+    return parser.parse_args(args)
+
+
+def setup_logging(folder: Path) -> Path:
+    """A rotating log file in the data folder; returns its path for the crash dialog."""
+    logs = folder / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / "qfinder.log"
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for size in desktop_entry.ICON_SIZES:
+        path = desktop_entry.icon_path(size)
+        if path:
+            icon.addFile(str(path))
+    return icon
+
+
+def make_application(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["qfinder", *argv])
+    app.setApplicationName("qfinder")
+    app.setApplicationDisplayName("qfinder")
+    app.setOrganizationName("qfinder")
+    app.setDesktopFileName("qfinder")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def make_engine(settings: AppSettings, folder: Path) -> Any:
+    """The engine client for these settings (the service layer builds the core on its thread)."""
+    from qfinder.services.engine import EngineClient
+    from qfinder.ui.engine_factory import core_factory, engine_settings
+
+    return EngineClient(core_factory(settings, folder), engine_settings(settings),
+                        model_folder=settings.model_folder)
+
+
+def run_desktop(args: list[str]) -> int:
+    options = parse_args(args)
+    if options.install_desktop_entry:
+        written = desktop_entry.install()
+        sys.stdout.write("Installed:\n" + "".join(f"  {p}\n" for p in written))
+        return 0
+    if options.data_dir:
+        os.environ["QFINDER_DATA_DIR"] = str(Path(options.data_dir).expanduser().resolve())
+    settings = load_settings()
+    folder = data_dir(settings.data_folder)
+    log_file = setup_logging(folder)
+    app = make_application([])
+    folders = [str(Path(f).expanduser().resolve()) for f in options.folders]
+    instance = _claim_single_instance(folder, folders)
+    if instance is False:
+        return 0
+    crash = CrashReporter(log_file).install()
+    try:
+        return _run_window(app, settings, folder, folders, instance, offer_setup=not options.no_setup)
+    finally:
+        crash.uninstall()
+
+
+def _claim_single_instance(folder: Path, folders: list[str]) -> Any:
+    """The SingleInstance we own, or False when another window took our folders."""
+    from qfinder.services.single_instance import SingleInstance
+
+    instance = SingleInstance(folder)
+    return instance if instance.claim(folders) else False
+
+
+def _run_window(app: QApplication, settings: AppSettings, folder: Path, folders: list[str],
+                instance: Any, offer_setup: bool) -> int:
+    from qfinder.ui.main_window import MainWindow
+
+    engine = make_engine(settings, folder)
+    window = MainWindow(engine, settings, save_settings=save_settings)
+    instance.activated.connect(lambda extra: _bring_forward(window, list(extra or ())))
+    window.show()
+    engine.start()
+    if folders:
+        window.add_folders(folders)
+    if offer_setup and not settings.model_folder:
+        QTimer.singleShot(300, lambda: show_setup(window))
+    code = app.exec()
+    engine.shutdown(3.0)
+    return int(code)
+
+
+def _bring_forward(window: Any, folders: list[str]) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+    if folders:
+        window.add_folders(folders)
+
+
+def show_setup(window: Any) -> None:
+    from qfinder.ui.setup_dialog import SetupDialog
+
+    dialog = SetupDialog(window)
+
+    def use(model_folder: str) -> None:
+        window.apply_settings(dataclasses.replace(window.settings, model_folder=model_folder))
+
+    dialog.model_ready.connect(use)
+    dialog.open()

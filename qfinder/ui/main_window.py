@@ -1,0 +1,279 @@
+"""The main window: composes the widgets and wires them to the engine's signals and slots.
+
+The engine is anything with EngineClient's methods and signals (qfinder.services.engine); the
+window never calls into core search or indexing code itself, so the GUI thread never blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
+
+from qfinder.core.results import SearchResponse
+from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, RootState
+from qfinder.ui import opener as opener_module
+from qfinder.ui.drop_filter import DropFilter
+from qfinder.ui.failures_dialog import FailuresDialog
+from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
+from qfinder.ui.search_controller import SearchController
+from qfinder.ui.settings import AppSettings
+from qfinder.ui.window_layout import WindowParts, build_parts
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, engine: Any, settings: AppSettings | None = None,
+                 save_settings: Callable[[AppSettings], object] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.settings = settings or AppSettings()
+        self._save_settings = save_settings or (lambda _s: None)
+        self.failures: dict[str, FileFailure] = {}
+        self.root_states: tuple[RootState, ...] = ()
+        self.engine_status: EngineStatus | None = None
+        self.setWindowTitle("qfinder")
+        self.setObjectName("qfinder-main")
+        self.ui: WindowParts = build_parts(self, self.settings)
+        self.search = SearchController(engine, self)
+        self.search.state.rerank = self.settings.rerank
+        self.search.state.instruction = self.settings.default_instruction
+        self.ui.instructions.select_instruction(self.settings.default_instruction)
+        self.drops = DropFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.drops)
+        self._build_actions()
+        self._connect_widgets()
+        self._connect_engine(engine)
+        self._restore_layout()
+        self._refresh_empty_state()
+
+    # -- wiring ----------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        def action(text: str, keys: tuple[QKeySequence | QKeySequence.StandardKey | str, ...], slot: Callable[[], Any]) -> QAction:
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.focus_action = action("Focus search", ("Ctrl+L", "Ctrl+F"), self.focus_search)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(action("&Add folder…", ("Ctrl+O",), self.ui.folders.add_button.click))
+        file_menu.addAction(action("&Settings…", (QKeySequence.StandardKey.Preferences, "Ctrl+,"),
+                                   self.open_settings))
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Quit", (QKeySequence.StandardKey.Quit,), self.close))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("&About qfinder", (), self._about))
+
+    def _connect_widgets(self) -> None:
+        ui, search = self.ui, self.search
+        ui.search_bar.search_requested.connect(search.search_text)
+        ui.search_bar.cleared.connect(search.clear)
+        ui.instructions.instruction_changed.connect(self._on_instruction)
+        ui.instructions.custom_added.connect(self._remember_instruction)
+        ui.dim.dim_changed.connect(self._on_dim)
+        ui.dim.rerank_changed.connect(self._on_rerank)
+        ui.filters.filters_changed.connect(self._on_filters)
+        search.response_ready.connect(self._show_response)
+        search.cleared.connect(self._on_cleared)
+        ui.results.open_requested.connect(self._open)
+        ui.results.reveal_requested.connect(lambda p: opener_module.get_opener().reveal(p))
+        ui.results.copy_requested.connect(self._copy)
+        ui.results.similar_requested.connect(lambda p: self.find_similar([p]))
+        ui.results.hit_selected.connect(ui.preview.show_hit)
+        ui.preview.open_requested.connect(self._open)
+        ui.preview.reveal_requested.connect(lambda p: opener_module.get_opener().reveal(p))
+        ui.folders.add_requested.connect(self.add_folders)
+        ui.folders.remove_requested.connect(self.engine.remove_root)
+        ui.folders.rescan_requested.connect(self.engine.rescan)
+        ui.folders.pause_toggled.connect(self.set_paused)
+        ui.status.pause_toggled.connect(self.set_paused)
+        ui.status.failures_requested.connect(self.show_failures)
+        self.drops.folders_dropped.connect(self.add_folders)
+        self.drops.files_dropped.connect(self.find_similar)
+
+    def _connect_engine(self, engine: Any) -> None:
+        engine.results.connect(self.search.on_results)
+        engine.progress.connect(self._on_progress)
+        engine.status.connect(self._on_status)
+        engine.roots.connect(self._on_roots)
+        engine.file_failed.connect(self._on_file_failed)
+        engine.error.connect(self._on_error)
+
+    # -- user intents ----------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.ui.search_bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.ui.search_bar.selectAll()
+
+    def add_folders(self, folders: list[str]) -> None:
+        self.engine.add_roots(list(folders))
+        self.ui.status.showMessage(f"Adding {len(folders)} folder(s) to the index…", 5000)
+
+    def find_similar(self, paths: list[str]) -> None:
+        self.ui.search_bar.clear()
+        self.ui.search_bar.setPlaceholderText(f"Files like {', '.join(p.rsplit('/', 1)[-1] for p in paths)}")
+        self.search.find_similar(paths)
+
+    def set_paused(self, paused: bool) -> None:
+        (self.engine.pause if paused else self.engine.resume)()
+        self.ui.folders.set_paused(paused)
+        self.ui.status.set_paused(paused)
+
+    def show_failures(self) -> None:
+        dialog = FailuresDialog(self)
+        dialog.set_failures(list(self.failures.values()))
+        dialog.retry_requested.connect(self._retry)
+        dialog.open()
+
+    def open_settings(self) -> None:
+        from qfinder.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.settings_saved.connect(self.apply_settings)
+        dialog.open()
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        old, self.settings = self.settings, settings
+        self._save_settings(settings)
+        if settings.model_folder and settings.model_folder != old.model_folder:
+            self.engine.set_model(settings.model_folder)
+        if settings.default_dim and settings.default_dim != old.default_dim:
+            self.ui.dim.set_dim(settings.default_dim)
+        self.ui.filters.set_mode("hybrid" if settings.hybrid else "semantic")
+
+    def _retry(self, paths: list[str]) -> None:
+        for path in paths:
+            self.failures.pop(path, None)
+        self.ui.status.set_failed_count(len(self.failures))
+        self.engine.retry_failed(paths)
+
+    def _open(self, path: str, page: object = None) -> None:
+        opener_module.get_opener().open_file(path, page if isinstance(page, int) else None)
+
+    def _copy(self, path: str) -> None:
+        opener_module.get_opener().copy_path(path)
+        self.ui.status.showMessage(f"Copied {path}", 3000)
+
+    def _on_instruction(self, instruction: str | None) -> None:
+        self.search.state.instruction = instruction
+        self.search.rerun()
+
+    def _remember_instruction(self, text: str) -> None:
+        self.settings = self.settings.with_recent_instruction(text)
+        self._save_settings(self.settings)
+
+    def _on_dim(self, dim: int) -> None:
+        self.search.state.dim = dim
+        self.engine.set_dim(dim)
+        self.search.rerun()
+
+    def _on_rerank(self, rerank: bool) -> None:
+        self.search.state.rerank = rerank
+        self.search.rerun()
+
+    def _on_filters(self) -> None:
+        self.search.state.mode = self.ui.filters.mode()
+        self.search.state.filters = self.ui.filters.filters()
+        self.search.rerun()
+
+    # -- engine signals --------------------------------------------------------------------
+    def _show_response(self, response: SearchResponse) -> None:
+        self.ui.model.set_response(response)
+        self.ui.dim.set_stats(_index_memory(self.engine), response.elapsed_ms, response.exact)
+        self._refresh_empty_state()
+
+    def _on_cleared(self) -> None:
+        self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
+        self.ui.model.clear()
+        self._refresh_empty_state()
+
+    def _on_progress(self, progress: IndexProgress) -> None:
+        self.ui.status.set_progress(progress)
+
+    def _on_status(self, status: EngineStatus) -> None:
+        self.engine_status = status
+        self.ui.status.set_engine_status(status)
+        self.ui.folders.set_paused(status.state == "paused")
+        info = getattr(self.engine, "model_info", None)
+        has_model = status.model_name is not None
+        self.ui.filters.set_semantic_available(has_model)
+        self.ui.dim.setEnabled(has_model)
+        if info is not None:
+            self.set_model_info(info, status.dim)
+        elif not has_model:
+            self.ui.instructions.set_instruction_aware(False)
+
+    def set_model_info(self, info: Any, current_dim: int | None = None) -> None:
+        """Adapt the slider and the instruction picker to the loaded model (a ModelInfo)."""
+        dim = current_dim or self.settings.default_dim or getattr(info, "default_dim", None)
+        self.ui.dim.blockSignals(True)
+        self.ui.dim.set_model(info.min_dim, info.full_dim, dim)
+        self.ui.dim.blockSignals(False)
+        self.search.state.dim = self.ui.dim.dim()
+        self.ui.instructions.set_instruction_aware(bool(info.instruction_aware))
+
+    def _on_roots(self, roots: tuple[RootState, ...]) -> None:
+        self.root_states = tuple(roots)
+        self.ui.folders.set_roots(self.root_states)
+        self.ui.filters.set_roots([r.path for r in self.root_states])
+        self._refresh_empty_state()
+
+    def _on_file_failed(self, failure: FileFailure) -> None:
+        self.failures[failure.path] = failure
+        self.ui.status.set_failed_count(len(self.failures))
+
+    def _on_error(self, message: str) -> None:
+        log.warning("engine error: %s", message)
+        self.ui.status.show_error(message)
+
+    def _refresh_empty_state(self) -> None:
+        if not self.root_states:
+            text = EMPTY_NO_ROOTS
+        elif self.search.has_query():
+            text = EMPTY_NO_RESULTS if self.search.last_response is not None else "Searching…"
+        else:
+            text = EMPTY_TYPE
+        self.ui.results.set_empty_text(text)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About qfinder", "<b>qfinder</b><br>Find your files by meaning, "
+                          "offline, with Qwen3-Embedding running on your own computer.")
+
+    # -- persistence -----------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        store = QSettings("qfinder", "qfinder")
+        geometry = store.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+        splitter = store.value("window/splitter")
+        if splitter is not None:
+            self.ui.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        store = QSettings("qfinder", "qfinder")
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/splitter", self.ui.splitter.saveState())
+        self._save_settings(dataclasses.replace(self.settings, rerank=self.ui.dim.rerank()))
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.drops)
+        super().closeEvent(event)
+
+
+def _index_memory(engine: Any) -> float | None:
+    value = getattr(engine, "index_memory_bytes", None)
+    value = value() if callable(value) else value
+    return float(value) if isinstance(value, (int, float)) else None

@@ -1,0 +1,53 @@
+"""What the window needs to know about a model: its dimensions and instruction-awareness.
+
+Prefer the engine's loaded `ModelInfo`; before the engine reports one, read the folder's
+config.json (a small local file) so the slider and instruction picker are right from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+QWEN3_MIN_DIM = 32
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    name: str
+    min_dim: int
+    full_dim: int
+    default_dim: int
+    instruction_aware: bool
+
+
+def facts_from_info(info: Any) -> ModelFacts:
+    return ModelFacts(
+        name=str(getattr(info, "name", "model")),
+        min_dim=int(info.min_dim),
+        full_dim=int(info.full_dim),
+        default_dim=int(getattr(info, "default_dim", info.full_dim)),
+        instruction_aware=bool(getattr(info, "instruction_aware", False)),
+    )
+
+
+def facts_from_folder(folder: str | Path) -> ModelFacts | None:
+    """Best-effort facts from config.json; None when the folder does not say."""
+    root = Path(folder)
+    for candidate in (root / "config.json", root / "onnx" / "config.json"):
+        try:
+            config = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        hidden = config.get("hidden_size") or config.get("dim") or config.get("d_model")
+        if not isinstance(hidden, int):
+            return None
+        qwen3 = str(config.get("model_type", "")).lower().startswith("qwen3")
+        min_dim = QWEN3_MIN_DIM if qwen3 else hidden
+        default = min(512, hidden) if qwen3 else hidden
+        return ModelFacts(root.name, min_dim, hidden, default, qwen3)
+    return None

@@ -1,0 +1,165 @@
+"""Settings: model and variant, provider, threads, indexing limits, exclusions, defaults, data folder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qfinder.ui.settings import AppSettings
+
+PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
+VARIANTS = ("", "fp32", "fp16", "int8", "q4")
+RESTART_NOTE = "Changes to the model, provider, threads and data folder apply on the next start."
+
+
+def _folder_row(parent: QWidget, edit: QLineEdit, title: str) -> QWidget:
+    row = QWidget(parent)
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    browse = QPushButton("Browse…", row)
+    browse.setAccessibleName(f"Browse for {title}")
+
+    def pick() -> None:
+        folder = QFileDialog.getExistingDirectory(parent, title, edit.text())
+        if folder:
+            edit.setText(folder)
+
+    browse.clicked.connect(pick)
+    layout.addWidget(browse)
+    return row
+
+
+def _spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box
+
+
+class SettingsDialog(QDialog):
+    settings_saved = Signal(object)  # AppSettings
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("qfinder settings")
+        self.setMinimumWidth(560)
+        self._original = settings
+        tabs = QTabWidget(self)
+        tabs.addTab(self._model_tab(settings), "Model")
+        tabs.addTab(self._indexing_tab(settings), "Indexing")
+        tabs.addTab(self._search_tab(settings), "Search")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        note = QLabel(RESTART_NOTE, self)
+        note.setWordWrap(True)
+        column = QVBoxLayout(self)
+        column.addWidget(tabs)
+        column.addWidget(note)
+        column.addWidget(buttons)
+
+    def _model_tab(self, s: AppSettings) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.model_edit = QLineEdit(s.model_folder or "", page)
+        self.model_edit.setPlaceholderText("No model: file-name and keyword search only")
+        form.addRow("Model folder", _folder_row(page, self.model_edit, "Model folder"))
+        self.variant_box = QComboBox(page)
+        self.variant_box.addItems([v or "folder default" for v in VARIANTS])
+        self.variant_box.setCurrentIndex(max(0, VARIANTS.index(s.variant or "")) if (s.variant or "") in VARIANTS else 0)
+        form.addRow("Variant", self.variant_box)
+        self.provider_box = QComboBox(page)
+        self.provider_box.addItems(list(PROVIDERS))
+        self.provider_box.setCurrentText(s.provider)
+        form.addRow("Execution provider", self.provider_box)
+        self.threads_spin = _spin(0, 256, s.threads)
+        self.threads_spin.setSpecialValueText("automatic")
+        form.addRow("Threads", self.threads_spin)
+        self.data_edit = QLineEdit(s.data_folder or "", page)
+        self.data_edit.setPlaceholderText("platform default")
+        form.addRow("Data folder", _folder_row(page, self.data_edit, "Data folder"))
+        return page
+
+    def _indexing_tab(self, s: AppSettings) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.low_priority_box = QCheckBox("Index at low priority (keeps the computer responsive)", page)
+        self.low_priority_box.setChecked(s.low_priority_indexing)
+        form.addRow(self.low_priority_box)
+        self.hidden_box = QCheckBox("Index hidden files and folders", page)
+        self.hidden_box.setChecked(s.index_hidden)
+        form.addRow(self.hidden_box)
+        self.exclude_edit = QPlainTextEdit("\n".join(s.exclude_globs), page)
+        self.exclude_edit.setPlaceholderText("One .gitignore-style pattern per line")
+        self.exclude_edit.setMaximumHeight(110)
+        form.addRow("Exclude", self.exclude_edit)
+        self.max_mb_spin = _spin(1, 10_000, s.max_file_mb, " MB")
+        form.addRow("Largest file to read", self.max_mb_spin)
+        self.max_chunks_spin = _spin(1, 1_000_000, s.max_chunks_per_file)
+        form.addRow("Chunks per file at most", self.max_chunks_spin)
+        self.chunk_spin = _spin(64, 2048, s.chunk_tokens, " tokens")
+        form.addRow("Chunk size", self.chunk_spin)
+        return page
+
+    def _search_tab(self, s: AppSettings) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.instruction_edit = QLineEdit(s.default_instruction or "", page)
+        self.instruction_edit.setPlaceholderText("the model's default task")
+        form.addRow("Default instruction", self.instruction_edit)
+        self.dim_spin = _spin(0, 8192, s.default_dim or 0)
+        self.dim_spin.setSpecialValueText("model default")
+        form.addRow("Default dimension", self.dim_spin)
+        self.hybrid_box = QCheckBox("Hybrid search (meaning + keywords)", page)
+        self.hybrid_box.setChecked(s.hybrid)
+        form.addRow(self.hybrid_box)
+        self.rerank_box = QCheckBox("Re-score the best candidates at full size", page)
+        self.rerank_box.setChecked(s.rerank)
+        form.addRow(self.rerank_box)
+        return page
+
+    def current(self) -> AppSettings:
+        globs = tuple(line.strip() for line in self.exclude_edit.toPlainText().splitlines() if line.strip())
+        return dataclasses.replace(
+            self._original,
+            model_folder=self.model_edit.text().strip() or None,
+            variant=VARIANTS[self.variant_box.currentIndex()] or None,
+            provider=self.provider_box.currentText(),
+            threads=self.threads_spin.value(),
+            low_priority_indexing=self.low_priority_box.isChecked(),
+            index_hidden=self.hidden_box.isChecked(),
+            exclude_globs=globs,
+            max_file_mb=self.max_mb_spin.value(),
+            max_chunks_per_file=self.max_chunks_spin.value(),
+            chunk_tokens=self.chunk_spin.value(),
+            default_instruction=self.instruction_edit.text().strip() or None,
+            default_dim=self.dim_spin.value() or None,
+            hybrid=self.hybrid_box.isChecked(),
+            rerank=self.rerank_box.isChecked(),
+            data_folder=self.data_edit.text().strip() or None,
+        )
+
+    def _save(self) -> None:
+        self.settings_saved.emit(self.current())
+        self.accept()

@@ -1,0 +1,215 @@
+"""First run without a model: recommend one for this machine, download it (off the GUI thread,
+with progress, speed and cancel), optionally optimize it for this CPU, or use a folder on disk.
+
+Closing or skipping keeps the app usable for file-name and keyword search.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qfinder.core.errors import QfinderError
+from qfinder.ui import model_jobs
+from qfinder.ui.background import BackgroundJob
+from qfinder.ui.dim_slider import human_bytes
+from qfinder.ui.machine import Machine, recommended_model, this_machine
+
+log = logging.getLogger(__name__)
+INTRO = ("qfinder finds files by meaning with an embedding model that runs on this computer — "
+         "nothing leaves it. Choose one to download, or a model folder you already have. "
+         "Until then, qfinder searches file names and words.")
+
+
+class SetupDialog(QDialog):
+    model_ready = Signal(str)  # the model folder to use
+
+    def __init__(self, parent: QWidget | None = None, machine: Machine | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Set up qfinder")
+        self.setMinimumWidth(620)
+        self.machine = machine or this_machine()
+        self.model_folder: str | None = None
+        self.job: BackgroundJob | None = None
+        self.download_fn: Callable[..., Path] = model_jobs.download
+        self.optimize_fn: Callable[..., Path] = model_jobs.optimize
+        self.check_folder_fn: Callable[[str], str] = model_jobs.check_folder
+        self._speed_mark: tuple[float, float] | None = None
+        self._build()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        heading = QLabel("<h2>Choose a model for searching by meaning</h2>", self)
+        intro = QLabel(INTRO, self)
+        intro.setWordWrap(True)
+        self.machine_label = QLabel(self.machine.describe(), self)
+        self.models = QListWidget(self)
+        self.models.setAccessibleName("Models to download")
+        self._fill_models()
+        self.optimize_box = QCheckBox("Optimize for this CPU after downloading (8-bit weights, "
+                                      "checked against the original; smaller and faster)", self)
+        self.optimize_box.setChecked(self.machine.gpu_provider is None)
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        self.speed_label = QLabel("", self)
+        self.error_label = QLabel("", self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("QLabel { color: #c62828; }")
+        self.error_label.setVisible(False)
+        self.error_label.setAccessibleName("Setup error")
+        self.download_button = QPushButton("Download", self)
+        self.download_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel download", self)
+        self.cancel_button.setVisible(False)
+        self.folder_button = QPushButton("Use a model folder on disk…", self)
+        self.skip_button = QPushButton("Skip — keyword search only", self)
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.folder_button.clicked.connect(self._pick_folder)
+        self.skip_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        for button in (self.folder_button, self.skip_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.download_button)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.speed_label)
+        column = QVBoxLayout(self)
+        for widget in (heading, intro, self.machine_label, self.models, self.optimize_box):
+            column.addWidget(widget)
+        column.addLayout(progress_row)
+        column.addWidget(self.error_label)
+        column.addLayout(buttons)
+
+    def _fill_models(self) -> None:
+        best = recommended_model(self.machine)
+        for name, variant, text in model_jobs.choices():
+            label = f"{name} · {variant} — {text}"
+            if (name, variant) == best:
+                label = f"★ Recommended: {label}"
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, (name, variant))
+            self.models.addItem(item)
+            if (name, variant) == best:
+                self.models.setCurrentItem(item)
+                self.models.takeItem(self.models.row(item))
+                self.models.insertItem(0, item)
+                self.models.setCurrentItem(item)
+        self.models.setMaximumHeight(self.models.sizeHintForRow(0) * 6 + 8)
+
+    # -- actions -----------------------------------------------------------------------------
+    def selected_model(self) -> tuple[str, str] | None:
+        item = self.models.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def start_download(self) -> None:
+        choice = self.selected_model()
+        if choice is None:
+            return
+        name, variant = choice
+        optimize = self.optimize_box.isChecked() and variant == "fp32"
+
+        def work(report: Callable[[Any], None], cancel: Any) -> str:
+            folder = self.download_fn(name, variant, report, cancel)
+            if optimize:
+                report(("optimizing", 0, 0))
+                folder = self.optimize_fn(folder, report, cancel)
+            return str(folder)
+
+        self._run(work, busy_text="Downloading…")
+
+    def check_folder(self, folder: str) -> None:
+        """Validate a model folder off the GUI thread; accept the dialog when it is usable."""
+        self._run(lambda _report, _cancel: self.check_folder_fn(folder), busy_text="Checking…")
+
+    def cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.speed_label.setText("Cancelling…")
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with model.onnx)")
+        if folder:
+            self.check_folder(folder)
+
+    def _run(self, work: Callable[..., Any], busy_text: str) -> None:
+        self.error_label.setVisible(False)
+        self._set_busy(True, busy_text)
+        self.job = BackgroundJob(work, "qfinder-setup", self)
+        self.job.progress.connect(self._on_progress)
+        self.job.succeeded.connect(self._on_success)
+        self.job.failed.connect(self._on_failure)
+        self._speed_mark = (time.monotonic(), 0.0)
+        self.job.start()
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.progress.setVisible(busy)
+        self.progress.setRange(0, 0)
+        self.speed_label.setText(text if busy else "")
+        self.cancel_button.setVisible(busy)
+        for widget in (self.download_button, self.folder_button, self.models, self.optimize_box):
+            widget.setEnabled(not busy)
+
+    def _on_progress(self, value: Any) -> None:
+        if isinstance(value, tuple) and value and value[0] == "optimizing":
+            self.progress.setRange(0, 0)
+            self.speed_label.setText("Optimizing for this CPU and checking fidelity…")
+            return
+        if not (isinstance(value, tuple) and len(value) == 2):
+            return
+        done, total = float(value[0]), float(value[1] or 0)
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+        now = time.monotonic()
+        start, _ = self._speed_mark or (now, 0.0)
+        rate = done / max(1e-3, now - start)
+        self.speed_label.setText(f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s")
+
+    def _on_success(self, folder: Any) -> None:
+        self._set_busy(False)
+        self.job = None
+        self.model_folder = str(folder)
+        self.model_ready.emit(self.model_folder)
+        self.accept()
+
+    def _on_failure(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.job = None
+        self.show_error(exc)
+
+    def show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, QfinderError):
+            text = f"<b>{exc.message}</b><br>{exc.hint}" if exc.hint else f"<b>{exc.message}</b>"
+        else:
+            text = f"<b>Something went wrong:</b> {exc}"
+        if model_jobs.looks_offline(exc):
+            text += ("<br>You seem to be offline. Connect and try again, or use "
+                     "<i>Use a model folder on disk…</i> with a model copied from another computer.")
+        self.error_label.setText(text)
+        self.error_label.setVisible(True)
+
+    def reject(self) -> None:
+        if self.job is not None and self.job.is_running():
+            self.job.cancel()
+        super().reject()

@@ -1,0 +1,101 @@
+"""Builds the main window's widgets and layout (no behaviour: main_window wires them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qfinder.ui.dim_slider import DimSlider
+from qfinder.ui.filters_bar import FiltersBar
+from qfinder.ui.folders_panel import FoldersPanel
+from qfinder.ui.instruction_picker import InstructionPicker
+from qfinder.ui.preview import PreviewPane
+from qfinder.ui.results_model import ResultsModel
+from qfinder.ui.results_view import ResultsView
+from qfinder.ui.search_bar import SearchBar
+from qfinder.ui.settings import AppSettings
+from qfinder.ui.status_bar import StatusBar
+
+
+@dataclass
+class WindowParts:
+    search_bar: SearchBar
+    instructions: InstructionPicker
+    dim: DimSlider
+    filters: FiltersBar
+    model: ResultsModel
+    results: ResultsView
+    preview: PreviewPane
+    folders: FoldersPanel
+    status: StatusBar
+    splitter: QSplitter
+
+
+def _boxed(title: str, widget: QWidget, parent: QWidget) -> QGroupBox:
+    box = QGroupBox(title, parent)
+    box.setFlat(True)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 4, 0, 0)
+    layout.addWidget(widget)
+    return box
+
+
+def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
+    central = QWidget(window)
+    search_bar = SearchBar(central)
+    instructions = InstructionPicker(settings.recent_instructions, central)
+    dim = DimSlider(central)
+    dim.rerank_box.setChecked(settings.rerank)
+    filters = FiltersBar(central)
+    model = ResultsModel(window)
+    results = ResultsView(model, central)
+    preview = PreviewPane(central)
+    folders = FoldersPanel(central)
+    status = StatusBar(window)
+
+    top = QHBoxLayout()
+    top.addWidget(search_bar, 3)
+    top.addWidget(instructions, 1)
+    second = QHBoxLayout()
+    second.addWidget(filters, 0)
+    second.addStretch(1)
+    second.addWidget(dim, 0)
+
+    splitter = QSplitter(Qt.Orientation.Horizontal, central)
+    splitter.setObjectName("main-splitter")
+    splitter.addWidget(_boxed("Folders", folders, splitter))
+    splitter.addWidget(results)
+    splitter.addWidget(_boxed("Preview", preview, splitter))
+    splitter.setStretchFactor(0, 0)
+    splitter.setStretchFactor(1, 3)
+    splitter.setStretchFactor(2, 2)
+    splitter.setSizes([240, 560, 400])
+    splitter.setChildrenCollapsible(False)
+    results.setFrameShape(QFrame.Shape.StyledPanel)
+
+    column = QVBoxLayout(central)
+    column.setContentsMargins(10, 10, 10, 4)
+    column.setSpacing(8)
+    column.addLayout(top)
+    column.addLayout(second)
+    column.addWidget(splitter, 1)
+    window.setCentralWidget(central)
+    window.setStatusBar(status)
+
+    order = [search_bar, instructions, results, preview.body, preview.open_button, filters.mode_box,
+             filters.kind_box, filters.folder_box, filters.date_box, dim.slider, dim.rerank_box,
+             folders.list, folders.add_button]
+    for first, then in zip(order, order[1:], strict=False):
+        QWidget.setTabOrder(first, then)
+    return WindowParts(search_bar, instructions, dim, filters, model, results, preview, folders,
+                       status, splitter)
