@@ -43,8 +43,9 @@ def check_members(archive: zipfile.ZipFile, limits: ExtractLimits) -> None:
     total = sum(info.file_size for info in infos)
     packed = sum(info.compress_size for info in infos)
     if total > limits.max_zip_uncompressed:
+        limit = limits.max_zip_uncompressed
         raise ExtractionError(
-            f"zip bomb suspected: {total // _MiB} MiB uncompressed (limit {limits.max_zip_uncompressed // _MiB} MiB)"
+            f"zip bomb suspected: {_human(total)} uncompressed (limit {_human(limit)})"
         )
     for info in infos:
         if info.flag_bits & 0x1:
@@ -57,6 +58,10 @@ def check_members(archive: zipfile.ZipFile, limits: ExtractLimits) -> None:
             )
     if total > _RATIO_FLOOR_BYTES and total > limits.max_zip_ratio * max(packed, 1):
         raise ExtractionError(f"zip bomb suspected: archive expands {total // max(packed, 1)}x")
+
+
+def _human(size: int) -> str:
+    return f"{size / _MiB:.0f} MiB" if size >= _MiB else f"{size / 1024:.0f} KiB"
 
 
 def refuse_dtds(archive: zipfile.ZipFile) -> None:
