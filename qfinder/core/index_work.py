@@ -85,12 +85,10 @@ def prepare_file(file_id: int, path: str, chunker: Chunker, limits: ExtractLimit
     except OSError as exc:
         reason = f"could not be read ({exc.strerror or exc})"
         return FileWork(file_id, path, "failed", before, reason, size=before.size)
-    after = _signature(path)
+    chunks = list(chunker(extracted.text, extracted.pages, kind == "code")) if extracted.text.strip() else []
+    after = _signature(path)  # after chunking too: the whole read must see one version
     if after != before:
         return FileWork(file_id, path, "changed" if after else "gone", after, size=before.size)
-    if not extracted.text.strip():
-        return FileWork(file_id, path, "name-only", before, "no text found in the file", size=before.size)
-    chunks = list(chunker(extracted.text, extracted.pages, kind == "code"))
     if not chunks:
         return FileWork(file_id, path, "name-only", before, "no text found in the file", size=before.size)
     digest = hashlib.blake2b(extracted.text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
