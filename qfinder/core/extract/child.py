@@ -1,7 +1,7 @@
 """The extractor child process: ``python -m qfinder.core.extract.child --memory-bytes N``.
 
 Reads one JSON request per line on stdin ({"path", "kind", "limits"}) and answers one JSON line
-per request: {"ok": true, "text", "pages", "truncated"} or {"ok": false, "reason"}. It caps its
+per request (after one {"ready": true} line once its imports are done): {"ok": true, "text", "pages", "truncated"} or {"ok": false, "reason"}. It caps its
 own address space (RLIMIT_AS) and disables core dumps; the parent enforces the time limit by
 killing it. Stray output of libraries goes to stderr so it cannot corrupt the protocol.
 """
@@ -94,6 +94,8 @@ def handle(request: dict[str, Any], extractors: dict[str, Extractor]) -> dict[st
 
 def serve(requests: IO[str], replies: IO[str]) -> None:
     extractors = _extractors()
+    replies.write(json.dumps({"ready": True}) + "\n")  # start-up is not charged to the first file
+    replies.flush()
     for line in requests:
         if not line.strip():
             continue

@@ -26,6 +26,7 @@ from qfinder.core.extract.model import ExtractLimits, Pages
 log = logging.getLogger(__name__)
 
 _EOF = b""
+STARTUP_TIMEOUT_S = 60.0
 
 
 class ChildExtractor:
@@ -72,11 +73,9 @@ class ChildExtractor:
             self._stop()
 
     def _ensure(self, memory_bytes: int) -> subprocess.Popen[bytes]:
-        if (
-            self._proc is not None
-            and self._proc.poll() is None
-            and memory_bytes == self._memory_bytes
-        ):
+        alive = self._proc is not None and self._proc.poll() is None
+        if alive and memory_bytes == self._memory_bytes:
+            assert self._proc is not None
             return self._proc
         self._stop()
         command = [
@@ -86,20 +85,32 @@ class ChildExtractor:
             "--memory-bytes",
             str(memory_bytes),
         ]
-        self._proc = subprocess.Popen(
+        proc = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True
         )
-        self._memory_bytes = memory_bytes
+        self._proc, self._memory_bytes = proc, memory_bytes
         self._replies = queue.Queue()  # a fresh queue: nothing of a dead process can leak in
-        assert self._proc.stdout is not None
-        threading.Thread(
+        assert proc.stdout is not None
+        reader = threading.Thread(
             target=_pump,
-            args=(self._proc.stdout, self._replies),
+            args=(proc.stdout, self._replies),
             daemon=True,
             name="qfinder-extract-reader",
-        ).start()
+        )
+        reader.start()
         self.started += 1
-        return self._proc
+        self._await_ready()
+        return proc
+
+    def _await_ready(self) -> None:
+        """Wait for the child's imports, so start-up time is not charged to a file's time limit."""
+        try:
+            line = self._replies.get(timeout=STARTUP_TIMEOUT_S)
+        except queue.Empty:
+            line = _EOF
+        if line == _EOF or not json.loads(line).get("ready"):
+            self._stop()
+            raise ExtractionError("the extractor process failed to start")
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
