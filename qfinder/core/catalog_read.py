@@ -27,6 +27,11 @@ def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
         yield [int(x) for x in ids[i : i + SQL_BATCH]]
 
 
+def _squash(text: str) -> str:
+    """Lower case with whitespace runs as one space: "quoted  phrases" match across line breaks."""
+    return " ".join(text.lower().split())
+
+
 def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
     """`column` equals `prefix` or lies under it (no LIKE wildcards from the path)."""
     base = prefix.rstrip("/\\")
@@ -204,7 +209,7 @@ class CatalogReads:
         if match is None:
             return []
         where, params = filter_sql(filters)
-        phrases = [p.lower() for p in literal_phrases(query)]
+        phrases = [_squash(p) for p in literal_phrases(query)]
         sql = (
             "SELECT c.id, -bm25(chunks_fts), c.text FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?"
@@ -214,7 +219,7 @@ class CatalogReads:
         hits = [
             (cid, float(score))
             for cid, score, text in rows
-            if all(p in text.lower() for p in phrases)
+            if all(p in _squash(text) for p in phrases)
         ]
         return hits[:limit]
 

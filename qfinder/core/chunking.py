@@ -149,15 +149,19 @@ def _best_cut(text: str, lo: int, hi: int, cuts: tuple, latest: bool) -> int | N
 
 
 def _next_start(text: str, starts: list[int], ce: int, overlap: int, code: bool, cs: int) -> int:
-    """Where the next chunk begins: `overlap` tokens before `ce`, moved to a word/line start."""
-    if overlap:
-        back = bisect.bisect_left(starts, ce) - overlap
-        lo = max(starts[max(back, 0)], cs + 1)
-        pattern = _LINE_START if code else _WORD_START
-        match = pattern.search(text, lo, ce)
-        if match is not None:
-            return match.start()
-    return ce
+    """Where the next chunk begins: about `overlap` tokens before `ce`, at the earliest sentence
+    (code: line) start there. Code cut at a blank line or definition gets no overlap."""
+    if not overlap or ce >= len(text):
+        return ce
+    if code and _best_cut(text, ce, ce, _CODE_CUTS[:3], latest=False) is not None:
+        return ce
+    back = bisect.bisect_left(starts, ce) - overlap
+    lo = max(starts[max(back, 0)], cs + 1)
+    cut = _best_cut(text, lo, ce - 1, _CODE_CUTS if code else _PROSE_CUTS[:-1], latest=False)
+    if cut is not None:
+        return cut  # a boundary position; _build strips the whitespace after it
+    match = (_LINE_START if code else _WORD_START).search(text, lo, ce)
+    return match.start() if match is not None else ce
 
 
 def _build(
