@@ -137,7 +137,12 @@ def ignored_by_specs(
 
 
 def _relative(path: str, base: str) -> str:
-    return os.path.relpath(path, base).replace(os.sep, "/")
+    """``path`` relative to ``base`` in gitignore's "/" form (path is below base: no relpath cost)."""
+    if path.startswith(base) and path[len(base) : len(base) + 1] == os.sep:
+        relative = path[len(base) + 1 :]
+    else:
+        relative = os.path.relpath(path, base)
+    return relative if os.sep == "/" else relative.replace(os.sep, "/")
 
 
 def inside(path: str, root: str) -> bool:
