@@ -24,17 +24,20 @@ from qfinder.core.errors import ExtractionError
 from qfinder.core.extract.kinds import CHILD_KINDS, TEXT_KINDS, is_supported, kind_of
 from qfinder.core.extract.model import (
     DEFAULT_LIMITS,
+    BinaryFileError,
     Extracted,
     ExtractLimits,
     FileChangedError,
     Pages,
     StatSignature,
+    human_size,
     stat_signature,
 )
 from qfinder.core.extract.plain import extract_plain
 from qfinder.core.extract.worker import ChildExtractor, default_extractor
 
 __all__ = [
+    "BinaryFileError",
     "ChildExtractor",
     "ExtractLimits",
     "Extracted",
@@ -95,10 +98,8 @@ def _precheck_child_file(
 ) -> None:
     """Cheap refusals before a child is involved: size, readability, encrypted Office files."""
     if signature.size > limits.max_file_bytes:
-        mib = 2**20
-        raise ExtractionError(
-            f"file too large ({signature.size // mib} MiB > {limits.max_file_bytes // mib} MiB)"
-        )
+        limit = human_size(limits.max_file_bytes)
+        raise ExtractionError(f"file too large ({human_size(signature.size)} > {limit})")
     if signature.size == 0:
         raise ExtractionError(f"empty {kind} file")
     from qfinder.core.extract.plain import read_bounded

@@ -52,6 +52,16 @@ class Extracted:
     signature: StatSignature | None = field(default=None, compare=False)
 
 
+class BinaryFileError(ExtractionError):
+    """The file claims to be text but is binary: index its name only (message "binary file")."""
+
+
+def human_size(size: int) -> str:
+    """Sizes in reasons people read: "12 MiB", "59 KiB"."""
+    mib = 1024 * 1024
+    return f"{size / mib:.0f} MiB" if size >= mib else f"{size / 1024:.0f} KiB"
+
+
 class FileChangedError(ExtractionError):
     """The file changed (size, mtime or inode) while it was read: re-queue it, do not index it."""
 

@@ -60,7 +60,7 @@ def extract_pptx(path: str, limits: ExtractLimits, out: TextBuilder) -> None:
 
 def _shape_texts(shapes: Iterable[Any]) -> Iterable[str]:
     for shape in shapes:
-        if getattr(shape, "shape_type", None) is not None and hasattr(shape, "shapes"):
+        if hasattr(shape, "shapes"):  # a group shape: its children hold the text
             yield from _shape_texts(shape.shapes)  # group shape
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             yield shape.text_frame.text

@@ -11,6 +11,7 @@ import codecs
 import charset_normalizer
 
 from qfinder.core.errors import ExtractionError
+from qfinder.core.extract.model import BinaryFileError
 
 _BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
     (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
@@ -37,7 +38,7 @@ def decode_bytes(
     if b"\x00" in data:
         utf16 = _utf16_without_bom(data, complete)
         if utf16 is None:
-            raise ExtractionError(BINARY)
+            raise BinaryFileError(BINARY)
         return utf16
     for codec in ("utf-8", declared or ""):
         if codec:
@@ -63,7 +64,7 @@ def _checked(text: str) -> str:
     if sample:
         controls = sum(1 for ch in sample if _is_control(ch))
         if controls / len(sample) > _MAX_CONTROL_RATIO:
-            raise ExtractionError(BINARY)
+            raise BinaryFileError(BINARY)
     return text
 
 
@@ -90,7 +91,7 @@ def _detect(data: bytes, complete: bool) -> tuple[str, str]:
     matches = charset_normalizer.from_bytes(data[:_SNIFF_BYTES])
     best = matches.best()
     if best is None:
-        raise ExtractionError(BINARY)
+        raise BinaryFileError(BINARY)
     codec = best.encoding
     # Single-byte Western texts often score the same in cp1250/cp1252/cp1257: prefer the
     # commonest (Windows-1252, a superset of printable Latin-1) when it ties with the winner.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 
 from qfinder.core.errors import ExtractionError
-from qfinder.core.extract.model import ExtractLimits
+from qfinder.core.extract.model import ExtractLimits, human_size
 
 _MiB = 1024 * 1024
 _RATIO_FLOOR_BYTES = _MiB  # small members may compress extremely well; judge ratios above this
@@ -45,7 +45,7 @@ def check_members(archive: zipfile.ZipFile, limits: ExtractLimits) -> None:
     if total > limits.max_zip_uncompressed:
         limit = limits.max_zip_uncompressed
         raise ExtractionError(
-            f"zip bomb suspected: {_human(total)} uncompressed (limit {_human(limit)})"
+            f"zip bomb suspected: {human_size(total)} uncompressed (limit {human_size(limit)})"
         )
     for info in infos:
         if info.flag_bits & 0x1:
@@ -58,10 +58,6 @@ def check_members(archive: zipfile.ZipFile, limits: ExtractLimits) -> None:
             )
     if total > _RATIO_FLOOR_BYTES and total > limits.max_zip_ratio * max(packed, 1):
         raise ExtractionError(f"zip bomb suspected: archive expands {total // max(packed, 1)}x")
-
-
-def _human(size: int) -> str:
-    return f"{size / _MiB:.0f} MiB" if size >= _MiB else f"{size / 1024:.0f} KiB"
 
 
 def refuse_dtds(archive: zipfile.ZipFile) -> None:

@@ -145,6 +145,18 @@ def test_corrupt_docx_and_encrypted_office(tmp_path: Path, child: ChildExtractor
         extract_text(tmp_path / "locked.xlsx", extractor=child)
 
 
+def test_too_large_document_is_refused_before_the_child(
+    tmp_path: Path, build: SimpleNamespace
+) -> None:
+    path = tmp_path / "big.pdf"
+    path.write_bytes(build.pdf_bytes(["x" * 3000]))
+    unused = ChildExtractor()
+    with pytest.raises(ExtractionError) as caught:
+        extract_text(path, ExtractLimits(max_file_bytes=2048), extractor=unused)
+    assert caught.value.message == "file too large (4 KiB > 2 KiB)"
+    assert unused.started == 0
+
+
 def test_child_process_is_reused(tmp_path: Path, build: SimpleNamespace) -> None:
     extractor = ChildExtractor()
     try:

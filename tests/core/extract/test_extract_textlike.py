@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qfinder.core.errors import ExtractionError
-from qfinder.core.extract import ExtractLimits, extract_text, is_supported, kind_of
+from qfinder.core.extract import BinaryFileError, ExtractLimits, extract_text, is_supported, kind_of
 
 FRENCH_GERMAN = (
     "Le café naïve à la façade. Über große Straßen fährt ein Müller nach Köln, très élégant."
@@ -70,7 +70,7 @@ def test_empty_file_gives_empty_text(tmp_path: Path) -> None:
     ids=["elf", "control-chars", "zip-bytes"],
 )
 def test_binary_pretending_to_be_text_is_refused(tmp_path: Path, payload: bytes) -> None:
-    with pytest.raises(ExtractionError) as caught:
+    with pytest.raises(BinaryFileError) as caught:
         extract_text(write(tmp_path, "notes.txt", payload))
     assert caught.value.message == "binary file"
 
