@@ -4,14 +4,16 @@ The engine worker only ever talks to an `EngineCore`; `qfinder.services.core_ada
 on top of the core's session object. Every method is called on the engine thread, except
 `cancel()`, which any thread may call to stop a running inference (Embedder.cancel()).
 
-Indexing is step-wise: `reconcile`/`refresh_paths`/`scan_folders` only queue work (cheap: stats
+Indexing is step-wise: `reconcile`/`apply_changes` only queue work (cheap: stats
 and catalog rows), and each `step()` does one small batch of content work (extract, chunk, embed,
 one committed transaction) so that a query never waits for more than one step.
+`apply_changes(removed, changed)` takes files or folders (gone ones are forgotten, present ones
+stat-compared, folders walked) in one call, so a move is seen as a rename, not a re-embed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from qfinder.core.results import SearchRequest, SearchResponse
@@ -39,10 +41,7 @@ class EngineCore(Protocol):
 
     # -- queuing work (cheap) --------------------------------------------------------------
     def reconcile(self, roots: Sequence[str] | None = None) -> None: ...
-    def refresh_paths(self, paths: Sequence[str]) -> None: ...
-    def remove_paths(self, paths: Sequence[str]) -> None: ...
-    def remove_prefixes(self, folders: Sequence[str]) -> None: ...
-    def scan_folders(self, folders: Sequence[str]) -> None: ...
+    def apply_changes(self, removed: Sequence[str], changed: Sequence[str]) -> None: ...
     def retry_failed(self, paths: Sequence[str]) -> None: ...
     def clear_pending(self) -> None: ...
 
@@ -64,5 +63,17 @@ class EngineCore(Protocol):
     def close(self) -> None: ...
 
 
-# Opens a core for a model folder (None: the configured/default model) on the engine thread.
-CoreFactory = Callable[[str | None], EngineCore]
+class CoreProvider(Protocol):
+    """Opens cores on the engine thread (qfinder.services.library_cores.LibraryCores)."""
+
+    def open(self, model_folder: str | None) -> EngineCore:
+        """The data folder's core; `model_folder` None: the model the folder remembers."""
+        ...
+
+    def open_staging(self, model_folder: str) -> EngineCore:
+        """A second, empty core for a model switch, indexed while the current one answers."""
+        ...
+
+    def promote(self, current: EngineCore, staged: EngineCore) -> EngineCore:
+        """Close both and make the staged index the data folder's index; returns it reopened."""
+        ...

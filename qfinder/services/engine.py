@@ -1,6 +1,6 @@
 """EngineClient: the GUI thread's handle on the engine thread.
 
-    client = EngineClient(factory, settings=EngineSettings(), model_folder=None)
+    client = EngineClient(LibraryCores(data_dir), settings=EngineSettings(), model_folder=None)
     client.results.connect(...); client.status.connect(...); ...
     client.start()
     rid = client.search(SearchRequest("budget 2024"))     # results(SearchResponse) echoes rid
@@ -26,7 +26,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
 from qfinder.core.results import SearchRequest
 
-from .core_port import CoreFactory
+from .core_port import CoreProvider
 from .settings import EngineSettings
 from .worker import EngineWorker, LatestSearch
 
@@ -57,7 +57,7 @@ class EngineClient(QObject):
     _set_model = Signal(object)
     _close = Signal()
 
-    def __init__(self, factory: CoreFactory, settings: EngineSettings | None = None,
+    def __init__(self, cores: CoreProvider, settings: EngineSettings | None = None,
                  model_folder: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings or EngineSettings()
@@ -66,7 +66,7 @@ class EngineClient(QObject):
         self._stop = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("qfinder-engine")
-        self.worker = EngineWorker(factory, self.settings, model_folder, self._stop, self._gate)
+        self.worker = EngineWorker(cores, self.settings, model_folder, self._stop, self._gate)
         self.worker.moveToThread(self._thread)
         self._wire()
         self._started = False

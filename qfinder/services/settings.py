@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EngineSettings:
-    # Indexing is cut into steps of this many files so that a query waits at most one step.
-    files_per_step: int = 4
+    # How big one indexing step is (files, tokens) is IndexSettings(step_files, step_tokens),
+    # given to LibraryCores: a query waits for at most one step.
     # 0.0 = index flat out; 0.5 = rest as long as each step took (half speed); 1.0 = third speed…
     throttle: float = 0.0
     # Added to the engine thread's nice value on POSIX (0 = same priority as the window).

@@ -21,7 +21,7 @@ from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState, EngineStatus, IndexProgress
 from qfinder.watch import ChangeBatch, WatchNotice
 
-from .core_port import CoreFactory, EngineCore
+from .core_port import CoreProvider, EngineCore
 from .priority import lower_current_thread
 from .rebuild import DimBuilder, ModelSwitch
 from .roots_view import merge_root_states
@@ -48,10 +48,10 @@ class EngineWorker(QObject):
     closed = Signal()
     _tick_posted = Signal()
 
-    def __init__(self, factory: CoreFactory, settings: EngineSettings, model_folder: str | None,
+    def __init__(self, cores: CoreProvider, settings: EngineSettings, model_folder: str | None,
                  stop: threading.Event, gate: LatestSearch) -> None:
         super().__init__()
-        self._factory = factory
+        self._cores = cores
         self._settings = settings
         self._model_folder = model_folder
         self._stop = stop
@@ -67,6 +67,7 @@ class EngineWorker(QObject):
         self._switch = ModelSwitch()
         self._tick_posted.connect(self._tick, Qt.ConnectionType.QueuedConnection)
         self._throttle_timer: QTimer | None = None
+        self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
         self._reconcile_timer: QTimer | None = None
 
     # -- job guard ---------------------------------------------------------------------------
@@ -86,7 +87,7 @@ class EngineWorker(QObject):
     # -- lifetime ----------------------------------------------------------------------------
     @Slot()
     def open(self) -> None:
-        lower_current_thread(self._settings.nice)
+        self.nice = lower_current_thread(self._settings.nice)
         QThread.currentThread().setPriority(QThread.Priority.LowPriority)
         self._throttle_timer = QTimer(self)
         self._throttle_timer.setSingleShot(True)
@@ -107,7 +108,7 @@ class EngineWorker(QObject):
 
     def _open_core(self) -> None:
         try:
-            self.core = self._factory(self._model_folder)
+            self.core = self._cores.open(self._model_folder)
         except QfinderError as exc:
             self._message = str(exc)
             raise
@@ -184,7 +185,13 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def rescan(self, path: str | None) -> None:
-        self._guard("Rescanning", lambda: self._core().reconcile(None if path is None else [path]))
+        roots = None if path is None else [path]
+
+        def job() -> None:
+            self._core().reconcile(roots)
+            self._switch.for_pending(lambda c: c.reconcile(roots))
+
+        self._guard("Rescanning", job)
         self._after_change()
 
     @Slot()
@@ -198,12 +205,12 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def apply_batch(self, batch: ChangeBatch) -> None:
+        removed = [*batch.removed_prefixes, *batch.removed]
+        changed = [*batch.changed, *batch.scan_folders]
+
         def job() -> None:
-            core = self._core()
-            core.remove_prefixes(list(batch.removed_prefixes))
-            core.remove_paths(list(batch.removed))
-            core.refresh_paths(list(batch.changed))
-            core.scan_folders(list(batch.scan_folders))
+            self._core().apply_changes(removed, changed)
+            self._switch.for_pending(lambda c: c.apply_changes(removed, changed))
 
         self._guard("Applying file changes", job)
         self._after_change()
@@ -251,7 +258,7 @@ class EngineWorker(QObject):
         def job() -> None:
             current = self._core()
             self._set_state("rebuilding", f"Loading the model in {folder}…")
-            self._switch.begin(self._factory(folder), current.roots())
+            self._switch.begin(self._cores.open_staging(folder), current.roots())
 
         self._guard("Switching models", job)
         self._after_change()
@@ -299,12 +306,17 @@ class EngineWorker(QObject):
             self._post_tick()
 
     def _finish_idle(self) -> None:
-        if self._switch.pending is not None:
-            old = self.core
-            self.core = self._switch.finish()
+        staged = self._switch.finish()
+        if staged is not None and self.core is not None:
+            current, self.core = self.core, None
+            try:
+                self.core = self._cores.promote(current, staged)
+            except Exception as exc:
+                log.error("switching to the new model failed:\n%s", traceback.format_exc())
+                self._set_state("error", f"Switching models failed: {exc}")
+                self.error.emit(f"Switching models failed: {exc}")
+                return
             self._rewatch()
-            if old is not None:
-                self._guard("Closing the previous model's index", old.close)
         if self._state != "idle":
             self._set_state("idle", "Up to date.")
             self._emit_roots()

@@ -1,0 +1,160 @@
+"""IndexCore: the EngineCore the engine thread drives, on top of the core's `Library`.
+
+    cores = LibraryCores(data_dir)            # a CoreProvider for EngineClient
+    core = cores.open(model_folder)           # on the engine thread; takes the writer lock
+
+Watcher batches are applied in ONE `Indexer.refresh_paths` call (removed + changed + scanned
+together) so that a move reported as "old gone, new created" is recognised as a rename by the
+core's stat-signature diff and nothing is re-embedded. A root is never purged for being away:
+`mark_root(path, available=False)` only changes its state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+from qfinder.core.catalog import Catalog
+from qfinder.core.errors import QfinderError
+from qfinder.core.exclude import is_excluded
+from qfinder.core.indexer import Indexer
+from qfinder.core.results import SearchRequest, SearchResponse
+from qfinder.core.session import Library
+from qfinder.core.state import FileFailure, IndexProgress, ProviderReport, RootState
+from qfinder.core.vector_index import VectorIndexes
+
+log = logging.getLogger(__name__)
+
+
+class IndexCore:
+    """One opened Library (catalog + indexer + vector indexes + searcher + embedder)."""
+
+    def __init__(self, library: Library) -> None:
+        if library.indexer is None:
+            raise QfinderError("The engine needs the data folder opened for writing.")
+        self.library = library
+        self.catalog = library.catalog
+        self.indexer: Indexer = library.indexer
+        self.vectors = library.vectors
+        self.searcher = library.searcher
+        self.embedder = library.embedder
+        self._failures: list[FileFailure] = []
+        self._failed_seen = {f.path for f in self.catalog.failures(limit=100_000)}
+
+    # -- what is loaded --------------------------------------------------------------------
+    @property
+    def model_name(self) -> str | None:
+        return self.embedder.info.name if self.embedder is not None else None
+
+    @property
+    def provider(self) -> ProviderReport | None:
+        return self.embedder.provider if self.embedder is not None else None
+
+    @property
+    def dim(self) -> int | None:
+        return self.library.dim
+
+    # -- searching -------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResponse:
+        response: SearchResponse = self.searcher.search(request)
+        return response
+
+    # -- roots -----------------------------------------------------------------------------
+    def roots(self) -> tuple[str, ...]:
+        return tuple(r.path for r in self.catalog.roots())
+
+    def root_states(self) -> tuple[RootState, ...]:
+        return self.library.root_states()
+
+    def add_root(self, path: str) -> None:
+        self.catalog.add_root(os.path.abspath(path))
+
+    def remove_root(self, path: str) -> None:
+        self.indexer.remove_root(path)
+
+    def mark_root(self, path: str, available: bool) -> None:
+        self.catalog.mark_root(path, "watching" if available else "unavailable")
+
+    # -- queuing work ----------------------------------------------------------------------
+    def reconcile(self, roots: Sequence[str] | None = None) -> None:
+        targets = list(self.roots() if roots is None else roots)
+        report = self.indexer.plan(targets)
+        log.info("reconciled %d root(s): %d new, %d changed, %d renamed, %d gone, %d queued",
+                 len(targets), report.new, report.changed, report.renamed, report.gone,
+                 report.queued)
+
+    def apply_changes(self, removed: Sequence[str], changed: Sequence[str]) -> None:
+        if removed or changed:
+            self.indexer.refresh_paths([*removed, *changed])
+
+    def retry_failed(self, paths: Sequence[str]) -> None:
+        rows = self.catalog.failures(limit=100_000)
+        wanted = set(paths)
+        with self.catalog.write():
+            for failure in rows:
+                row = self.catalog.file(failure.path)
+                if row is not None and (not wanted or failure.path in wanted):
+                    self.catalog.mark_file(row.id, "pending")
+        self.reconcile(None)
+
+    def clear_pending(self) -> None:
+        """Drop queued content work; the files stay 'pending' for the next reconcile."""
+        self.indexer._dequeue_under(self.roots())
+
+    # -- doing work ------------------------------------------------------------------------
+    def has_work(self) -> bool:
+        return self.indexer.pending() > 0
+
+    def step(self) -> IndexProgress:
+        progress = self.indexer.step()
+        self._collect_failures()
+        return progress
+
+    def _collect_failures(self) -> None:
+        for failure in self.catalog.failures(limit=200):
+            if failure.path not in self._failed_seen:
+                self._failed_seen.add(failure.path)
+                self._failures.append(failure)
+
+    def take_failures(self) -> list[FileFailure]:
+        taken, self._failures = self._failures, []
+        return taken
+
+    def is_excluded(self, path: str, is_dir: bool) -> bool:
+        root = next((r for r in self.roots() if path == r or path.startswith(r + os.sep)), None)
+        return root is not None and path != root and is_excluded(path, root, self.indexer.rules)
+
+    # -- dimension -------------------------------------------------------------------------
+    def dim_ready(self, dim: int) -> bool:
+        return any(cost.dim == dim for cost in self.vectors.costs())
+
+    def build_dim(self, dim: int) -> object:
+        """Build `dim` from a read-only connection (another thread); the file is its result."""
+        reader = Catalog(self.catalog.path, readonly=True)
+        try:
+            builder = VectorIndexes(reader, self.vectors.folder, persist=True,
+                                    exact_below=self.vectors.exact_below)
+            builder.ensure(dim)
+            builder.close()
+        finally:
+            reader.close()
+        return dim
+
+    def install_dim(self, dim: int, built: object) -> None:
+        self.vectors.ensure(dim)  # loads the saved graph (or re-reads a small exact matrix)
+
+    def set_dim(self, dim: int) -> None:
+        self.library.set_dim(dim)
+
+    # -- lifetime --------------------------------------------------------------------------
+    def cancel(self) -> None:
+        if self.embedder is not None:
+            self.embedder.cancel()
+
+    def reset_cancel(self) -> None:
+        if self.embedder is not None:
+            self.embedder.reset_cancel()
+
+    def close(self) -> None:
+        self.library.close()

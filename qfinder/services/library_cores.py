@@ -1,0 +1,73 @@
+"""LibraryCores: opens the engine's cores on a data folder, and swaps in a re-embedded one.
+
+A model switch must not leave the person without search while every file is re-embedded, and
+the catalog holds one model's vectors only (its pipeline stamp). So the new model indexes into
+a staging data folder (`<data dir>/next-model/`, its own catalog, indexes and lock) while the
+current one keeps answering; `promote` then closes both and moves the staged files over the
+current ones. Every file carries the pipeline stamp, so an interrupted move can never mix two
+models' vectors: at worst the next start re-embeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from qfinder.core.indexer import IndexSettings
+from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library
+from qfinder.core.walk import ExcludeRules
+
+from .core_adapter import IndexCore
+
+log = logging.getLogger(__name__)
+
+STAGING_FOLDER = "next-model"
+_MOVED = ("settings.json", CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-shm")
+
+
+class LibraryCores:
+    def __init__(self, data_dir: str | os.PathLike[str], *, provider: str | None = None,
+                 index_settings: IndexSettings | None = None,
+                 rules: ExcludeRules | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self._provider = provider
+        self._index_settings = index_settings
+        self._rules = rules
+
+    def _open(self, folder: Path, model_folder: str | None) -> IndexCore:
+        library = Library.open(folder, writer=True, model_folder=model_folder,
+                               provider=self._provider, index_settings=self._index_settings,
+                               rules=self._rules)
+        try:
+            return IndexCore(library)
+        except BaseException:
+            library.close()
+            raise
+
+    def open(self, model_folder: str | None) -> IndexCore:
+        return self._open(self.data_dir, model_folder)
+
+    def open_staging(self, model_folder: str) -> IndexCore:
+        staging = self.data_dir / STAGING_FOLDER
+        shutil.rmtree(staging, ignore_errors=True)  # a switch interrupted earlier starts over
+        return self._open(staging, model_folder)
+
+    def promote(self, current: IndexCore, staged: IndexCore) -> IndexCore:
+        """Close both, move the staged catalog, indexes and settings over the current ones."""
+        staged.close()
+        current.close()
+        staging = self.data_dir / STAGING_FOLDER
+        for name in _MOVED:
+            source = staging / name
+            if source.exists():
+                os.replace(source, self.data_dir / name)
+            else:
+                (self.data_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(self.data_dir / INDEX_FOLDER, ignore_errors=True)
+        if (staging / INDEX_FOLDER).exists():
+            os.replace(staging / INDEX_FOLDER, self.data_dir / INDEX_FOLDER)
+        shutil.rmtree(staging, ignore_errors=True)
+        log.info("switched to the re-embedded index")
+        return self.open(None)

@@ -1,0 +1,111 @@
+"""Engine tests: a tiny real Qwen3 model, engines that are always shut down, no stray threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from watchdog.observers.inotify_c import InotifyFD
+
+from qfinder.core.indexer import IndexSettings
+from qfinder.core.results import SearchRequest, SearchResponse
+from qfinder.services.engine import EngineClient
+from qfinder.services.library_cores import LibraryCores
+from qfinder.services.settings import EngineSettings
+
+FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_interval_s=0.2,
+                      reconcile_interval_s=0, nice=5)
+
+
+def _python_strays(before: set[threading.Thread]) -> list[threading.Thread]:
+    # watchdog keeps one process-wide inotify reader (InotifyFD); QThreads that ran Python code
+    # show up as _DummyThread forever, so Qt threads are checked through EngineClient.running.
+    return [t for t in threading.enumerate()
+            if t not in before and t.is_alive() and not isinstance(t, InotifyFD | threading._DummyThread)]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_leaks() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    strays = _python_strays(before)
+    while strays and time.monotonic() < deadline:
+        strays[0].join(0.05)
+        strays = _python_strays(before)
+    assert not strays, f"threads left running: {[t.name for t in strays]}"
+
+
+@pytest.fixture(scope="session")
+def engine_model_dir(tmp_path_factory) -> Path:
+    from support.qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3") / "model")
+
+
+@pytest.fixture
+def make_engine(qtbot, tmp_path, engine_model_dir) -> Iterator[Callable[..., EngineClient]]:
+    """make_engine(data_dir=…, settings=…, index_settings=…) -> a started EngineClient, ready."""
+    clients: list[EngineClient] = []
+
+    def make(data_dir: Path | None = None, settings: EngineSettings = FAST,
+             index_settings: IndexSettings | None = None, model: Path | None = None,
+             start: bool = True) -> EngineClient:
+        cores = LibraryCores(data_dir or tmp_path / "data", index_settings=index_settings)
+        client = EngineClient(cores, settings, model_folder=str(model or engine_model_dir))
+        clients.append(client)
+        if start:
+            with qtbot.waitSignal(client.status, timeout=20_000,
+                                  check_params_cb=lambda s: s.state != "starting"):
+                client.start()
+        return client
+
+    yield make
+    for client in clients:
+        assert client.shutdown(3.0), "the engine did not stop within 3 s"
+        assert not client.running
+
+
+def ask(qtbot, client: EngineClient, text: str, mode: str = "keyword", timeout: int = 5000,
+        **kwargs) -> SearchResponse:
+    """Search and wait for exactly this request's response."""
+    box: list[SearchResponse] = []
+    rid_box: list[int] = []
+
+    def mine(response: SearchResponse) -> bool:
+        return bool(rid_box) and response.request.request_id == rid_box[0]
+
+    with qtbot.waitSignal(client.results, timeout=timeout, check_params_cb=mine) as blocker:
+        rid_box.append(client.search(SearchRequest(text, mode=mode, **kwargs)))  # type: ignore[arg-type]
+    box.append(blocker.args[0])
+    return box[0]
+
+
+def paths_of(response: SearchResponse) -> set[str]:
+    return {r.path for r in response.results}
+
+
+def wait_found(qtbot, client: EngineClient, text: str, predicate: Callable[[set[str]], bool],
+               timeout_s: float = 10.0) -> float:
+    """Search until `predicate(paths)` holds; returns how long it took."""
+    started = time.monotonic()
+    last: set[str] = set()
+    while time.monotonic() - started < timeout_s:
+        last = paths_of(ask(qtbot, client, text))
+        if predicate(last):
+            return time.monotonic() - started
+        qtbot.wait(30)  # lets queued signals run; the condition is re-checked by searching
+    raise AssertionError(f"search for {text!r} never matched; last result {sorted(last)}")
+
+
+@pytest.fixture
+def helpers():
+    class Helpers:
+        ask = staticmethod(ask)
+        paths_of = staticmethod(paths_of)
+        wait_found = staticmethod(wait_found)
+
+    return Helpers
