@@ -15,3 +15,11 @@ os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 def _private_data_dir(tmp_path_factory, monkeypatch):
     """No test ever touches the real user's data folder."""
     monkeypatch.setenv("QFINDER_DATA_DIR", str(tmp_path_factory.mktemp("qfinder-data")))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny model folder of the real Qwen3 architecture (random weights, plain graph shape)."""
+    from support.qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3"), shape="plain")
