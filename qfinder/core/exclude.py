@@ -156,7 +156,7 @@ def is_excluded(
     """Would a walk of ``root`` skip ``path``? For single watcher events.
 
     True for paths outside the root, below an excluded folder, matching an ignore rule, for
-    symlinks leading out of the root, and for anything that exists but is neither a regular file
+    symlinks or paths through a symlinked folder (the walk never follows links), and for anything that exists but is neither a regular file
     nor a folder (FIFOs, sockets, devices). A path that no longer exists is judged by name and
     rules only, so deletions of indexed files still get through.
     """
@@ -197,13 +197,9 @@ def _has_marker(folder: str) -> bool:
 
 
 def _unsafe_target(path: str, st: os.stat_result, root: str) -> bool:
-    """Paths that lead out of the root through a symlink (the file itself or a folder above it),
-    and anything not a plain file or folder, are never touched."""
-    if not inside(os.path.realpath(path), os.path.realpath(root)):
+    """Symlinks (the path itself or a folder on the way from the root) are never followed, and
+    anything not a plain file or folder is never touched: the walk's rules exactly."""
+    relative = os.path.relpath(path, root)
+    if os.path.realpath(path) != os.path.join(os.path.realpath(root), relative):
         return True
-    if stat.S_ISLNK(st.st_mode):
-        try:
-            st = os.stat(path)
-        except OSError:
-            return True
     return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))

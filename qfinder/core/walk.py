@@ -7,8 +7,10 @@ Only stats are taken (one ``lstat`` per file, served by ``scandir`` where the OS
 re-scan of an unchanged tree is cheap; the caller compares (size, mtime_ns, inode) with its
 catalog. Exclusions come from ``qfinder.core.exclude`` (also used for single watcher events).
 
-Symlinks: a link is followed only when its resolved target lies inside the same root, and each
-folder is entered once (by device and inode), so links out of a root and link loops are skipped.
+Symlinks are never followed: a link out of a root must not leak other folders into the index,
+and a link inside a root only duplicates what the walk reaches directly (and, entered first, would
+report files under the link's path instead of their real one). To index a linked folder, add its
+target as a root. Each folder is also entered once by (device, inode), so bind-mount loops end.
 Only regular files are yielded: FIFOs, sockets and devices are never opened. Folders that cannot
 be listed (permission denied, vanished, I/O error) are reported through ``on_error`` as a
 ``WalkError`` and the walk goes on; without a callback they are logged.
@@ -29,7 +31,6 @@ from qfinder.core.exclude import (
     GITIGNORE,
     ExcludeRules,
     ignored_by_specs,
-    inside,
     load_gitignore,
     markers_exclude,
     name_excluded,
@@ -42,7 +43,7 @@ __all__ = ["ExcludeRules", "FileEntry", "WalkError", "walk", "walk_collect"]
 
 @dataclass(frozen=True)
 class FileEntry:
-    """A regular file found by the walk (stat of the target for in-root symlinks)."""
+    """A regular file found by the walk (never a symlink)."""
 
     path: str
     size: int
@@ -99,7 +100,6 @@ class _RootWalk:
 
     def __init__(self, root: str, rules: ExcludeRules, report: ErrorSink) -> None:
         self.root = root
-        self.real_root = os.path.realpath(root)
         self.rules = rules
         self.report = report
         self.visited: set[tuple[int, int]] = set()
@@ -155,10 +155,8 @@ class _RootWalk:
         """A FileEntry to yield, a folder path to enter, or None to skip."""
         st = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(st.st_mode):
-            resolved = self._resolve_link(entry.path)
-            if resolved is None:
-                return None
-            st = resolved
+            log.debug("not following symlink %s", entry.path)
+            return None
         is_dir = stat.S_ISDIR(st.st_mode)
         if not is_dir and not stat.S_ISREG(st.st_mode):
             return None  # FIFO, socket, device: never opened
@@ -173,14 +171,3 @@ class _RootWalk:
             self.visited.add(key)
             return entry.path
         return FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
-
-    def _resolve_link(self, path: str) -> os.stat_result | None:
-        """The target's stat when the link stays inside the root; None for links out or dangling."""
-        target = os.path.realpath(path)
-        if not inside(target, self.real_root):
-            log.debug("not following %s: leads out of the root", path)
-            return None
-        try:
-            return os.stat(path)
-        except OSError:
-            return None  # dangling link or a loop the OS refuses to resolve

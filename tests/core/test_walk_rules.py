@@ -114,11 +114,14 @@ def test_symlink_loop_and_links_out_of_root(tmp_path: Path) -> None:
     (root / "escape").symlink_to(outside)  # folder out of the root
     (root / "leak.txt").symlink_to(outside / "leak.txt")  # file out of the root
     (root / "alias.txt").symlink_to(root / "a" / "file.txt")  # file link inside the root
+    (root / "0-first").symlink_to(root / "a")  # sorts before its target: must not hide it
     (root / "dangling.txt").symlink_to(root / "missing")
-    assert found(root) == {"a/file.txt", "alias.txt"}
+    assert found(root) == {"a/file.txt"}  # links are never followed; targets in the root are walked
     assert is_excluded(root / "escape" / "leak.txt", root)
     assert is_excluded(root / "leak.txt", root)
-    assert not is_excluded(root / "alias.txt", root)
+    assert is_excluded(root / "alias.txt", root)
+    assert is_excluded(root / "0-first" / "file.txt", root)
+    assert not is_excluded(root / "a" / "file.txt", root)
 
 
 def test_missing_root_and_file_root_are_reported(tmp_path: Path) -> None:
