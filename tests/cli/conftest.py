@@ -1,0 +1,22 @@
+"""CLI test fixtures: a tiny real-architecture Qwen3 model folder and a small tree of files."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def cli_model_dir(tmp_path_factory):
+    from support.qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("cli-tiny-qwen3"))
+
+
+@pytest.fixture
+def docs(tmp_path):
+    root = tmp_path / "docs"
+    (root / "sub").mkdir(parents=True)
+    (root / "garden.txt").write_text("Tomatoes and basil grow well in the sunny garden bed.")
+    (root / "boats.md").write_text("# Boats\n\nThe kayak and the canoe are kept in the boathouse.")
+    (root / "sub" / "taxes.txt").write_text("The tax return for the fiscal year is due in April.")
+    return root
