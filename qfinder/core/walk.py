@@ -31,6 +31,7 @@ from qfinder.core.exclude import (
     GITIGNORE,
     ExcludeRules,
     ignored_by_specs,
+    is_excluded,
     load_gitignore,
     markers_exclude,
     name_excluded,
@@ -38,7 +39,7 @@ from qfinder.core.exclude import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExcludeRules", "FileEntry", "WalkError", "walk", "walk_collect"]
+__all__ = ["ExcludeRules", "FileEntry", "WalkError", "is_excluded", "walk", "walk_collect"]
 
 
 @dataclass(frozen=True)
