@@ -2,7 +2,7 @@
 
     from qfinder.core.vector_index import VectorIndexes
     vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
-    hits = vx.search(query_full, dim=256, k=20, rerank=True, oversample=4)  # [(chunk_id, score)]
+    hits = vx.search(query_full, dim=256, k=20, rerank=True)  # [(chunk_id, score)]
     vx.last_stats        # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
     vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, disk_bytes, build_s, …)]
     vx.estimate(dim)     # IndexCost of a dimension not built yet (RAM from n, d, M)
@@ -10,9 +10,10 @@
 
 `query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
-"funnel": nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors), then
-an exact re-score of those candidates with the full-size vectors; rerank=False returns the raw
-d-dimensional result. Scores are inner products (cosine) in [-1, 1], best first.
+"funnel": the nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors;
+oversample None = `auto_oversample(d)`: 4 at d >= 512 up to 32 at d <= 64), then an exact
+re-score of those candidates with the full-size vectors; rerank=False returns the raw
+d-dimensional top k. Scores are inner products (cosine) in [-1, 1], best first.
 
 Every search first syncs the structure for d with the catalog when `catalog.generation()`
 moved: new vector ids are added, removed ones are mark_deleted; past `compact_at` deleted
@@ -39,6 +40,15 @@ from qfinder.core.model.mrl import truncate_normalize
 from qfinder.core.vector_dim import DimIndex, exact_ram_bytes, hnsw_ram_bytes
 
 log = logging.getLogger(__name__)
+
+
+MAX_CANDIDATES = 2000  # re-scored candidates per query, at most
+
+
+def auto_oversample(dim: int) -> int:
+    """Candidates per wanted hit for the re-score: lower dimensions need more (4 at d >= 512,
+    16 at d = 128, 32 at d <= 64); measured on MRL-like vectors, see bench/bench_dims.py."""
+    return min(32, max(4, -(-2048 // dim)))
 
 
 @dataclass(frozen=True)
@@ -88,10 +98,17 @@ class VectorIndexes:
 
     # --- public -------------------------------------------------------------------------------
     def search(
-        self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True, oversample: int = 4
+        self,
+        query_full: np.ndarray,
+        dim: int,
+        k: int,
+        rerank: bool = True,
+        oversample: int | None = None,
     ) -> list[tuple[int, float]]:
+        """[(chunk_id, score)] best first, at most k. `oversample` None: auto_oversample(dim)."""
         query = self._check_query(query_full, dim)
-        want = max(k, k * oversample) if rerank else k
+        factor = auto_oversample(dim) if oversample is None else max(1, oversample)
+        want = min(k * factor, max(k, MAX_CANDIDATES)) if rerank else k
         with self._lock:
             index = self.ensure(dim)
             labels, scores = index.query(truncate_normalize(query, dim), want, self.ef_search)
