@@ -50,7 +50,7 @@ class ModelSpec:
                          f"Choose one of: {', '.join(v.name for v in self.variants)}.")
 
 
-def _community(size: str, fp32_mb: int, layers: int, hidden: int, dim_default: int) -> ModelSpec:
+def _community(size: str, fp32_mb: int, int8_mb: int, layers: int, hidden: int, dim_default: int) -> ModelSpec:
     files = "onnx/model{}.onnx*"
     return ModelSpec(
         name=f"Qwen3-Embedding-{size}", repo=f"onnx-community/Qwen3-Embedding-{size}-ONNX", family="qwen3",
@@ -60,23 +60,24 @@ def _community(size: str, fp32_mb: int, layers: int, hidden: int, dim_default: i
             Variant("fp16", (files.format("_fp16"),), fp32_mb // 2, fp32_mb // 2 + 600, "GPU only (slow on CPU)"),
             Variant("q4", (files.format("_q4"),), fp32_mb // 6, fp32_mb // 6 + 600,
                     "smallest; cosine to fp32 ≈ 0.94"),
-            Variant("int8", (), fp32_mb // 4, fp32_mb // 4 + 600,
+            # 8-bit matrices plus the fp32 embedding table (Gather is not quantized)
+            Variant("int8", (), int8_mb, int8_mb + 600,
                     "made from fp32 by `qfinder models optimize`; cosine ≥ 0.995", made_locally=True),
         ),
     )
 
 
 REGISTRY: tuple[ModelSpec, ...] = (
-    _community("0.6B", 2400, 28, 1024, 512),
-    _community("4B", 16100, 36, 2560, 512),
-    _community("8B", 30300, 36, 4096, 512),
+    _community("0.6B", 2400, 1200, 28, 1024, 512),
+    _community("4B", 16100, 5200, 36, 2560, 512),
+    _community("8B", 30300, 9900, 36, 4096, 512),
     ModelSpec(
         name="Qwen3-Embedding-4B-ONNX-ST", repo="sigalr/Qwen3-Embedding-4B-ONNX-ST", family="qwen3",
         full_dim=2560, min_dim=32, default_dim=512, layers=36, hidden=2560,
         variants=(
             Variant("fp32", ("onnx/model.onnx", "onnx/model.onnx_data"), 16100, 16700,
                     "sentence-transformers ONNX layout (the seed model)"),
-            Variant("int8", (), 4100, 4700, "made from fp32 by `qfinder models optimize`", made_locally=True),
+            Variant("int8", (), 5200, 5800, "made from fp32 by `qfinder models optimize`", made_locally=True),
         ),
     ),
 )
