@@ -5,9 +5,9 @@
         return 0
     instance.activated.connect(window.bring_forward_and_add)   # tuple[str, ...] of folders
 
-Who is first is decided by the data folder's writer lock (qfinder.core.writelock), not by the
-socket: the lock is dropped by the OS when a process dies, while a crashed server can leave a
-stale socket file behind. The lock holder removes any stale socket and listens; everyone else
+Who is first is decided by an OS file lock (`window.lock`, the same mechanism as the writer lock
+of qfinder.core.writelock, which the engine itself takes), not by the socket: the lock is
+dropped by the OS when a process dies, while a crashed server can leave a stale socket file. The lock holder removes any stale socket and listens; everyone else
 connects and sends one line of JSON: {"folders": [...], "raise": true}.
 """
 
@@ -29,6 +29,7 @@ from qfinder.core.writelock import WriteLock, WriterBusyError
 log = logging.getLogger(__name__)
 
 CONNECT_MS = 1000
+INSTANCE_LOCK = "window.lock"
 
 
 def server_name(data_dir: Path) -> str:
@@ -44,7 +45,9 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.name = server_name(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.lock = WriteLock(self.data_dir)
+        self.lock.path = self.data_dir / INSTANCE_LOCK  # not write.lock: the engine takes that one
         self._server: QLocalServer | None = None
 
     @property
@@ -55,8 +58,8 @@ class SingleInstance(QObject):
         """True: we are the one instance (we hold the writer lock and listen).
 
         False: another instance runs; it has been sent `folders` and asked to come forward.
-        Raises WriterBusyError when another process writes but no window answers (e.g. a
-        `qfinder-cli index` run): the caller tells the person to wait for it.
+        Raises WriterBusyError when another window holds the lock but does not answer. (A
+        `qfinder-cli index` run holds write.lock instead: the engine reports that as an error.)
         """
         if self._send(folders):
             return False

@@ -1,0 +1,196 @@
+"""Engine scheduling and lifetime: queries before indexing, shutdown, crash safety, controls."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from qfinder.core.catalog import Catalog
+from qfinder.core.indexer import IndexSettings
+from qfinder.core.results import SearchRequest
+
+SMALL_STEPS = IndexSettings(step_files=2, step_tokens=256)
+
+
+def _corpus(root: Path, n: int) -> list[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(n):
+        path = root / f"doc{i:03d}.txt"
+        # unique words per file so no two chunks share a hash (each chunk is embedded once)
+        path.write_text(" ".join(f"w{i}x{j}" for j in range(120)) + f" marker{i}\n")
+        files.append(path)
+    return files
+
+
+def _counts(data: Path):
+    catalog = Catalog(data / "catalog.db", readonly=True)
+    try:
+        return catalog.counts()
+    finally:
+        catalog.close()
+
+
+def _live_counts(client):
+    """Counts through the engine's own catalog (thread-safe; a second reader is not needed)."""
+    core = client.worker.core
+    return core.catalog.counts() if core is not None else None
+
+
+def test_a_query_waits_at_most_one_batch(qtbot, make_engine, helpers, tmp_path):
+    _corpus(tmp_path / "root", 80)
+    client = make_engine(index_settings=SMALL_STEPS)
+    with qtbot.waitSignal(client.progress, timeout=20_000):
+        client.add_roots([str(tmp_path / "root")])
+    busy = []
+    for _ in range(6):
+        with qtbot.waitSignal(client.progress, timeout=10_000):
+            pass  # a step just finished and the next one is starting
+        started = time.perf_counter()
+        helpers.ask(qtbot, client, "marker3")
+        busy.append(time.perf_counter() - started)
+    batch = max(client.worker.batch_seconds)
+    client.pause()
+    idle = []
+    for _ in range(6):
+        started = time.perf_counter()
+        helpers.ask(qtbot, client, "marker3")
+        idle.append(time.perf_counter() - started)
+    print(f"query busy max {max(busy):.3f}s, idle max {max(idle):.3f}s, batch max {batch:.3f}s")
+    assert max(busy) <= batch + 2 * max(idle) + 0.25
+
+
+def test_a_newer_search_supersedes_queued_ones(qtbot, make_engine, tmp_path):
+    _corpus(tmp_path / "root", 40)
+    client = make_engine(index_settings=SMALL_STEPS)
+    answered: list[int] = []
+    client.results.connect(lambda r: answered.append(r.request.request_id))
+    with qtbot.waitSignal(client.progress, timeout=20_000):
+        client.add_roots([str(tmp_path / "root")])
+    ids = [client.search(SearchRequest(f"marker{i}", mode="keyword")) for i in range(10)]
+    qtbot.waitUntil(lambda: ids[-1] in answered, timeout=10_000)
+    assert ids == sorted(ids)
+    assert len(answered) < len(ids), "queued stale searches should have been skipped"
+    assert answered == sorted(answered)
+
+
+def test_close_mid_indexing_is_quick_and_restart_resumes(qtbot, qtlog, make_engine, tmp_path):
+    _corpus(tmp_path / "root", 60)
+    data = tmp_path / "data"
+    first = make_engine(data_dir=data, index_settings=SMALL_STEPS)
+    first.add_roots([str(tmp_path / "root")])
+    qtbot.waitUntil(lambda: bool(first.worker.batch_seconds) and len(first.worker.batch_seconds) >= 3,
+                    timeout=20_000)
+    started = time.monotonic()
+    assert first.shutdown(3.0)
+    assert time.monotonic() - started < 3.0
+    committed = _counts(data).vectors
+    assert 0 < committed
+
+    second = make_engine(data_dir=data, index_settings=SMALL_STEPS)
+    qtbot.waitUntil(lambda: _live_counts(second).indexed == 60 and not second.worker.core.has_work(),
+                    timeout=60_000)
+    total = _live_counts(second).vectors
+    embedded_again = second.worker.core.indexer.stats.texts_embedded
+    assert embedded_again == total - committed, "committed chunks were embedded again"
+    assert not [r for r in qtlog.records if "QThread" in r.message]
+
+
+def test_kill_9_mid_batch_leaves_a_consistent_catalog(qtbot, make_engine, tmp_path, engine_model_dir):
+    root = tmp_path / "root"
+    files = _corpus(root, 40)
+    data = tmp_path / "data"
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("engine_child.py")), str(data), str(root),
+         str(engine_model_dir)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.startswith("progress") and int(line.split()[1]) >= 6:
+                break
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    catalog = Catalog(data / "catalog.db", readonly=True)
+    try:
+        on_disk = {str(p) for p in files}
+        in_catalog = set(catalog.file_states_under(str(root)))
+        assert in_catalog == on_disk  # every name committed by the plan, no ghosts
+        chunk_ids = [cid for p in sorted(in_catalog) for cid in catalog.file_chunk_ids(p)]
+        assert len(chunk_ids) == len(set(chunk_ids))  # no duplicates
+        counts = catalog.counts()
+        assert counts.chunks == len(chunk_ids) == counts.vectors
+        committed = counts.vectors
+        assert counts.indexed >= 6 and counts.indexed + counts.pending == len(files)
+    finally:
+        catalog.close()
+
+    client = make_engine(data_dir=data, index_settings=SMALL_STEPS)
+    qtbot.waitUntil(lambda: _live_counts(client).indexed == len(files), timeout=60_000)
+    final = _live_counts(client)
+    assert final.chunks == final.vectors
+    assert client.worker.core.indexer.stats.texts_embedded == final.vectors - committed
+
+
+def test_pause_resume_and_a_failing_job(qtbot, make_engine, helpers, tmp_path, monkeypatch):
+    _corpus(tmp_path / "root", 30)
+    client = make_engine(index_settings=SMALL_STEPS)
+    with qtbot.waitSignal(client.progress, timeout=20_000):
+        client.add_roots([str(tmp_path / "root")])
+    with qtbot.waitSignal(client.status, check_params_cb=lambda s: s.state == "paused"):
+        client.pause()
+    with qtbot.assertNotEmitted(client.progress, wait=400):
+        pass
+    core = client.worker.core
+    original = core.search
+
+    def broken(request):
+        raise RuntimeError("injected search failure")
+
+    monkeypatch.setattr(core, "search", broken)
+    with qtbot.waitSignal(client.error, check_params_cb=lambda m: "injected" in m):
+        client.search(SearchRequest("marker1", mode="keyword"))
+    monkeypatch.setattr(core, "search", original)
+    assert helpers.paths_of(helpers.ask(qtbot, client, "doc001")) >= {str(tmp_path / "root" / "doc001.txt")}
+    with qtbot.waitSignal(client.progress, timeout=10_000):
+        client.resume()
+    with qtbot.waitSignal(client.status, timeout=60_000, check_params_cb=lambda s: s.state == "idle"):
+        pass
+    assert client.worker.nice is None or client.worker.nice >= 5
+
+
+def test_set_dim_builds_in_the_background(qtbot, make_engine, helpers, tmp_path):
+    _corpus(tmp_path / "root", 6)
+    client = make_engine()
+    client.add_roots([str(tmp_path / "root")])
+    helpers.wait_found(qtbot, client, "marker2", lambda p: len(p) >= 1)
+    with qtbot.waitSignal(client.status, timeout=10_000, check_params_cb=lambda s: s.dim == 64):
+        client.set_dim(64)
+    response = helpers.ask(qtbot, client, "w2x5 w2x6", mode="semantic")
+    assert response.dim == 64 and response.results
+
+
+def test_set_model_reembeds_while_the_old_index_answers(qtbot, make_engine, helpers, tmp_path):
+    from support.qwen3 import build_tiny_qwen3
+
+    other = build_tiny_qwen3(tmp_path / "model-b", shape="kv")
+    _corpus(tmp_path / "root", 12)
+    data = tmp_path / "data"
+    client = make_engine(data_dir=data)
+    client.add_roots([str(tmp_path / "root")])
+    helpers.wait_found(qtbot, client, "marker7", lambda p: len(p) == 1)
+    with qtbot.waitSignal(client.status, timeout=10_000,
+                          check_params_cb=lambda s: s.state == "rebuilding"):
+        client.set_model(str(other))
+    assert helpers.paths_of(helpers.ask(qtbot, client, "marker7"))  # the old index answers
+    with qtbot.waitSignal(client.status, timeout=60_000, check_params_cb=lambda s: s.state == "idle"):
+        pass
+    assert str(other) in (data / "settings.json").read_text()
+    assert helpers.paths_of(helpers.ask(qtbot, client, "marker7")) == {
+        str(tmp_path / "root" / "doc007.txt")}
+    assert _live_counts(client).indexed == 12
