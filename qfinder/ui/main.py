@@ -16,6 +16,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from qfinder.core.paths import data_dir
+from qfinder.core.state import EngineStatus
 from qfinder.ui import desktop_entry
 from qfinder.ui.crash import CrashReporter
 from qfinder.ui.settings import AppSettings, load_settings, save_settings
@@ -72,8 +73,8 @@ def make_engine(settings: AppSettings, folder: Path) -> Any:
     from qfinder.services.engine import EngineClient
     from qfinder.ui.engine_factory import core_factory, engine_settings
 
-    return EngineClient(core_factory(settings, folder), engine_settings(settings),
-                        model_folder=settings.model_folder)
+    cores: Any = core_factory(settings, folder)  # LibraryCores satisfies CoreProvider at run time
+    return EngineClient(cores, engine_settings(settings), model_folder=settings.model_folder)
 
 
 def run_desktop(args: list[str]) -> int:
@@ -118,8 +119,8 @@ def _run_window(app: QApplication, settings: AppSettings, folder: Path, folders:
     engine.start()
     if folders:
         window.add_folders(folders)
-    if offer_setup and not settings.model_folder:
-        QTimer.singleShot(300, lambda: show_setup(window))
+    if offer_setup:
+        offer_setup_when_no_model(engine, window)
     code = app.exec()
     engine.shutdown(3.0)
     return int(code)
@@ -131,6 +132,20 @@ def _bring_forward(window: Any, folders: list[str]) -> None:
     window.activateWindow()
     if folders:
         window.add_folders(folders)
+
+
+def offer_setup_when_no_model(engine: Any, window: Any) -> None:
+    """Once the engine has opened: no model (none set, none remembered) -> the setup dialog."""
+    asked = [False]
+
+    def check(status: EngineStatus) -> None:
+        if asked[0] or status.state == "starting":
+            return
+        asked[0] = True
+        if status.model_name is None:
+            QTimer.singleShot(200, lambda: show_setup(window))
+
+    engine.status.connect(check)
 
 
 def show_setup(window: Any) -> None:

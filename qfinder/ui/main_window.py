@@ -20,6 +20,7 @@ from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, RootSta
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.failures_dialog import FailuresDialog
+from qfinder.ui.model_facts import ModelFacts, facts_from_folder
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.failures: dict[str, FileFailure] = {}
         self.root_states: tuple[RootState, ...] = ()
         self.engine_status: EngineStatus | None = None
+        self._model_key: tuple[object, ...] = ()
         self.setWindowTitle("qfinder")
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
@@ -205,14 +207,29 @@ class MainWindow(QMainWindow):
         self.engine_status = status
         self.ui.status.set_engine_status(status)
         self.ui.folders.set_paused(status.state == "paused")
-        info = getattr(self.engine, "model_info", None)
         has_model = status.model_name is not None
+        info = getattr(self.engine, "model_info", None) or (self._model_facts(status) if has_model else None)
         self.ui.filters.set_semantic_available(has_model)
         self.ui.dim.setEnabled(has_model)
-        if info is not None:
+        key = (status.model_name, getattr(info, "min_dim", None), getattr(info, "full_dim", None))
+        if info is not None and key != self._model_key:
+            self._model_key = key  # only a new model resets the slider; the user's dim stays
             self.set_model_info(info, status.dim)
         elif not has_model:
             self.ui.instructions.set_instruction_aware(False)
+
+    def _model_facts(self, status: EngineStatus) -> ModelFacts | None:
+        """Until the engine reports ModelInfo: the model folder's config, or the registry."""
+        if self.settings.model_folder:
+            facts = facts_from_folder(self.settings.model_folder)
+            if facts is not None:
+                return facts
+        from qfinder.core.model.registry import spec_for_folder_name
+
+        spec = spec_for_folder_name(status.model_name or "")
+        if spec is None:
+            return None
+        return ModelFacts(spec.name, spec.min_dim, spec.full_dim, spec.default_dim, spec.family == "qwen3")
 
     def set_model_info(self, info: Any, current_dim: int | None = None) -> None:
         """Adapt the slider and the instruction picker to the loaded model (a ModelInfo)."""

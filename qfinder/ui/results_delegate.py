@@ -8,8 +8,8 @@ import os
 import time
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QTextDocument
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from qfinder.core.results import ChunkHit, FileResult
 from qfinder.ui.file_icons import icon_for_path
@@ -19,6 +19,30 @@ PAD = 6
 ICON = 32
 BAR_W = 56
 SNIPPET_CHARS = 260
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def snippet_runs(chunk: ChunkHit | None, limit: int = SNIPPET_CHARS) -> tuple[str, str, str]:
+    """(before, match, after) of the one-line snippet, trimmed so the match stays visible."""
+    if chunk is None:
+        return "", "", ""
+    raw = chunk.snippet
+    start, end = chunk.highlight or (0, 0)
+    start, end = max(0, min(start, len(raw))), max(0, min(end, len(raw)))
+    if end <= start:
+        return _flat(raw)[:limit], "", ""
+    before, match, after = _flat(raw[:start]), _flat(raw[start:end]), _flat(raw[end:])
+    if raw[:start][-1:].isspace() and before:
+        before += " "
+    if raw[end:][:1].isspace() and after:
+        after = " " + after
+    keep = limit // 4
+    if len(before) > keep:
+        before = "…" + before[-keep:]
+    return before, match, after[:limit]
 
 
 def snippet_html(chunk: ChunkHit | None, highlight_color: str, limit: int = SNIPPET_CHARS) -> str:
@@ -61,11 +85,6 @@ def location_label(chunk: ChunkHit | None) -> str:
 
 
 class ResultsDelegate(QStyledItemDelegate):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._doc = QTextDocument()
-        self._doc.setDocumentMargin(0)
-
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
         line = option.fontMetrics.height()
         if index.data(Role.IS_CHUNK):
@@ -75,13 +94,9 @@ class ResultsDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: E501
         painter.save()
         style = option.widget.style() if option.widget else None
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        opt.icon = icon_for_path("")  # drawn by us below; keep the style from drawing text
-        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
-        if style:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, option.widget)
+        if style:  # background, selection and focus only: the text is ours
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
+                                option.widget)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         result: FileResult = index.data(Role.FILE)
         chunk: ChunkHit | None = index.data(Role.CHUNK)
@@ -153,20 +168,47 @@ class ResultsDelegate(QStyledItemDelegate):
 
     def _paint_snippet(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
                        chunk: ChunkHit | None, color: QColor) -> None:
-        highlight = option.palette.color(QPalette.ColorRole.Highlight)
-        mark = QColor(highlight)
-        mark.setAlphaF(0.35)
+        """One line: text before the match, the match on a tinted background, text after.
+
+        Drawn as plain text runs (no QTextDocument): painting must stay cheap, it runs for
+        every visible row on every repaint in the GUI thread."""
         fm = option.fontMetrics
         chars = max(20, int(rect.width() / max(1, fm.averageCharWidth())))
-        self._doc.setDefaultFont(option.font)
-        self._doc.setDefaultStyleSheet(f"body {{ color: {color.name()}; }}")
-        self._doc.setHtml(f"<body>{snippet_html(chunk, mark.name(QColor.NameFormat.HexArgb), chars)}</body>")
-        self._doc.setTextWidth(-1)
-        painter.save()
-        painter.translate(rect.topLeft())
-        painter.setClipRect(QRect(0, 0, rect.width(), rect.height()))
-        self._doc.drawContents(painter)
-        painter.restore()
+        before, match, after = snippet_runs(chunk, chars)
+        x, baseline = rect.left(), rect.top() + fm.ascent()
+        right = rect.right()
+        painter.setPen(color)
+        if chunk is None:
+            italic = QFont(option.font)
+            italic.setItalic(True)
+            painter.setFont(italic)
+            painter.drawText(x, baseline, "matched by file name")
+            painter.setFont(option.font)
+            return
+        x = self._run(painter, fm, x, baseline, right, before)
+        if match and x < right:
+            bold = QFont(option.font)
+            bold.setBold(True)
+            painter.setFont(bold)
+            bfm = painter.fontMetrics()
+            width = min(bfm.horizontalAdvance(match), right - x)
+            mark = QColor(option.palette.color(QPalette.ColorRole.Highlight))
+            mark.setAlpha(70)
+            painter.fillRect(QRect(x - 1, rect.top(), width + 2, fm.height()), mark)
+            x = self._run(painter, bfm, x, baseline, right, match)
+            painter.setFont(option.font)
+            self._run(painter, fm, x, baseline, right, after)
+
+    @staticmethod
+    def _run(painter: QPainter, fm: QFontMetrics, x: int, baseline: int, right: int, text: str) -> int:
+        if not text or x >= right:
+            return x
+        width = fm.horizontalAdvance(text)
+        if x + width > right:
+            text = fm.elidedText(text, Qt.TextElideMode.ElideRight, right - x)
+            width = fm.horizontalAdvance(text)
+        painter.drawText(x, baseline, text)
+        return x + width
 
     def _paint_bar(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
                    relevance: float) -> None:

@@ -31,7 +31,7 @@ class AppSettings:
     provider: str = "auto"  # "auto", "cpu", "cuda", "directml", "coreml"
     threads: int = 0  # 0: let onnxruntime decide
     low_priority_indexing: bool = True
-    exclude_globs: tuple[str, ...] = ("node_modules/", ".git/", "__pycache__/", "*.tmp")
+    exclude_globs: tuple[str, ...] = ()  # added to the built-in rules (.git, node_modules, …)
     index_hidden: bool = False
     max_file_mb: int = 50
     max_chunks_per_file: int = 2000

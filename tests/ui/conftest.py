@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui.fake_engine import FakeEngine, FakeModelInfo, sample_docs
 from PySide6.QtCore import QSettings
+from ui.fake_engine import FakeEngine, FakeModelInfo, sample_docs
 
 from qfinder.ui import opener as opener_module
 from qfinder.ui.opener import RecordingOpener
@@ -53,3 +53,42 @@ def window(qtbot, fake_engine: FakeEngine, recording_opener: RecordingOpener):
     win.show()
     fake_engine.start()
     return win
+
+
+@pytest.fixture(scope="session")
+def ui_model_dir(tmp_path_factory) -> Path:
+    """The tiny real-architecture Qwen3 model (random but deterministic semantics)."""
+    from support.qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("ui-tiny-qwen3") / "model")
+
+
+@pytest.fixture
+def live(qtbot, tmp_path, ui_model_dir, recording_opener):
+    """live(data_dir) -> (MainWindow, EngineClient): a window on a REAL engine, shut down after."""
+    from qfinder.services.engine import EngineClient
+    from qfinder.services.library_cores import LibraryCores
+    from qfinder.services.settings import EngineSettings
+    from qfinder.ui.main_window import MainWindow
+    from qfinder.ui.settings import AppSettings
+
+    fast = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.2, polling_interval_s=0.5,
+                          reconcile_interval_s=0, nice=5)
+    made: list = []
+
+    def make(data_dir: Path | None = None):
+        engine = EngineClient(LibraryCores(data_dir or tmp_path / "data"), fast,
+                              model_folder=str(ui_model_dir))
+        window = MainWindow(engine, AppSettings(model_folder=str(ui_model_dir)))
+        qtbot.addWidget(window)
+        made.append((window, engine))
+        window.show()
+        with qtbot.waitSignal(engine.status, timeout=20_000,
+                              check_params_cb=lambda s: s.state != "starting"):
+            engine.start()
+        return window, engine
+
+    yield make
+    for window, engine in made:
+        window.close()
+        assert engine.shutdown(3.0), "the engine did not stop within 3 s"
