@@ -124,7 +124,7 @@ class Library:
             embedder = _load_embedder(settings.model_folder, settings.provider)
         catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
         if catalog.recovered_from is not None:
-            log.warning("the index database was damaged; kept a copy at %s and started a fresh one",
+            log.info("the index database was damaged; kept a copy at %s and started a fresh one",
                         catalog.recovered_from)
         if lock is not None and settings != LibrarySettings.load(folder):
             settings.save(folder)  # remember the model for later readers
