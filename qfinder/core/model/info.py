@@ -23,7 +23,9 @@ class EmbedOptions:
 
     max_tokens_document: int = 1024  # cap per document chunk; longer text is truncated and flagged
     max_tokens_query: int = 512
-    max_padded_tokens: int = 8192  # rows × longest row per batch: bounds memory and wasted work
+    # rows × longest row per batch. Bounds peak memory: onnx-community graphs also return the KV cache
+    # (0.6B: ~230 KB per token), and attention grows with the longest row squared.
+    max_padded_tokens: int = 4096
     max_batch: int = 64
     max_padding_waste: float = 0.1  # start a new batch rather than pad a row by more than this share
     threads: int | None = None  # onnxruntime intra-op threads; None = onnxruntime's choice

@@ -49,23 +49,27 @@ def _toy_nodes(kind: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto],
         inits.append(numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"))
         nodes.append(helper.make_node("Div", ["h", "zero"], ["h_nan"]))
         last = "h_nan"
-    if kind == "oom":
-        nodes += _oom_nodes(inits)
+    if kind in ("oom", "oom_len"):
+        nodes += _oom_nodes(inits, by_length=kind == "oom_len")
         nodes.append(helper.make_node("Add", ["h", "big_zero"], ["h_oom"]))
         last = "h_oom"
     return nodes, inits, last
 
 
-def _oom_nodes(inits: list[onnx.TensorProto]) -> list[onnx.NodeProto]:
+def _oom_nodes(inits: list[onnx.TensorProto], by_length: bool) -> list[onnx.NodeProto]:
     """A zero tensor of min(1e7 ** batch, 1e15) floats: 40 MB for one text, beyond any address
-    space for two or more, so onnxruntime really fails to allocate (no mocking)."""
-    inits += [numpy_helper.from_array(np.array([0], dtype=np.int64), "i0"),
-              numpy_helper.from_array(np.array([1], dtype=np.int64), "i1"),
+    space for two or more, so onnxruntime really fails to allocate (no mocking). by_length:
+    min(1e7 ** (tokens - 20), 1e15) floats, so any row longer than 21 tokens fails."""
+    axis = 1 if by_length else 0
+    inits += [numpy_helper.from_array(np.array([axis], dtype=np.int64), "i0"),
+              numpy_helper.from_array(np.array([axis + 1], dtype=np.int64), "i1"),
+              numpy_helper.from_array(np.array([20.0 if by_length else 0.0], dtype=np.float32), "offset"),
               numpy_helper.from_array(np.array([1e7], dtype=np.float32), "base"),
               numpy_helper.from_array(np.array([1e15], dtype=np.float32), "cap")]
     return [helper.make_node("Shape", ["input_ids"], ["shape"]),
             helper.make_node("Slice", ["shape", "i0", "i1"], ["batch"]),
-            helper.make_node("Cast", ["batch"], ["batch_f"], to=TensorProto.FLOAT),
+            helper.make_node("Cast", ["batch"], ["batch_raw"], to=TensorProto.FLOAT),
+            helper.make_node("Sub", ["batch_raw", "offset"], ["batch_f"]),
             helper.make_node("Pow", ["base", "batch_f"], ["count_f"]),
             helper.make_node("Min", ["count_f", "cap"], ["count_c"]),
             helper.make_node("Cast", ["count_c"], ["count"], to=TensorProto.INT64),
@@ -90,20 +94,25 @@ def _slow_chain(nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto], last
 
 
 def build_toy_graph(path: Path, kind: str = "kv", dtype: int = TensorProto.FLOAT, output: str = "last_hidden_state",
-                    slow_layers: int = 0) -> None:
+                    slow_layers: int = 0, pools_last: bool = False) -> None:
     nodes, inits, last = _toy_nodes(kind)
-    if kind == "oom":
+    if kind in ("oom", "oom_len"):
         inits.append(numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero_f"))
     if slow_layers:
         last = _slow_chain(nodes, inits, last, slow_layers)
     if dtype == TensorProto.FLOAT16:
         nodes.append(helper.make_node("Cast", [last], ["h16"], to=TensorProto.FLOAT16))
         last = "h16"
+    if pools_last:  # pools inside the graph by position (-1): only right for left-padded batches
+        inits.append(numpy_helper.from_array(np.array(-1, dtype=np.int64), "last_index"))
+        nodes.append(helper.make_node("Gather", [last, "last_index"], ["pooled"], axis=1))
+        last = "pooled"
     nodes.append(helper.make_node("Identity", [last], [output]))
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])
               for n in ("input_ids", "attention_mask", "position_ids")]
-    outputs = [helper.make_tensor_value_info(output, dtype, ["batch", "seq", HIDDEN])]
-    if kind in ("kv", "nan", "oom"):
+    dims = ["batch", HIDDEN] if pools_last else ["batch", "seq", HIDDEN]
+    outputs = [helper.make_tensor_value_info(output, dtype, dims)]
+    if kind in ("kv", "nan", "oom", "oom_len"):
         for name in ("key", "value"):
             inputs.append(helper.make_tensor_value_info(f"past_key_values.0.{name}", dtype, ["batch", 2, "past", 4]))
             nodes.append(helper.make_node("Identity", [f"past_key_values.0.{name}"], [f"present.0.{name}"]))

@@ -122,3 +122,13 @@ def test_empty_input_and_model_folder_copy_with_renamed_root(tiny_qwen3, tmp_pat
     emb = Embedder.from_folder(Path(copy))
     assert emb.embed_documents([]).shape == (0, 128)
     assert emb.count_tokens("hello world") >= 2
+
+
+def test_graph_that_pools_by_position_gets_left_padding(toy_folder):
+    pooled = Embedder.from_folder(toy_folder("pooled", output="sentence_embedding", pools_last=True))
+    plain = Embedder.from_folder(toy_folder("plain"))
+    texts = ["sky", "the red car is under the green tree", "dog on a river"]
+    batch = pooled.embed_documents(texts)
+    alone = np.stack([pooled.embed_documents([t])[0] for t in texts])
+    assert (batch * alone).sum(axis=1).min() >= 0.9999
+    assert (batch * plain.embed_documents(texts)).sum(axis=1).min() >= 0.9999

@@ -89,3 +89,14 @@ def test_plan_batches_bounds_padded_tokens_and_waste():
         longest = max(lengths[i] for i in batch)
         assert len(batch) * longest <= 250 or len(batch) == 1
         assert min(lengths[i] for i in batch) >= 0.9 * longest
+
+
+def test_single_text_out_of_memory_is_cut_and_flagged(toy_folder):
+    # This toy cannot allocate for rows longer than 21 tokens: a 40-token text is halved to 20.
+    emb = Embedder.from_folder(toy_folder(kind="oom_len"), options=EmbedOptions(max_batch=8))
+    words = ("apple banana cherry dog cat car house tree river sky " * 4).split()
+    vectors = emb.embed_documents(["red car", " ".join(words[:39])])
+    assert emb.last_stats.truncated_indices == (1,)
+    reference = Embedder.from_folder(toy_folder("plain-kv"))
+    expected = reference.embed_documents(["red car", " ".join(words[:19])])  # 19 words + EOS = 20 tokens
+    assert np.allclose(vectors, expected, atol=1e-6)
