@@ -109,7 +109,6 @@ class SingleInstance(QObject):
                     socket.disconnectFromServer()
 
             socket.readyRead.connect(read)
-            socket.disconnected.connect(socket.deleteLater)
             if socket.bytesAvailable():
                 read()
 

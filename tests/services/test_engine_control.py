@@ -89,7 +89,7 @@ def test_close_mid_indexing_is_quick_and_restart_resumes(qtbot, qtlog, make_engi
     assert first.shutdown(3.0)
     assert time.monotonic() - started < 3.0
     committed = _counts(data).vectors
-    assert 0 < committed
+    assert committed > 0
 
     second = make_engine(data_dir=data, index_settings=SMALL_STEPS)
     qtbot.waitUntil(lambda: _live_counts(second).indexed == 60 and not second.worker.core.has_work(),
