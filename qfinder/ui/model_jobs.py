@@ -7,15 +7,13 @@ with a message and a hint for the dialog to show.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qfinder.core.errors import DownloadError, ModelError
+from qfinder.core.errors import CancelledError, DownloadError, ModelError
 
 log = logging.getLogger(__name__)
 Report = Callable[[Any], None]
@@ -37,46 +35,25 @@ def choices() -> list[tuple[str, str, str]]:
     return rows
 
 
-def _core_function(module_name: str, *names: str) -> Callable[..., Any]:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise DownloadError("This build of qfinder cannot download models.",
-                            "Use a model folder on disk instead.") from exc
-    for name in names:
-        function = getattr(module, name, None)
-        if callable(function):
-            return function
-    raise DownloadError(f"{module_name} has none of {names}.", "Use a model folder on disk instead.")
-
-
-def _call(function: Callable[..., Any], positional: tuple[Any, ...], **optional: Any) -> Any:
-    """Call with the optional keyword arguments the function actually accepts."""
-    accepted = inspect.signature(function).parameters
-    kwargs = {k: v for k, v in optional.items() if k in accepted}
-    return function(*positional, **kwargs)
-
-
 def download(name: str, variant: str, report: Report, cancel: threading.Event) -> Path:
-    function = _core_function("qfinder.core.model.download", "download_model", "download")
+    """Download into qfinder's models folder; cancelling raises from the progress callback."""
+    from qfinder.core.model.download import download_model
 
-    def progress(done: Any, total: Any = None, *_rest: Any) -> None:
+    def progress(done: int, total: int, _filename: str) -> None:
         if cancel.is_set():
-            from qfinder.core.errors import CancelledError
-
-            raise CancelledError("Download cancelled.")
+            raise CancelledError("Download cancelled.", "Start it again to resume where it stopped.")
         report((done, total))
 
-    result = _call(function, (name,), variant=variant, progress=progress, on_progress=progress,
-                   cancel=cancel)
-    return Path(getattr(result, "folder", result))
+    return download_model(name, variant, progress=progress)
 
 
 def optimize(folder: str | Path, report: Report, cancel: threading.Event) -> Path:
-    function = _core_function("qfinder.core.model.optimize", "optimize_model", "optimize")
-    result = _call(function, (Path(folder),), progress=lambda *a: report(("optimizing", 0, 0)),
-                   cancel=cancel)
-    return Path(getattr(result, "folder", getattr(result, "dest", result)))
+    """The 8-bit model made from `folder`, kept only if it matches fp32 (ModelError if not)."""
+    from qfinder.core.model.optimize import optimize_model
+
+    report(("optimizing", 0, 0))
+    result = optimize_model(folder)
+    return Path(result.output)
 
 
 def check_folder(folder: str) -> str:

@@ -1,0 +1,108 @@
+"""First-run setup, settings, crash dialog and desktop-entry install, on real code paths."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from qfinder.ui.machine import Machine, recommended_model
+from qfinder.ui.settings import AppSettings, load_settings, save_settings
+from qfinder.ui.setup_dialog import SetupDialog
+
+CPU_ONLY = Machine(cores=4, ram_mb=16_000, gpu_provider=None)
+
+
+@pytest.fixture
+def setup_dialog(qtbot):
+    dialog = SetupDialog(machine=CPU_ONLY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_recommends_the_small_model_on_a_cpu(setup_dialog):
+    assert recommended_model(CPU_ONLY) == ("Qwen3-Embedding-0.6B", "fp32")
+    assert recommended_model(Machine(8, 32_000, "CUDAExecutionProvider"))[0] == "Qwen3-Embedding-4B"
+    first = setup_dialog.models.item(0).text()
+    assert first.startswith("★ Recommended: Qwen3-Embedding-0.6B · fp32") and "GB RAM" in first
+    assert setup_dialog.selected_model() == ("Qwen3-Embedding-0.6B", "fp32")
+    assert setup_dialog.optimize_box.isChecked()
+
+
+def test_offline_download_fails_with_a_clear_message(qtbot, setup_dialog, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the real downloader, offline
+    setup_dialog.start_download()
+    assert setup_dialog.job is not None and not setup_dialog.download_button.isEnabled()
+    qtbot.waitUntil(lambda: setup_dialog.error_label.isVisible(), timeout=10_000)
+    text = setup_dialog.error_label.text()
+    assert "offline" in text.lower() and "model folder on disk" in text
+    assert setup_dialog.download_button.isEnabled() and setup_dialog.folder_button.isEnabled()
+    assert setup_dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_valid_model_folder_is_accepted(qtbot, setup_dialog, ui_model_dir):
+    with qtbot.waitSignal(setup_dialog.model_ready, timeout=10_000) as blocker:
+        setup_dialog.check_folder(str(ui_model_dir))
+    assert blocker.args == [str(ui_model_dir)]
+    assert setup_dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_invalid_model_folder_says_what_is_wrong(qtbot, setup_dialog, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a model")
+    setup_dialog.check_folder(str(tmp_path))
+    qtbot.waitUntil(lambda: setup_dialog.error_label.isVisible(), timeout=10_000)
+    assert "model.onnx" in setup_dialog.error_label.text()
+    assert setup_dialog.model_folder is None and setup_dialog.isVisible()
+
+
+def test_settings_round_trip_and_broken_file(tmp_path):
+    path = tmp_path / "settings.json"
+    chosen = AppSettings(model_folder="/m", default_dim=256, exclude_globs=("*.log",))
+    chosen = chosen.with_recent_instruction("Find invoices")
+    save_settings(chosen, path)
+    assert load_settings(path) == chosen
+    path.write_text("{ not json")
+    assert load_settings(path) == AppSettings()
+
+
+def test_settings_dialog_edits(qtbot):
+    from qfinder.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(AppSettings())
+    qtbot.addWidget(dialog)
+    dialog.exclude_edit.setPlainText("*.log\nbuild/\n")
+    dialog.dim_spin.setValue(128)
+    dialog.provider_box.setCurrentText("cpu")
+    with qtbot.waitSignal(dialog.settings_saved) as blocker:
+        dialog._save()
+    saved = blocker.args[0]
+    assert saved.exclude_globs == ("*.log", "build/") and saved.default_dim == 128
+    assert saved.provider == "cpu"
+
+
+def test_unexpected_exception_is_reported_and_app_keeps_running(qtbot, tmp_path):
+    from qfinder.ui.crash import CrashReporter
+
+    reporter = CrashReporter(tmp_path / "qfinder.log", show_dialog=False).install()
+    try:
+        error = RuntimeError("boom")
+        sys.excepthook(RuntimeError, error, None)
+        assert reporter.reported == [error]
+        box = reporter._dialog(error, "Traceback: boom")
+        assert str(tmp_path / "qfinder.log") in box.text() and box.detailedText() == "Traceback: boom"
+    finally:
+        reporter.uninstall()
+
+
+def test_install_desktop_entry(tmp_path, monkeypatch):
+    from qfinder.ui import desktop_entry
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    written = desktop_entry.install()
+    desktop = (tmp_path / "applications" / "qfinder.desktop").read_text()
+    assert "Exec=" in desktop and "Icon=qfinder" in desktop
+    assert (tmp_path / "icons/hicolor/256x256/apps/qfinder.png").is_file()
+    assert (tmp_path / "icons/hicolor/scalable/apps/qfinder.svg").is_file()
+    assert len(written) == 2 + len(desktop_entry.ICON_SIZES) + 1
