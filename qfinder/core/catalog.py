@@ -38,14 +38,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from qfinder.core.catalog_read import CatalogReads, prefix_condition
-from qfinder.core.catalog_schema import make_private, open_checked
+from qfinder.core.catalog_schema import db_error, make_private, open_checked
 from qfinder.core.catalog_types import (
     FILE_STATUSES,
     CatalogCounts,
@@ -96,13 +96,19 @@ class Catalog(CatalogReads):
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise db_error(self.path, exc) from exc
             self._depth = 1
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise db_error(self.path, exc) from exc
                 raise
             finally:
                 self._depth = 0
@@ -198,15 +204,17 @@ class Catalog(CatalogReads):
         file_id: int,
         items: Sequence[tuple[Chunk, np.ndarray]],
         content_hash: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Make `items` (chunk, full-size vector) the file's chunks, in one transaction; the file
         becomes "indexed". Chunks whose hash the file already had keep their id (and the vector
-        caches need no update for them)."""
+        caches need no update for them). False (nothing stored) if the file row is gone."""
         stamp = self.stamp()
         if stamp is None:
             raise IndexError_("No pipeline stamp is set.", "Call reset_for_stamp(stamp) first.")
         blobs = [_vector_blob(vec, stamp.full_dim) for _, vec in items]
         with self.write() as conn:
+            if conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is None:
+                return False  # deleted meanwhile: never leave orphan chunks
             old: dict[str, list[int]] = {}
             for cid, digest in conn.execute(
                 "SELECT id, hash FROM chunks WHERE file_id = ? ORDER BY ord", (file_id,)
@@ -246,6 +254,7 @@ class Catalog(CatalogReads):
             )
             if changed or leftovers:
                 self._bump(conn)
+        return True
 
     def move_path(self, old: str, new: str) -> int:
         """A file or folder was renamed/moved: keep its rows (no re-embedding). Returns files moved."""
@@ -283,7 +292,7 @@ class Catalog(CatalogReads):
         with self.write() as conn:
             conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
             conn.execute("INSERT INTO files_fts(files_fts) VALUES ('optimize')")
-        with self._lock:
+        with self._lock, suppress(sqlite3.OperationalError):  # busy readers: checkpoint later
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         make_private(self.path)
 

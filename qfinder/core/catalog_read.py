@@ -6,10 +6,12 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from qfinder.core.catalog_query import filter_sql, fts_match, like_escape, literal_phrases
+from qfinder.core.catalog_schema import db_error
 from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
 from qfinder.core.results import SearchFilters
 from qfinder.core.state import FileFailure
@@ -42,10 +44,14 @@ def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[objec
 class CatalogReads:
     _conn: sqlite3.Connection
     _lock: threading.RLock
+    path: Path
 
     def _all(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise db_error(self.path, exc) from exc
 
     def _meta(self, key: str) -> str | None:
         rows = self._all("SELECT value FROM meta WHERE key = ?", (key,))

@@ -160,12 +160,32 @@ def move_aside(db_path: Path, reason: str) -> Path:
     return target
 
 
+def db_error(db_path: Path, exc: sqlite3.Error) -> IndexError_:
+    """A person-readable error for a SQLite failure during use."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return IndexError_(
+            f"The index database {db_path} is busy: another qfinder process is writing to it.",
+            "Try again in a moment; only one process indexes a data folder at a time.",
+        )
+    return IndexError_(
+        f"The index database {db_path} could not be used: {text}.",
+        "Restart qfinder: a damaged database is kept aside and rebuilt. Or delete the file to start over.",
+    )
+
+
 def open_checked(
     db_path: Path, readonly: bool, recover: bool
 ) -> tuple[sqlite3.Connection, Path | None]:
     """Open (creating if needed) and validate; returns (connection, where a corrupt copy was moved)."""
     if not readonly:
-        ensure_private_dir(db_path.parent)
+        try:
+            ensure_private_dir(db_path.parent)
+        except OSError as exc:
+            raise IndexError_(
+                f"Cannot use the data folder {db_path.parent}: {exc.strerror or exc}.",
+                "Choose another one with --data-dir or QFINDER_DATA_DIR.",
+            ) from exc
     elif not db_path.exists():
         raise IndexError_(
             f"No qfinder index at {db_path}.", "Index a folder first: qfinder index PATH"
@@ -180,6 +200,10 @@ def open_checked(
                 make_private(db_path)
             _check_schema(conn)
             return conn, None
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc) or "unable to open" in str(exc):
+                raise db_error(db_path, exc) from exc  # in use or unreachable, not damaged
+            problem = str(exc)
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
     if readonly or not recover:

@@ -36,10 +36,17 @@ import numpy as np
 from qfinder.core.catalog import Catalog, PipelineStamp
 from qfinder.core.errors import IndexError_
 from qfinder.core.index_files import Manifest, StaleIndexFile, load_index, save_index
-from qfinder.core.model.mrl import truncate_normalize
 from qfinder.core.vector_dim import DimIndex, exact_ram_bytes, hnsw_ram_bytes
 
 log = logging.getLogger(__name__)
+
+
+def truncate_normalize(vectors: np.ndarray, dim: int | None) -> np.ndarray:
+    """qfinder.core.model.mrl.truncate_normalize, imported on first use: the model package pulls
+    in onnxruntime, which keyword-only searches, `status` and index builds do not need."""
+    from qfinder.core.model.mrl import truncate_normalize as mrl_truncate
+
+    return mrl_truncate(vectors, dim)
 
 
 MAX_CANDIDATES = 2000  # re-scored candidates per query, at most

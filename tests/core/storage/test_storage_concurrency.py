@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qfinder.core.catalog import Catalog
+from qfinder.core.chunking import Chunk, chunk_hash
+from qfinder.core.errors import IndexError_
 
 READER = r"""
 import sys
@@ -104,3 +107,33 @@ def test_failed_write_rolls_back_whole_transaction(catalog: Catalog) -> None:
     except RuntimeError:
         pass
     assert catalog.roots() == []
+
+
+def test_writer_busy_past_timeout_is_a_clear_error(catalog: Catalog, monkeypatch) -> None:
+    import qfinder.core.catalog_schema as schema
+
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_MS", 50)
+    other = Catalog(catalog.path)
+    with catalog.write():
+        catalog.add_root("/holder")
+        with pytest.raises(IndexError_) as info:
+            other.add_root("/late")
+    assert "busy" in str(info.value) and info.value.hint
+    other.add_root("/late")  # fine once the first writer is done
+    assert [r.path for r in other.roots()] == ["/holder", "/late"]
+    other.close()
+
+
+def test_chunks_for_a_vanished_file_are_not_stored(
+    catalog: Catalog, fill_catalog, spectrum
+) -> None:
+    fill_catalog(catalog, spectrum(np.random.default_rng(2), 10, 64))
+    row = catalog.file("/r/f0.txt")
+    assert row is not None
+    catalog.delete_file(row.path)
+    chunk = Chunk("late text", 0, 9, None, 1, chunk_hash("late text"))
+    assert (
+        catalog.replace_file_chunks(row.id, [(chunk, spectrum(np.random.default_rng(3), 1, 64)[0])])
+        is False
+    )
+    assert catalog.counts().chunks == 0 and catalog.fts_search("late", 5) == []
