@@ -21,7 +21,7 @@ from huggingface_hub import HfApi, constants, hf_hub_url
 from huggingface_hub import errors as hf_errors
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-from qfinder.core.errors import DownloadError
+from qfinder.core.errors import DownloadError, QfinderError
 from qfinder.core.model.registry import COMMON_FILES, ModelSpec, find_spec
 from qfinder.core.paths import models_dir
 
@@ -92,8 +92,8 @@ def _fetch_one(url: str, target: Path, size: int, on_bytes: Callable[[int], obje
         have = 0  # stale or oversized leftover: start again
     try:
         _stream_to(url, part, have, on_bytes)
-    except DownloadError:
-        raise
+    except QfinderError:
+        raise  # includes a CancelledError raised by the caller's progress callback; .part is kept
     except Exception as exc:  # huggingface_hub/httpx raise many types; all mean "could not fetch"
         raise _download_error(target.name, exc) from exc
     if size and part.stat().st_size != size:

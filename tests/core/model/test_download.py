@@ -136,6 +136,21 @@ def test_connection_dropped_mid_file_then_resumed(hub, tmp_path):
     assert ranges[0] == "" and ranges[-1].startswith("bytes=") and ranges[-1] != "bytes=0-"
 
 
+def test_cancel_from_progress_keeps_the_part_file_for_later(hub, tmp_path):
+    from qfinder.core.errors import CancelledError
+
+    def stop(done: int, total: int, name: str) -> None:
+        if name == "onnx/model.onnx_data" and done > 0:
+            raise CancelledError("Download cancelled.")
+
+    with pytest.raises(CancelledError):
+        download_model("Qwen3-Embedding-0.6B", root=tmp_path, progress=stop)
+    part = tmp_path / "Qwen3-Embedding-0.6B" / "onnx" / "model.onnx_data.part"
+    assert part.is_file() and 0 < part.stat().st_size < len(hub.files["onnx/model.onnx_data"])
+    folder = download_model("Qwen3-Embedding-0.6B", root=tmp_path)
+    assert (folder / "onnx" / "model.onnx_data").read_bytes() == hub.files["onnx/model.onnx_data"]
+
+
 def test_offline_gives_a_clear_download_error(tmp_path, monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(DownloadError, match="offline") as caught:
