@@ -27,7 +27,7 @@ class Qwen3Config:
     rope_theta: float = 1_000_000.0
     max_position_embeddings: int = 32768
 
-    def flops_per_token(self, context: int = 0) -> float:
+    def flops_per_token(self, context: float = 0.0) -> float:
         """Multiply-adds x 2 of the projections (+ attention over ``context`` keys) per token."""
         q_out = self.num_attention_heads * self.head_dim
         kv_out = self.num_key_value_heads * self.head_dim

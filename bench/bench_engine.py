@@ -1,0 +1,232 @@
+"""Engine benchmark on the exact Qwen3-Embedding-0.6B architecture (random weights).
+
+    python3 bench/bench_engine.py [--texts 12] [--workdir /tmp/qfinder-bench] [--json out.json]
+
+Builds (once, cached in --workdir, in child processes) an fp32 model of the 0.6B architecture
+with the real Qwen3 tokenizer (../shared/models/qwen3-tokenizer) and its 8-bit MatMulNBits
+variant, then reports in one run, on a realistic mix of chunk lengths (../shared/data/cisi text):
+
+* tokens/s of qfinder's Embedder vs raw ``session.run`` on the same pre-tokenized batches
+  (target engine >= 0.95 x raw), and the cosine between their vectors;
+* padding waste of the engine's batching (target <= 10 %), next to naive input-order batches;
+* fp32 vs 8-bit tokens/s and the cosine between their vectors;
+* peak RSS; achieved FLOP/s as a fraction of the machine's peak (design.md: ~520 GFLOP/s fp32,
+  ~2 TOP/s int8 on 2 Zen 5 cores) and of a numpy sgemm measured in the same run.
+
+Timings are interleaved per group of texts (engine, raw, 8-bit in turn) so load from other
+processes hits all three alike. Cost depends on the architecture only, so random weights give
+true speeds; their fp32-vs-8-bit cosine is a proxy (trained weights quantize differently).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
+
+from qfinder.core.model import Embedder, EmbedOptions  # noqa: E402
+from qfinder.core.model.batching import plan_batches  # noqa: E402
+from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
+from qfinder.devtools.qwen3_config import QWEN3_0_6B  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
+CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
+PEAK_FP32, PEAK_INT8 = 520e9, 2e12  # design.md section 3, 2 Zen 5 cores
+GROUPS = 3
+MIX_TEXTS = 400  # padding waste of the planner is computed (not run) over this many chunks
+
+
+def ensure_models(workdir: Path) -> tuple[Path, Path]:
+    fp32, q8 = workdir / "qwen3-0.6b-random-fp32", workdir / "qwen3-0.6b-random-q8"
+    steps = [["build", str(fp32), str(TOKENIZER)], ["quantize", str(q8), str(fp32)]]
+    for step in steps:
+        subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
+    return fp32, q8
+
+
+def sgemm_gflops(size: int = 2048, repeats: int = 5) -> float:
+    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def useful_flops(lengths: list[int]) -> float:
+    """Causal work of the real tokens: projections + attention over the tokens before each."""
+    return sum(n * QWEN3_0_6B.flops_per_token(context=(n + 1) / 2) for n in lengths)
+
+
+class RawRunner:
+    """Plain onnxruntime on pre-tokenized, right-padded batches; numpy last-token pooling."""
+
+    def __init__(self, folder: Path) -> None:
+        self.session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+        self.seconds = 0.0
+
+    def run(self, rows: list[list[int]], batches: list[list[int]]) -> np.ndarray:
+        out = np.zeros((len(rows), QWEN3_0_6B.hidden_size), np.float32)
+        for batch in batches:
+            width = max(len(rows[i]) for i in batch)
+            ids = np.zeros((len(batch), width), np.int64)
+            mask = np.zeros_like(ids)
+            for r, i in enumerate(batch):
+                ids[r, : len(rows[i])], mask[r, : len(rows[i])] = rows[i], 1
+            positions = np.broadcast_to(np.arange(width, dtype=np.int64), ids.shape).copy()
+            start = time.perf_counter()
+            hidden = self.session.run(["last_hidden_state"], {
+                "input_ids": ids, "attention_mask": mask, "position_ids": positions})[0]
+            self.seconds += time.perf_counter() - start
+            pooled = hidden[np.arange(len(batch)), mask.sum(axis=1) - 1]
+            out[batch] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+
+class Timed:
+    """An Embedder with accumulated wall time and token counts."""
+
+    def __init__(self, folder: Path, options: EmbedOptions) -> None:
+        self.engine = Embedder.from_folder(folder, provider="cpu", options=options)
+        self.seconds, self.tokens, self.padded = 0.0, 0, 0
+
+    def run(self, texts: list[str]) -> np.ndarray:
+        start = time.perf_counter()
+        vectors = self.engine.embed_documents(texts)
+        self.seconds += time.perf_counter() - start
+        self.tokens += self.engine.last_stats.tokens
+        self.padded += self.engine.last_stats.padded_tokens
+        return vectors
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB."""
+    status = Path("/proc/self/status").read_text()
+    current = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    return current / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive_waste(lengths: list[int], batch_size: int = 16) -> float:
+    padded = sum(len(chunk) * max(chunk) for chunk in
+                 (lengths[i:i + batch_size] for i in range(0, len(lengths), batch_size)))
+    return 1 - sum(lengths) / padded
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def planned_waste(lengths: list[int], options: EmbedOptions) -> float:
+    """Padding waste of the engine's own batch planner over ``lengths`` (no model run)."""
+    batches = plan_batches(lengths, options.max_padded_tokens, options.max_batch)
+    return 1 - sum(lengths) / sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+
+def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[int]) -> dict[str, float]:
+    options = EmbedOptions()
+    fp32 = Timed(fp32_dir, options)
+    results: dict[str, float] = {"rss_after_load_mb": rss_mb()[0]}
+    fp32.engine.embed_documents(texts[:2])  # warm-up
+    rows = [fp32.engine.tokenizer.encode(text).ids for text in texts]
+    lengths = [len(row) for row in rows]
+    results.update({"padding_waste_mix": planned_waste(mix_lengths, options), "mix_texts": len(mix_lengths),
+                    "naive_padding_waste_mix": naive_waste(mix_lengths)})
+    vectors = {name: np.zeros((len(texts), QWEN3_0_6B.hidden_size), np.float32) for name in ("fp32", "raw", "q8")}
+    raw: RawRunner | None = None
+    q8: Timed | None = None
+    for group in (list(range(g, len(texts), GROUPS)) for g in range(GROUPS)):
+        group_texts = [texts[i] for i in group]
+        vectors["fp32"][group] = fp32.run(group_texts)
+        if raw is None or q8 is None:  # the engine alone has run real batches: its peak, then the others load
+            results["peak_rss_engine_fp32_mb"] = rss_mb()[1]
+            raw = RawRunner(fp32_dir)
+            before_q8 = rss_mb()[0]
+            q8 = Timed(q8_dir, options)
+            q8.engine.embed_documents(texts[:2])
+            results["rss_added_by_q8_engine_mb"] = rss_mb()[0] - before_q8
+        group_rows = [rows[i] for i in group]
+        batches = plan_batches([len(r) for r in group_rows], options.max_padded_tokens, options.max_batch)
+        vectors["raw"][group] = raw.run(group_rows, batches)
+        vectors["q8"][group] = q8.run(group_texts)
+    assert raw is not None and q8 is not None
+    flops = useful_flops(lengths)
+    results.update({
+        "texts": len(texts), "tokens": sum(lengths), "mean_tokens": float(np.mean(lengths)),
+        "engine_fp32_tokens_per_s": fp32.tokens / fp32.seconds,
+        "raw_fp32_tokens_per_s": sum(lengths) / raw.seconds,
+        "engine_q8_tokens_per_s": q8.tokens / q8.seconds,
+        "engine_vs_raw": (fp32.tokens / fp32.seconds) / (sum(lengths) / raw.seconds),
+        "q8_vs_fp32_speed": (q8.tokens / q8.seconds) / (fp32.tokens / fp32.seconds),
+        "engine_vs_raw_min_cos": float(cosines(vectors["fp32"], vectors["raw"]).min()),
+        "q8_vs_fp32_min_cos": float(cosines(vectors["q8"], vectors["fp32"]).min()),
+        "q8_vs_fp32_mean_cos": float(cosines(vectors["q8"], vectors["fp32"]).mean()),
+        "padding_waste_timed_groups": 1 - fp32.tokens / fp32.padded,
+        "fp32_gflops": flops / fp32.seconds / 1e9, "q8_gops": flops / q8.seconds / 1e9,
+        "peak_rss_all_mb": rss_mb()[1], "gflop_per_token_projections": QWEN3_0_6B.flops_per_token() / 1e9,
+    })
+    return results
+
+
+def report(results: dict[str, float]) -> None:
+    r = results
+    lines = [
+        f"texts {r['texts']:.0f}, real tokens {r['tokens']:.0f} (mean {r['mean_tokens']:.0f}/text); "
+        f"{r['gflop_per_token_projections']:.2f} GFLOP/token for the projections",
+        f"engine fp32      {r['engine_fp32_tokens_per_s']:8.1f} tok/s",
+        f"raw session.run  {r['raw_fp32_tokens_per_s']:8.1f} tok/s   engine/raw = {r['engine_vs_raw']:.3f}"
+        f" (target >= 0.95); min cos engine vs raw {r['engine_vs_raw_min_cos']:.6f}",
+        f"engine 8-bit     {r['engine_q8_tokens_per_s']:8.1f} tok/s   8-bit/fp32 = {r['q8_vs_fp32_speed']:.2f}x;"
+        f" cos to fp32 min {r['q8_vs_fp32_min_cos']:.5f} mean {r['q8_vs_fp32_mean_cos']:.5f}",
+        f"padding waste    {100 * r['padding_waste_mix']:.1f} % planned for {r['mix_texts']:.0f} chunks of the mix"
+        f" (target <= 10 %), {100 * r['padding_waste_timed_groups']:.1f} % measured in the timed runs;"
+        f" naive input-order batches of 16: {100 * r['naive_padding_waste_mix']:.1f} %",
+        f"achieved fp32    {r['fp32_gflops']:.1f} GFLOP/s = {100 * r['fp32_gflops'] * 1e9 / PEAK_FP32:.1f} %"
+        f" of design peak, {100 * r['fp32_gflops'] / r['sgemm_gflops']:.1f} % of numpy sgemm"
+        f" ({r['sgemm_gflops']:.1f} GFLOP/s measured now)",
+        f"achieved 8-bit   {r['q8_gops']:.1f} GOP/s = {100 * r['q8_gops'] * 1e9 / PEAK_INT8:.1f} % of design int8 peak",
+        f"RSS              after load {r['rss_after_load_mb']:.0f} MB; peak with fp32 engine alone "
+        f"{r['peak_rss_engine_fp32_mb']:.0f} MB; 8-bit engine adds {r['rss_added_by_q8_engine_mb']:.0f} MB;"
+        f" peak with engine + raw + 8-bit {r['peak_rss_all_mb']:.0f} MB",
+        f"load average     {r['loadavg_start']:.1f} at start, {r['loadavg_end']:.1f} at end ({os.cpu_count()} CPUs)",
+    ]
+    print("\n".join(lines))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=12)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qfinder-bench"))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not TOKENIZER.exists() or not CORPUS.exists():
+        print(f"needs ../shared (tokenizer {TOKENIZER}, corpus {CORPUS})")
+        return 2
+    load_start = os.getloadavg()[0]
+    fp32_dir, q8_dir = ensure_models(args.workdir)
+    corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts = chunk_mix(TOKENIZER, corpus, args.texts)
+    mix = Tokenizer.from_file(str(TOKENIZER)).encode_batch(chunk_mix(TOKENIZER, corpus, MIX_TEXTS, seed=1))
+    results = {"sgemm_gflops": sgemm_gflops() / 1e9, "loadavg_start": load_start}
+    results.update(measure(fp32_dir, q8_dir, texts, [len(encoding.ids) for encoding in mix]))
+    results["loadavg_end"] = os.getloadavg()[0]
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
