@@ -1,0 +1,248 @@
+"""Live-engine benchmark: query latency while indexing vs idle, event-loop stalls, save→searchable,
+idle CPU once indexing is done.
+
+    python3 bench/bench_live.py [--model DIR | --tiny] [--files 40] [--step-tokens 1024]
+
+Model: by default the random-weight Qwen3-Embedding-0.6B architecture in its 8-bit CPU variant,
+built once by qfinder.devtools.bench_models (cached in /tmp/qfinder-bench; needs ../shared's
+Qwen3 tokenizer); `--tiny` uses the tests' tiny Qwen3 instead. Cost depends on the architecture
+only, so random weights time faithfully. Documents come from ../shared/data/cisi when present.
+
+Reported (baseline measured in the same run): query latency p50/p95 idle vs while indexing and
+the ratio to (one step + idle p95), the longest stall of the engine thread's and of the GUI
+thread's event loops, file save → searchable p50/p95, and CPU use while idle after indexing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QObject, QTimer, Signal
+
+from qfinder.core.indexer import IndexSettings
+from qfinder.core.results import SearchRequest
+from qfinder.services.engine import EngineClient
+from qfinder.services.library_cores import LibraryCores
+from qfinder.services.settings import EngineSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
+CISI = SHARED / "data" / "cisi" / "corpus.jsonl"
+
+
+class StallProbe(QObject):
+    """A 10 ms timer on some thread's event loop; the largest gap minus 10 ms is its longest stall."""
+
+    start_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.longest_ms = 0.0
+        self._clock = QElapsedTimer()
+        self._timer: QTimer | None = None
+        self.start_requested.connect(self._start)
+        self.stop_requested.connect(self._stop)
+
+    def _start(self) -> None:
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._beat)
+        self._clock.start()
+        self._timer.start(10)
+
+    def _stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer.deleteLater()
+            self._timer = None
+
+    def _beat(self) -> None:
+        self.longest_ms = max(self.longest_ms, self._clock.restart() - 10.0)
+
+    def reset(self) -> None:
+        self.longest_ms = 0.0
+
+
+def wait_until(predicate, timeout_s: float, poll_ms: int = 20) -> bool:
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        QTimer.singleShot(poll_ms, loop.quit)
+        loop.exec()
+    return True
+
+
+def sleep_in_loop(seconds: float) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def ask(client: EngineClient, text: str, mode: str = "hybrid") -> tuple[float, set[str]]:
+    box: list = []
+    loop = QEventLoop()
+
+    def got(response) -> None:
+        if response.request.request_id == rid:
+            box.append(response)
+            loop.quit()
+
+    client.results.connect(got)
+    started = time.perf_counter()
+    rid = client.search(SearchRequest(text, mode=mode))  # type: ignore[arg-type]
+    QTimer.singleShot(120_000, loop.quit)
+    loop.exec()
+    client.results.disconnect(got)
+    elapsed = time.perf_counter() - started
+    return elapsed, {r.path for r in box[0].results} if box else set()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def documents(n: int) -> list[str]:
+    if CISI.exists():
+        rows = [json.loads(line) for line in CISI.read_text().splitlines()[: n]]
+        return [f"{r.get('title', '')}\n{r['text']}" for r in rows]
+    return [" ".join(f"word{i}_{j}" for j in range(300)) for i in range(n)]
+
+
+def model_folder(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    if args.model:
+        return Path(args.model), f"given: {args.model}"
+    if not args.tiny and TOKENIZER.exists():
+        cache = Path("/tmp/qfinder-bench")
+        fp32, q8 = cache / "qwen3-0.6b-random-fp32", cache / "qwen3-0.6b-random-q8"
+        for step in (["build", str(fp32), str(TOKENIZER)], ["quantize", str(q8), str(fp32)]):
+            subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
+        return q8, "Qwen3-Embedding-0.6B architecture, random weights, 8-bit MatMulNBits"
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(work / "tiny"), "tiny Qwen3 (hidden 128, 2 layers) — not the 0.6B"
+
+
+def write_corpus(folder: Path, texts: list[str], tag: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, text in enumerate(texts):
+        (folder / f"{tag}{i:04d}.txt").write_text(text)
+
+
+def run(args: argparse.Namespace) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="qfinder-live-"))
+    model, model_note = model_folder(args, work)
+    texts = documents(args.files * 2 + 10)
+    write_corpus(work / "first", texts[: args.files], "a")
+    write_corpus(work / "second", texts[args.files : args.files * 2], "b")
+    queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
+    app = QCoreApplication.instance() or QCoreApplication([])
+    settings = EngineSettings(reconcile_interval_s=0)
+    cores = LibraryCores(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens))
+    client = EngineClient(cores, settings, model_folder=str(model))
+    gui_probe, engine_probe = StallProbe(), StallProbe()
+    engine_probe.moveToThread(client._thread)
+    client.start()
+    gui_probe.start_requested.emit()
+    engine_probe.start_requested.emit()
+    out: dict = {"model": model_note, "files_per_phase": args.files, "step_tokens": args.step_tokens}
+
+    started = time.perf_counter()
+    client.add_roots([str(work / "first")])
+    core = lambda: client.worker.core  # noqa: E731
+    assert wait_until(lambda: core() is not None and core().catalog.counts().pending == 0
+                      and not core().has_work(), 3600)
+    out["first_index_s"] = time.perf_counter() - started
+    ask(client, "warm up")
+    idle = [ask(client, q)[0] for q in queries]
+
+    engine_probe.reset()
+    gui_probe.reset()
+    client.worker.batch_seconds = []
+    client.add_roots([str(work / "second")])
+    wait_until(lambda: len(client.worker.batch_seconds) >= 1, 600)
+    busy = []
+    for q in queries:
+        if not core().has_work():
+            break
+        busy.append(ask(client, q)[0])
+        sleep_in_loop(0.05)  # spread the queries over the indexing run
+    steps = list(client.worker.batch_seconds)
+    wait_until(lambda: not core().has_work(), 3600)
+    out["engine_loop_longest_stall_ms"] = engine_probe.longest_ms
+    out["gui_loop_longest_stall_ms"] = gui_probe.longest_ms
+
+    saves = []
+    for i in range(args.saves):
+        word = f"freshword{i}q"
+        path = work / "first" / f"saved{i}.txt"
+        t0 = time.perf_counter()
+        path.write_text(f"a note about {word}\n")
+        wait_until(lambda w=word: bool(ask(client, w, "keyword")[1]), 60, poll_ms=10)
+        saves.append(time.perf_counter() - t0)
+
+    engine_probe.stop_requested.emit()
+    gui_probe.stop_requested.emit()
+    sleep_in_loop(2.0)  # let the watcher's last batch settle
+    cpu0, wall0 = _cpu(), time.perf_counter()
+    sleep_in_loop(args.idle_s)  # one wait: the benchmark itself must not poll
+    idle_cpu = (_cpu() - cpu0) / (time.perf_counter() - wall0) * 100
+
+    out.update(_summary(idle, busy, steps, saves, idle_cpu))
+    client.shutdown(3.0)
+    del app
+    return out
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _summary(idle, busy, steps, saves, idle_cpu) -> dict:
+    step_max = max(steps) if steps else 0.0
+    target = (statistics.median(steps) if steps else 0.0) + pct(idle, 0.95)
+    return {
+        "query_idle_p50_ms": pct(idle, 0.5) * 1000, "query_idle_p95_ms": pct(idle, 0.95) * 1000,
+        "query_busy_p50_ms": pct(busy, 0.5) * 1000 if busy else None,
+        "query_busy_p95_ms": pct(busy, 0.95) * 1000 if busy else None,
+        "busy_queries": len(busy),
+        "step_p50_ms": statistics.median(steps) * 1000 if steps else None,
+        "step_max_ms": step_max * 1000, "steps": len(steps),
+        "busy_p95_over_target": (pct(busy, 0.95) / target) if busy and target else None,
+        "save_to_searchable_p50_ms": pct(saves, 0.5) * 1000,
+        "save_to_searchable_p95_ms": pct(saves, 0.95) * 1000,
+        "idle_cpu_percent": idle_cpu,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model")
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--queries", type=int, default=20)
+    parser.add_argument("--saves", type=int, default=15)
+    parser.add_argument("--step-tokens", type=int, default=1024)
+    parser.add_argument("--idle-s", type=float, default=5.0)
+    args = parser.parse_args()
+    result = run(args)
+    for key, value in result.items():
+        print(f"{key:32s} {value:.1f}" if isinstance(value, float) else f"{key:32s} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
