@@ -139,6 +139,9 @@ class ScanMixin:
             root = next((r for r in roots if _under_any(path, [r])), None)
             if root is None:
                 continue
+            if not os.path.isdir(root):  # unmounted or gone: keep its files, never purge for that
+                self.catalog.mark_root(root, "unavailable")
+                continue
             known.update(self._known(path))
             if os.path.exists(path) and not (path != root and is_excluded(path, root, self.rules)):
                 walked += self._stat_entries(path)

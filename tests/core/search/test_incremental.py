@@ -174,3 +174,17 @@ def test_model_or_chunker_change_re_embeds_everything(tmp_path, tree, tiny_embed
     again = make_indexer(tmp_path, tiny_embedder, settings=other)
     report, embedded = run(again, tree)
     assert report.queued == 4 and embedded == again.catalog.counts().vectors >= first
+
+
+def test_a_vanished_root_is_marked_unavailable_never_purged(tmp_path, tree, tiny_embedder):
+    indexer = make_indexer(tmp_path, tiny_embedder)
+    run(indexer, tree)
+    moved = tmp_path / "unplugged"
+    os.rename(tree, moved)
+    indexer.refresh_paths([tree, tree / "notes" / "a.txt"])
+    report = indexer.plan([tree])
+    assert report.unavailable == [str(tree)] and indexer.catalog.counts().files == 4
+    assert [r.state for r in indexer.catalog.roots()] == ["unavailable"]
+    os.rename(moved, tree)
+    report, embedded = run(indexer, tree)
+    assert embedded == 0 and report.unchanged == 4 and indexer.catalog.roots()[0].state == "watching"
