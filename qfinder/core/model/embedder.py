@@ -120,8 +120,12 @@ class Embedder:
         ids, mask = pad_batch(rows, self._pad_id, left=self._left_pad)
         feeds = build_feeds(self._spec, ids, mask)
         output = self._run_session(feeds)
-        hidden = as_float32(output)
-        vectors = hidden if self._spec.pooled else pool(hidden, mask, self.info.pooling)
+        if self._spec.pooled:
+            vectors = as_float32(output)
+        elif self.info.pooling == "mean":  # sum in float32: fp16 sums overflow
+            vectors = pool(as_float32(output), mask, "mean")
+        else:  # pick one row per text first, then cast only those
+            vectors = as_float32(pool(output, mask, self.info.pooling))
         return require_finite(vectors, f"{len(rows)} texts")
 
     def _run_session(self, feeds: dict[str, np.ndarray]) -> Any:

@@ -7,6 +7,7 @@ by an "Instruct:" query prompt. It is instruction-aware, pools the last token an
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -82,9 +83,18 @@ def build_info(folder: ModelFolder, family: str, full_dim: int, quantization: st
 
 
 def model_id(folder: ModelFolder, quantization: str) -> str:
-    """Stable id stamped on stored vectors: changes when the ONNX file or its variant changes."""
-    stat = folder.onnx_path.stat()
-    return f"{folder.root.name}/{folder.onnx_path.name}:{folder.variant}:{quantization}:{stat.st_size}:{stat.st_mtime_ns}"
+    """Stable id stamped on stored vectors. It changes when the model's weights change, but not when
+    the folder is copied or moved (no path, no mtime): a fingerprint of the graph file's ends and
+    the total size of the graph and its weight files."""
+    path = folder.onnx_path
+    size = path.stat().st_size
+    digest = hashlib.sha1(usedforsecurity=False)
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+        handle.seek(max(0, size - (1 << 20)))
+        digest.update(handle.read(1 << 20))
+    weights = sum(p.stat().st_size for p in path.parent.glob(path.name + "_data*") if p.is_file())
+    return f"{folder.root.name}:{folder.variant}:{quantization}:{size + weights}:{digest.hexdigest()[:16]}"
 
 
 def _default_instruction(folder: ModelFolder) -> str:

@@ -94,3 +94,15 @@ def test_variants_are_found_by_name(toy_folder):
     assert find_model_folder(folder, "q4").onnx_path.name == "model_q4.onnx"
     with pytest.raises(ModelError, match="variant 'fp16'"):
         find_model_folder(folder, "fp16")
+
+
+def test_model_id_survives_a_copy_but_not_new_weights(tiny_qwen3, tmp_path):
+    from qfinder.core.model.info import model_id
+
+    first, second = tmp_path / "a" / "Qwen3-tiny", tmp_path / "b" / "Qwen3-tiny"
+    shutil.copytree(tiny_qwen3("st"), first)
+    shutil.copytree(tiny_qwen3("st"), second)
+    assert model_id(find_model_folder(first), "fp32") == model_id(find_model_folder(second), "fp32")
+    shutil.copy(tiny_qwen3("plain") / "model.onnx", second / "onnx" / "model.onnx")
+    (second / "onnx" / "model.onnx_data").unlink()
+    assert model_id(find_model_folder(first), "fp32") != model_id(find_model_folder(second), "fp32")
