@@ -18,6 +18,21 @@ def test_telemetry_is_disabled_before_import():
     assert os.environ.get("ORT_DISABLE_TELEMETRY") == "1"
 
 
+def test_loading_a_model_writes_no_telemetry_files(toy_folder, tmp_path):
+    # Without ORT_DISABLE_TELEMETRY, onnxruntime 1.32 writes ~/.cache/Microsoft/DeveloperTools/...
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    code = ("from qfinder.core.model import Embedder; "
+            f"Embedder.from_folder({str(toy_folder())!r}).embed_documents(['apple'])")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert list(home.iterdir()) == []
+
+
 def test_session_options_for_a_desktop_app():
     options = runtime.session_options()
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
