@@ -27,8 +27,9 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from qfinder.core.results import SearchRequest
 
 from .core_port import CoreProvider
+from .jobs import LatestSearch
 from .settings import EngineSettings
-from .worker import EngineWorker, LatestSearch
+from .worker import EngineWorker
 
 log = logging.getLogger(__name__)
 

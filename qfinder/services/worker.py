@@ -16,26 +16,20 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from qfinder.core.errors import CancelledError, QfinderError
+from qfinder.core.errors import QfinderError
 from qfinder.core.results import SearchRequest
-from qfinder.core.state import EngineState, EngineStatus, IndexProgress
+from qfinder.core.state import EngineState, IndexProgress
 from qfinder.watch import ChangeBatch, WatchNotice
 
 from .core_port import CoreProvider, EngineCore
+from .jobs import LatestSearch, run_guarded
 from .priority import lower_current_thread
 from .rebuild import DimBuilder, ModelSwitch
-from .roots_view import merge_root_states
+from .reporting import make_status, merge_root_states
 from .settings import EngineSettings
 from .watch_bridge import WatchBridge
 
 log = logging.getLogger(__name__)
-
-
-class LatestSearch:
-    """The newest search id the client has issued; older queued searches are skipped."""
-
-    def __init__(self) -> None:
-        self.latest = 0
 
 
 class EngineWorker(QObject):
@@ -70,19 +64,8 @@ class EngineWorker(QObject):
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
         self._reconcile_timer: QTimer | None = None
 
-    # -- job guard ---------------------------------------------------------------------------
     def _guard(self, what: str, job: Callable[[], None]) -> None:
-        """Run one job; an exception is logged with its traceback and reported, never fatal."""
-        try:
-            job()
-        except CancelledError:
-            log.info("%s cancelled", what)
-        except QfinderError as exc:
-            log.warning("%s failed: %s", what, exc)
-            self.error.emit(f"{what} failed: {exc}")
-        except Exception as exc:
-            log.error("%s failed:\n%s", what, traceback.format_exc())
-            self.error.emit(f"{what} failed: {exc}")
+        run_guarded(what, job, self.error.emit)
 
     # -- lifetime ----------------------------------------------------------------------------
     @Slot()
@@ -155,44 +138,38 @@ class EngineWorker(QObject):
         self._guard("Searching", lambda: self.results.emit(self._core().search(request)))
 
     # -- roots and work ----------------------------------------------------------------------
+    def _each_core(self, what: str, action: Callable[[EngineCore], None]) -> None:
+        """Apply to the current core and to a model switch's staged core, then go on indexing."""
+        def job() -> None:
+            action(self._core())
+            self._switch.for_pending(action)
+
+        self._guard(what, job)
+        self._after_change()
+
     @Slot(object)
     def add_roots(self, paths: tuple[str, ...]) -> None:
-        def job() -> None:
-            core = self._core()
+        def add(core: EngineCore) -> None:
             for path in paths:
                 core.add_root(path)
-            self._rewatch()
-            core.reconcile(list(paths))
-            for path in paths:
-                self._switch.for_pending(lambda c, p=path: c.add_root(p))  # type: ignore[misc]
 
-        self._guard("Adding folders", job)
-        self._after_change()
+        self._each_core("Adding folders", add)
+        self._rewatch()  # watch before walking: nothing changed meanwhile is missed
+        self._each_core("Checking new folders", lambda core: core.reconcile(list(paths)))
 
     @Slot(str)
     def remove_root(self, path: str) -> None:
-        def job() -> None:
-            self._core().remove_root(path)
-            self._switch.for_pending(lambda c: c.remove_root(path))
-            self._rewatch()
-
-        self._guard("Removing a folder", job)
-        self._after_change()
+        self._each_core("Removing a folder", lambda core: core.remove_root(path))
+        self._rewatch()
 
     def _rewatch(self) -> None:
-        if self._bridge is not None:
-            self._bridge.set_roots(self._core().roots())
+        if self._bridge is not None and self.core is not None:
+            self._guard("Watching folders", lambda: self._bridge.set_roots(self._core().roots()))  # type: ignore[union-attr]
 
     @Slot(object)
     def rescan(self, path: str | None) -> None:
         roots = None if path is None else [path]
-
-        def job() -> None:
-            self._core().reconcile(roots)
-            self._switch.for_pending(lambda c: c.reconcile(roots))
-
-        self._guard("Rescanning", job)
-        self._after_change()
+        self._each_core("Rescanning", lambda core: core.reconcile(roots))
 
     @Slot()
     def reconcile_all(self) -> None:
@@ -207,13 +184,7 @@ class EngineWorker(QObject):
     def apply_batch(self, batch: ChangeBatch) -> None:
         removed = [*batch.removed_prefixes, *batch.removed]
         changed = [*batch.changed, *batch.scan_folders]
-
-        def job() -> None:
-            self._core().apply_changes(removed, changed)
-            self._switch.for_pending(lambda c: c.apply_changes(removed, changed))
-
-        self._guard("Applying file changes", job)
-        self._after_change()
+        self._each_core("Applying file changes", lambda core: core.apply_changes(removed, changed))
 
     @Slot(object)
     def apply_notice(self, notice: WatchNotice) -> None:
@@ -328,18 +299,7 @@ class EngineWorker(QObject):
         self._emit_status()
 
     def _emit_status(self) -> None:
-        core = self.core
-        if self._dims.building is not None and self._state in ("idle", "indexing"):
-            message = f"Building the {self._dims.building}-d index…"
-        else:
-            message = self._message
-        self.status.emit(EngineStatus(
-            state=self._state,
-            model_name=core.model_name if core else None,
-            provider=core.provider if core else None,
-            dim=core.dim if core else None,
-            message=message,
-        ))
+        self.status.emit(make_status(self.core, self._state, self._message, self._dims.building))
 
     def _emit_roots(self) -> None:
         if self.core is None:

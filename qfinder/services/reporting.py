@@ -1,11 +1,13 @@
-"""Merge what the catalog knows about roots with what the watcher and the engine are doing."""
+"""What the engine reports: folder states (catalog + watcher + engine) and the engine status."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
 
-from qfinder.core.state import RootAvailability, RootState
+from qfinder.core.state import EngineState, EngineStatus, RootAvailability, RootState
+
+from .core_port import EngineCore
 
 
 def merge_root_states(
@@ -28,3 +30,16 @@ def merge_root_states(
             availability = "watching"
         merged.append(replace(state, availability=availability))
     return tuple(merged)
+
+
+def make_status(core: EngineCore | None, state: EngineState, message: str,
+                building_dim: int | None) -> EngineStatus:
+    if building_dim is not None and state in ("idle", "indexing"):
+        message = f"Building the {building_dim}-d index…"
+    return EngineStatus(
+        state=state,
+        model_name=core.model_name if core else None,
+        provider=core.provider if core else None,
+        dim=core.dim if core else None,
+        message=message,
+    )
