@@ -21,6 +21,7 @@ import numpy as np
 from qfinder.core.chunking import Chunk
 from qfinder.core.errors import ExtractionError
 from qfinder.core.extract import (
+    BinaryFileError,
     ExtractLimits,
     FileChangedError,
     extract_text,
@@ -80,6 +81,8 @@ def prepare_file(file_id: int, path: str, chunker: Chunker, limits: ExtractLimit
         extracted = extract_text(path, limits)
     except FileChangedError:
         return FileWork(file_id, path, "changed", before, size=before.size)
+    except BinaryFileError as exc:
+        return FileWork(file_id, path, "name-only", before, str(exc), size=before.size)
     except ExtractionError as exc:
         return FileWork(file_id, path, "failed", before, str(exc), size=before.size)
     except OSError as exc:

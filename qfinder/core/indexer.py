@@ -182,12 +182,14 @@ class Indexer(ScanMixin):
 
     def _embed(self, budget: int) -> None:
         todo: list[Chunk] = []
+        planned: set[str] = set()
         spent = 0
         for work in self._active:
             for chunk in work.missing():
                 if todo and spent + chunk.tokens > budget:
                     break
-                if chunk.hash not in {c.hash for c in todo}:
+                if chunk.hash not in planned:
+                    planned.add(chunk.hash)
                     todo.append(chunk)
                     spent += chunk.tokens
         if not todo:
@@ -201,7 +203,7 @@ class Indexer(ScanMixin):
         self.stats.tokens_embedded += int(last.tokens)
         fresh = {chunk.hash: vectors[i] for i, chunk in enumerate(todo)}
         for work in self._active:
-            work.vectors.update({h: v for h, v in fresh.items() if h in {c.hash for c in work.chunks}})
+            work.vectors.update({c.hash: fresh[c.hash] for c in work.chunks if c.hash in fresh})
 
     def _commit(self) -> None:
         ready = [w for w in self._active if w.complete]

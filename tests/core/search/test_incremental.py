@@ -31,6 +31,7 @@ def tree(tmp_path):
     write(root / "notes" / "a.txt", "Apples and pears in the orchard.")
     write(root / "notes" / "b.txt", "Invoices from March, paid in April.")
     write(root / "photo.bin", "\x00\x01 binary")
+    (root / "fake.txt").write_bytes(bytes(range(256)) * 8)  # binary pretending to be text
     return root
 
 
@@ -55,7 +56,7 @@ def test_first_run_indexes_everything_and_names_stay_searchable(tmp_path, tree, 
     indexer = make_indexer(tmp_path, tiny_embedder)
     report, embedded = run(indexer, tree)
     counts = indexer.catalog.counts()
-    assert (report.new, counts.indexed, counts.name_only, counts.pending) == (4, 3, 1, 0)
+    assert (report.new, counts.indexed, counts.name_only, counts.pending) == (5, 3, 2, 0)
     assert embedded == counts.chunks == counts.vectors > 3
     assert indexer.catalog.file(str(tree / "photo.bin")).status == "name-only"
     named = indexer.catalog.name_search("photo")
@@ -67,7 +68,7 @@ def test_unchanged_tree_only_stats_files(tmp_path, tree, tiny_embedder):
     run(indexer, tree)
     stats_before = tiny_embedder.last_stats
     report, embedded = run(indexer, tree)
-    assert embedded == 0 and report.unchanged == 4 and report.queued == 0
+    assert embedded == 0 and report.unchanged == 5 and report.queued == 0
     assert tiny_embedder.last_stats is stats_before  # the model was not called at all
 
 
@@ -108,7 +109,7 @@ def test_deleted_files_and_folders_leave_no_ghosts(tmp_path, tree, tiny_embedder
     report, _ = run(indexer, tree)
     assert report.gone == 2
     assert indexer.catalog.fts_search("orchard") == [] and indexer.catalog.fts_search("Invoices") == []
-    assert indexer.catalog.counts().files == 2
+    assert indexer.catalog.counts().files == 3
 
 
 def test_watcher_refresh_handles_create_modify_move_delete(tmp_path, tree, tiny_embedder):
@@ -125,7 +126,7 @@ def test_watcher_refresh_handles_create_modify_move_delete(tmp_path, tree, tiny_
         indexer.step()
     assert indexer.stats.texts_embedded - before == 1  # only the new note; the move kept its vectors
     paths = {indexer.catalog.files_by_id([f])[f].path for f, _ in indexer.catalog.name_search("txt")}
-    assert paths == {str(tree / "new.txt"), str(tree / "moved.txt")}
+    assert paths == {str(tree / "new.txt"), str(tree / "moved.txt"), str(tree / "fake.txt")}
 
 
 def test_failures_are_recorded_and_not_retried_until_the_file_changes(tmp_path, tree, tiny_embedder):
@@ -173,7 +174,7 @@ def test_model_or_chunker_change_re_embeds_everything(tmp_path, tree, tiny_embed
     other = IndexSettings(chunk_tokens=40, overlap_tokens=0, step_files=4)
     again = make_indexer(tmp_path, tiny_embedder, settings=other)
     report, embedded = run(again, tree)
-    assert report.queued == 4 and embedded == again.catalog.counts().vectors >= first
+    assert report.queued == 5 and embedded == again.catalog.counts().vectors >= first
 
 
 def test_a_vanished_root_is_marked_unavailable_never_purged(tmp_path, tree, tiny_embedder):
@@ -183,8 +184,8 @@ def test_a_vanished_root_is_marked_unavailable_never_purged(tmp_path, tree, tiny
     os.rename(tree, moved)
     indexer.refresh_paths([tree, tree / "notes" / "a.txt"])
     report = indexer.plan([tree])
-    assert report.unavailable == [str(tree)] and indexer.catalog.counts().files == 4
+    assert report.unavailable == [str(tree)] and indexer.catalog.counts().files == 5
     assert [r.state for r in indexer.catalog.roots()] == ["unavailable"]
     os.rename(moved, tree)
     report, embedded = run(indexer, tree)
-    assert embedded == 0 and report.unchanged == 4 and indexer.catalog.roots()[0].state == "watching"
+    assert embedded == 0 and report.unchanged == 5 and indexer.catalog.roots()[0].state == "watching"
