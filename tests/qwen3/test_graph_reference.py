@@ -112,3 +112,19 @@ def test_folder_looks_like_qwen3_embedding(qwen3_folders) -> None:
 
 def test_fixtures_stay_small() -> None:
     assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 2_000_000
+
+
+def test_fp16_graph_stays_close_to_transformers(tmp_path) -> None:
+    """The fp16 variant (for GPUs; gpu_check.py) also runs on CPU onnxruntime: finite, close."""
+    from support.qwen3 import tiny_weights
+
+    from qfinder.devtools.qwen3_folder import write_model_folder
+
+    folder = write_model_folder(tmp_path / "fp16", TINY_CONFIG, tiny_weights(), FIXTURES / "tokenizer.json",
+                                dtype="float16")
+    session = _session(folder, "plain")
+    assert session.get_outputs()[0].type == "tensor(float16)"
+    documents = load_reference()[0]
+    vectors = _embed_right_padded(session, documents.token_ids).astype(np.float32)
+    assert np.isfinite(vectors).all()
+    assert _min_cos(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), documents.single) >= 0.999
