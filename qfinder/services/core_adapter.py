@@ -41,6 +41,9 @@ class IndexCore:
         self.embedder = library.embedder
         self._failures: list[FileFailure] = []
         self._failed_seen = {f.path for f in self.catalog.failures(limit=100_000)}
+        # read by the watcher's thread (is_excluded) without touching SQLite
+        self._root_paths: tuple[str, ...] = self.roots()
+        self._data_dir = os.path.abspath(library.data_dir)
 
     # -- what is loaded --------------------------------------------------------------------
     @property
@@ -69,9 +72,11 @@ class IndexCore:
 
     def add_root(self, path: str) -> None:
         self.catalog.add_root(os.path.abspath(path))
+        self._root_paths = self.roots()
 
     def remove_root(self, path: str) -> None:
         self.indexer.remove_root(path)
+        self._root_paths = self.roots()
 
     def mark_root(self, path: str, available: bool) -> None:
         self.catalog.mark_root(path, "watching" if available else "unavailable")
@@ -122,7 +127,10 @@ class IndexCore:
         return taken
 
     def is_excluded(self, path: str, is_dir: bool) -> bool:
-        root = next((r for r in self.roots() if path == r or path.startswith(r + os.sep)), None)
+        """Called from the watcher's thread: cached roots, no SQLite."""
+        if _under(path, self._data_dir):
+            return True  # our own catalog's writes must never trigger indexing
+        root = next((r for r in self._root_paths if _under(path, r)), None)
         return root is not None and path != root and is_excluded(path, root, self.indexer.rules)
 
     # -- dimension -------------------------------------------------------------------------
@@ -158,3 +166,7 @@ class IndexCore:
 
     def close(self) -> None:
         self.library.close()
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -118,3 +118,16 @@ def test_a_vanished_root_is_unavailable_and_kept(qtbot, make_engine, helpers, tm
     with qtbot.waitSignal(client.roots, timeout=5000,
                           check_params_cb=lambda s: s and s[0].availability == "watching"):
         pass
+
+
+def test_a_data_folder_inside_a_root_does_not_feed_itself(qtbot, make_engine, helpers, tmp_path):
+    root = tmp_path / "root"
+    _write(root / "a.txt", "quokka")
+    client = make_engine(data_dir=root / "qfinder-data")
+    client.add_roots([str(root)])
+    helpers.wait_found(qtbot, client, "quokka", lambda p: len(p) == 1)
+    _write(root / "b.txt", "raccoon")  # a commit follows, writing to catalog.db inside the root
+    helpers.wait_found(qtbot, client, "raccoon", lambda p: len(p) == 1)
+    qtbot.waitUntil(lambda: not client.worker.core.has_work(), timeout=10_000)
+    with qtbot.assertNotEmitted(client.progress, wait=1500):  # no catalog write -> event -> step loop
+        pass
