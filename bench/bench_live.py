@@ -144,9 +144,10 @@ def write_corpus(folder: Path, texts: list[str], tag: str) -> None:
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="qfinder-live-"))
     model, model_note = model_folder(args, work)
-    texts = documents(args.files * 2 + 10)
+    texts = documents(args.files * 3)
     write_corpus(work / "first", texts[: args.files], "a")
     write_corpus(work / "second", texts[args.files : args.files * 2], "b")
+    write_corpus(work / "third", texts[args.files * 2 :], "c")
     queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
     app = QCoreApplication.instance() or QCoreApplication([])
     settings = EngineSettings(reconcile_interval_s=0)
@@ -201,9 +202,20 @@ def run(args: argparse.Namespace) -> dict:
     idle_cpu = (_cpu() - cpu0) / (time.perf_counter() - wall0) * 100
 
     out.update(_summary(idle, busy, steps, saves, idle_cpu))
-    client.shutdown(3.0)
+    out["shutdown_mid_step_s"] = shutdown_mid_step(client, work / "third")
     del app
     return out
+
+
+def shutdown_mid_step(client: EngineClient, folder: Path) -> float:
+    """Start indexing more files, stop while a step's inference runs; seconds shutdown took."""
+    client.worker.batch_seconds = []
+    client.add_roots([str(folder)])
+    wait_until(lambda: len(client.worker.batch_seconds) >= 1, 600)
+    sleep_in_loop(min(0.3, client.worker.batch_seconds[0] / 3))  # inside the next step
+    started = time.perf_counter()
+    client.shutdown(3.0)
+    return time.perf_counter() - started
 
 
 def _cpu() -> float:
