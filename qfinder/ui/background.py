@@ -46,11 +46,21 @@ class BackgroundJob(QObject):
 
     def _run(self) -> None:
         try:
-            result = self._work(self.progress.emit, self.cancel_event)
+            result = self._work(self._report, self.cancel_event)
         except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never lost
             log.info("background job %s failed: %s", self._thread.name, exc)
-            self.failed.emit(exc)
+            self._emit(self.failed, exc)
         else:
-            self.succeeded.emit(result)
+            self._emit(self.succeeded, result)
         finally:
-            self.done.emit()
+            self._emit(self.done)
+
+    def _report(self, value: Any) -> None:
+        self._emit(self.progress, value)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        """Emit unless the receiving widgets are gone (a dialog closed while the job ran)."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the C++ side was deleted: nobody is listening any more
+            log.debug("background job %s finished after its owner was deleted", self._thread.name)

@@ -60,7 +60,7 @@ class DimSlider(QWidget):
         self.slider.setMinimumWidth(120)
         self.slider.setTracking(False)  # emit on release / keyboard step, not per pixel
         self.dim_label = QLabel("–", self)
-        self.dim_label.setMinimumWidth(64)
+        self.dim_label.setMinimumWidth(self.dim_label.fontMetrics().horizontalAdvance("0000 / 0000"))
         self.stats_label = QLabel("", self)
         self.stats_label.setAccessibleName("Index memory and last query time")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -113,11 +113,11 @@ class DimSlider(QWidget):
         return self.rerank_box.isChecked()
 
     def set_stats(self, memory_bytes: float | None, query_ms: float | None, exact: bool) -> None:
-        parts = [f"index {human_bytes(memory_bytes)}"]
+        parts = [f"index {human_bytes(memory_bytes)}"] if memory_bytes is not None else []
         if query_ms is not None:
             parts.append(f"{query_ms:.0f} ms")
         if exact:
-            parts.append("exact")
+            parts.append("exact search")
         self.stats_label.setText(" · ".join(parts))
 
     def _index_of(self, dim: int) -> int:
@@ -126,7 +126,8 @@ class DimSlider(QWidget):
         return min(range(len(self._dims)), key=lambda i: abs(self._dims[i] - dim))
 
     def _show_dim(self, dim: int | None) -> None:
-        self.dim_label.setText(f"{dim} d" if dim else "–")
+        full = self._dims[-1] if self._dims else None
+        self.dim_label.setText(f"{dim} / {full}" if dim and full else "–")
 
     def _preview_value(self, index: int) -> None:
         if 0 <= index < len(self._dims):

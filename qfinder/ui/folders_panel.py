@@ -6,9 +6,10 @@ import os
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -32,7 +33,8 @@ def describe_root(root: RootState) -> str:
     words = {
         "watching": f"watching · {root.files_indexed} files",
         "polling": f"watching (polling) · {root.files_indexed} files",
-        "indexing": f"indexing {root.files_indexed}/{total}",
+        "indexing": (f"indexing {root.files_indexed}/{total}" if root.files_indexed
+                     else f"indexing · {root.files_pending} files queued"),
         "paused": f"paused · {root.files_indexed}/{total}",
         "unavailable": "unavailable — drive missing or folder moved; kept until you remove it",
         "error": "error — see the failed files list",
@@ -52,6 +54,23 @@ def ask_remove(parent: QWidget, path: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+class _HintList(QListWidget):
+    """A list that says what to do while it is empty."""
+
+    HINT = "No folders yet.\n\nDrop folders anywhere on the window, or click “Add folder…”."
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self.count():
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(self.viewport().rect().adjusted(12, 12, -12, -12),
+                         int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                             | Qt.TextFlag.TextWordWrap), self.HINT)
+        painter.end()
+
+
 class FoldersPanel(QWidget):
     add_requested = Signal(list)  # list[str] of folders
     remove_requested = Signal(str)
@@ -61,7 +80,7 @@ class FoldersPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.confirm_remove: Callable[[QWidget, str], bool] = ask_remove  # tests replace it
-        self.list = QListWidget(self)
+        self.list = _HintList(self)
         self.list.setAccessibleName("Indexed folders")
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)
@@ -85,9 +104,11 @@ class FoldersPanel(QWidget):
         return button
 
     def _layout(self) -> None:
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.pause_button, self.rescan_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows keep the panel narrow
+        buttons.addWidget(self.add_button, 0, 0)
+        buttons.addWidget(self.remove_button, 0, 1)
+        buttons.addWidget(self.pause_button, 1, 0)
+        buttons.addWidget(self.rescan_button, 1, 1)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.list, 1)
@@ -123,6 +144,7 @@ class FoldersPanel(QWidget):
         has = self.selected() is not None
         self.remove_button.setEnabled(has)
         self.rescan_button.setEnabled(self.list.count() > 0)
+        self.pause_button.setEnabled(self.list.count() > 0 or self.pause_button.isChecked())
 
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")

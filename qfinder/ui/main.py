@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import logging.handlers
 import os
@@ -143,18 +142,6 @@ def offer_setup_when_no_model(engine: Any, window: Any) -> None:
             return
         asked[0] = True
         if status.model_name is None:
-            QTimer.singleShot(200, lambda: show_setup(window))
+            QTimer.singleShot(200, window.show_setup)
 
     engine.status.connect(check)
-
-
-def show_setup(window: Any) -> None:
-    from qfinder.ui.setup_dialog import SetupDialog
-
-    dialog = SetupDialog(window)
-
-    def use(model_folder: str) -> None:
-        window.apply_settings(dataclasses.replace(window.settings, model_folder=model_folder))
-
-    dialog.model_ready.connect(use)
-    dialog.open()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, RootSta
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.failures_dialog import FailuresDialog
-from qfinder.ui.model_facts import ModelFacts, facts_from_folder
+from qfinder.ui.model_facts import facts_for_model, index_memory
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         ui.folders.pause_toggled.connect(self.set_paused)
         ui.status.pause_toggled.connect(self.set_paused)
         ui.status.failures_requested.connect(self.show_failures)
+        ui.status.setup_requested.connect(self.show_setup)
         self.drops.folders_dropped.connect(self.add_folders)
         self.drops.files_dropped.connect(self.find_similar)
 
@@ -120,7 +122,8 @@ class MainWindow(QMainWindow):
 
     def add_folders(self, folders: list[str]) -> None:
         self.engine.add_roots(list(folders))
-        self.ui.status.showMessage(f"Adding {len(folders)} folder(s) to the index…", 5000)
+        names = ", ".join(os.path.basename(f.rstrip("/\\")) or f for f in folders)
+        self.ui.status.notify(f"Adding {names} to the index…", 5000)
 
     def find_similar(self, paths: list[str]) -> None:
         self.ui.search_bar.clear()
@@ -131,6 +134,15 @@ class MainWindow(QMainWindow):
         (self.engine.pause if paused else self.engine.resume)()
         self.ui.folders.set_paused(paused)
         self.ui.status.set_paused(paused)
+
+    def show_setup(self) -> None:
+        """The model setup dialog (first run, or from the status bar's link)."""
+        from qfinder.ui.setup_dialog import SetupDialog
+
+        dialog = SetupDialog(self)
+        dialog.model_ready.connect(
+            lambda folder: self.apply_settings(dataclasses.replace(self.settings, model_folder=folder)))
+        dialog.open()
 
     def show_failures(self) -> None:
         dialog = FailuresDialog(self)
@@ -165,7 +177,7 @@ class MainWindow(QMainWindow):
 
     def _copy(self, path: str) -> None:
         opener_module.get_opener().copy_path(path)
-        self.ui.status.showMessage(f"Copied {path}", 3000)
+        self.ui.status.notify(f"Copied {path}", 3000)
 
     def _on_instruction(self, instruction: str | None) -> None:
         self.search.state.instruction = instruction
@@ -192,7 +204,7 @@ class MainWindow(QMainWindow):
     # -- engine signals --------------------------------------------------------------------
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.model.set_response(response)
-        self.ui.dim.set_stats(_index_memory(self.engine), response.elapsed_ms, response.exact)
+        self.ui.dim.set_stats(index_memory(self.engine), response.elapsed_ms, response.exact)
         self._refresh_empty_state()
 
     def _on_cleared(self) -> None:
@@ -208,7 +220,7 @@ class MainWindow(QMainWindow):
         self.ui.status.set_engine_status(status)
         self.ui.folders.set_paused(status.state == "paused")
         has_model = status.model_name is not None
-        info = getattr(self.engine, "model_info", None) or (self._model_facts(status) if has_model else None)
+        info = getattr(self.engine, "model_info", None) or (facts_for_model(self.settings.model_folder, status.model_name) if has_model else None)
         self.ui.filters.set_semantic_available(has_model)
         self.ui.dim.setEnabled(has_model)
         key = (status.model_name, getattr(info, "min_dim", None), getattr(info, "full_dim", None))
@@ -217,19 +229,6 @@ class MainWindow(QMainWindow):
             self.set_model_info(info, status.dim)
         elif not has_model:
             self.ui.instructions.set_instruction_aware(False)
-
-    def _model_facts(self, status: EngineStatus) -> ModelFacts | None:
-        """Until the engine reports ModelInfo: the model folder's config, or the registry."""
-        if self.settings.model_folder:
-            facts = facts_from_folder(self.settings.model_folder)
-            if facts is not None:
-                return facts
-        from qfinder.core.model.registry import spec_for_folder_name
-
-        spec = spec_for_folder_name(status.model_name or "")
-        if spec is None:
-            return None
-        return ModelFacts(spec.name, spec.min_dim, spec.full_dim, spec.default_dim, spec.family == "qwen3")
 
     def set_model_info(self, info: Any, current_dim: int | None = None) -> None:
         """Adapt the slider and the instruction picker to the loaded model (a ModelInfo)."""
@@ -278,6 +277,9 @@ class MainWindow(QMainWindow):
         splitter = store.value("window/splitter")
         if splitter is not None:
             self.ui.splitter.restoreState(splitter)
+        else:  # first start: folders narrow, results widest, preview in between
+            width = max(900, self.width() - 24)
+            self.ui.splitter.setSizes([int(width * 0.2), int(width * 0.46), int(width * 0.34)])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         store = QSettings("qfinder", "qfinder")
@@ -289,8 +291,3 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self.drops)
         super().closeEvent(event)
 
-
-def _index_memory(engine: Any) -> float | None:
-    value = getattr(engine, "index_memory_bytes", None)
-    value = value() if callable(value) else value
-    return float(value) if isinstance(value, (int, float)) else None

@@ -51,3 +51,24 @@ def facts_from_folder(folder: str | Path) -> ModelFacts | None:
         default = min(512, hidden) if qwen3 else hidden
         return ModelFacts(root.name, min_dim, hidden, default, qwen3)
     return None
+
+
+def facts_for_model(model_folder: str | None, model_name: str | None) -> ModelFacts | None:
+    """Until the engine reports ModelInfo: the model folder's config, else the registry."""
+    if model_folder:
+        facts = facts_from_folder(model_folder)
+        if facts is not None:
+            return facts
+    from qfinder.core.model.registry import spec_for_folder_name
+
+    spec = spec_for_folder_name(model_name or "")
+    if spec is None:
+        return None
+    return ModelFacts(spec.name, spec.min_dim, spec.full_dim, spec.default_dim, spec.family == "qwen3")
+
+
+def index_memory(engine: Any) -> float | None:
+    """The engine's measured index memory in bytes, when it reports one."""
+    value = getattr(engine, "index_memory_bytes", None)
+    value = value() if callable(value) else value
+    return float(value) if isinstance(value, (int, float)) else None

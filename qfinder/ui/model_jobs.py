@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,25 @@ _OFFLINE_WORDS = ("offline", "connect", "resolve", "network", "unreachable", "ti
                   "name or service", "temporary failure")
 
 
-def choices() -> list[tuple[str, str, str]]:
-    """(model name, variant, human description with download size and RAM) for every download."""
+@dataclass(frozen=True)
+class ChoiceRow:
+    name: str
+    variant: str
+    download: str
+    ram: str
+    note: str
+
+
+def choice_rows() -> list[ChoiceRow]:
+    """Every downloadable model variant with its sizes, for the setup dialog's table."""
     from qfinder.core.model.registry import REGISTRY
 
-    rows = []
-    for spec in REGISTRY:
-        for variant in spec.variants:
-            if variant.made_locally:
-                continue
-            size = f"{variant.download_mb / 1024:.1f} GB download, ~{variant.ram_mb / 1024:.1f} GB RAM"
-            rows.append((spec.name, variant.name, f"{size}; {variant.note}" if variant.note else size))
-    return rows
+    return [ChoiceRow(spec.name, v.name, _gb(v.download_mb), f"~{_gb(v.ram_mb)} RAM", v.note)
+            for spec in REGISTRY for v in spec.variants if not v.made_locally]
+
+
+def _gb(megabytes: int) -> str:
+    return f"{megabytes / 1024:.1f} GB" if megabytes >= 1000 else f"{megabytes} MB"
 
 
 def download(name: str, variant: str, report: Report, cancel: threading.Event) -> Path:

@@ -17,8 +17,24 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.results import ChunkHit, FileResult
+from qfinder.ui.background import BackgroundJob
 from qfinder.ui.dim_slider import human_bytes
+from qfinder.ui.preview_context import Context, load_context
 from qfinder.ui.results_delegate import format_date, location_label
+
+
+def context_html(context: Context, mark: str) -> str:
+    """Surrounding text greyed, the chunk in full colour, the match marked."""
+    def esc(text: str) -> str:
+        return html.escape(text).replace("\n", "<br>")
+
+    return (
+        f"<span style='color:gray'>{'…' if context.before else ''}{esc(context.before)}</span>"
+        f"{esc(context.chunk_before)}<a name='match'></a>"
+        f"<span style='background-color:{mark}; font-weight:600'>{esc(context.match)}</span>"
+        f"{esc(context.chunk_after)}"
+        f"<span style='color:gray'>{esc(context.after)}{'…' if context.after else ''}</span>"
+    )
 
 
 def chunk_html(chunk: ChunkHit, mark: str) -> str:
@@ -47,6 +63,7 @@ class PreviewPane(QWidget):
         super().__init__(parent)
         self._result: FileResult | None = None
         self._chunk: ChunkHit | None = None
+        self._job: BackgroundJob | None = None
         self.title = QLabel(self)
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -81,18 +98,19 @@ class PreviewPane(QWidget):
         has = result is not None
         self.open_button.setEnabled(has)
         self.reveal_button.setEnabled(has)
+        self.title.setVisible(result is not None)
         if result is None:
-            self.title.setText("<b>Preview</b>")
+            self.title.setText("")
             self.meta.setText("Select a result to see the matching passage here.")
             self.body.clear()
             self.open_button.setText("Open")
             return
         self.title.setText(f"<b>{html.escape(os.path.basename(result.path))}</b>")
         where = location_label(chunk)
-        parts = [os.path.dirname(result.path), format_date(result.mtime), human_bytes(result.size)]
-        if where:
-            parts.append(where)
-        self.meta.setText("  ·  ".join(p for p in parts if p))
+        parts = [format_date(result.mtime), human_bytes(result.size), where]
+        folder = html.escape(os.path.dirname(result.path))
+        self.meta.setText(f"{folder}<br>{'  ·  '.join(p for p in parts if p)}")
+        self.meta.setToolTip(result.path)
         self.open_button.setText(f"Open at page {chunk.page}" if chunk and chunk.page else "Open")
         self._fill_body(chunk)
 
@@ -100,10 +118,29 @@ class PreviewPane(QWidget):
         if chunk is None:
             self.body.setHtml("<p><i>Matched by its name or path; no text passage.</i></p>")
             return
+        self.body.setHtml(f"<div style='line-height:135%'>{chunk_html(chunk, self._mark())}</div>")
+        self.body.scrollToAnchor("match")
+        self._load_context(chunk)
+
+    def _mark(self) -> str:
         mark = QColor(self.palette().color(QPalette.ColorRole.Highlight))
-        mark.setAlpha(90)
-        css = f"rgba({mark.red()},{mark.green()},{mark.blue()},0.35)"
-        self.body.setHtml(f"<div style='line-height:135%'>{chunk_html(chunk, css)}</div>")
+        return f"rgba({mark.red()},{mark.green()},{mark.blue()},0.35)"
+
+    def _load_context(self, chunk: ChunkHit) -> None:
+        """Read the surrounding text off the GUI thread; a newer selection wins."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job.deleteLater()
+        path = self._result.path if self._result else ""
+        job = BackgroundJob(lambda _report, _cancel: load_context(path, chunk), "qfinder-preview", self)
+        job.succeeded.connect(lambda context: self._show_context(job, context))
+        self._job = job
+        job.start()
+
+    def _show_context(self, job: BackgroundJob, context: Context | None) -> None:
+        if job is not self._job or context is None or job.cancel_event.is_set():
+            return
+        self.body.setHtml(f"<div style='line-height:135%'>{context_html(context, self._mark())}</div>")
         self.body.scrollToAnchor("match")
 
     def _open(self) -> None:

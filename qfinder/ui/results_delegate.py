@@ -70,10 +70,17 @@ def snippet_html(chunk: ChunkHit | None, highlight_color: str, limit: int = SNIP
     return prefix + body + suffix
 
 
-def format_date(mtime: float) -> str:
+def format_date(mtime: float, now: float | None = None) -> str:
+    """'today 14:05', 'yesterday', or the ISO date: short enough for the results column."""
     if mtime <= 0:
         return ""
-    return time.strftime("%Y-%m-%d", time.localtime(mtime))
+    local, today = time.localtime(mtime), time.localtime(now or time.time())
+    days = (today.tm_year - local.tm_year) * 366 + today.tm_yday - local.tm_yday
+    if days == 0:
+        return time.strftime("today %H:%M", local)
+    if days == 1:
+        return "yesterday"
+    return time.strftime("%Y-%m-%d", local)
 
 
 def location_label(chunk: ChunkHit | None) -> str:
@@ -125,9 +132,9 @@ class ResultsDelegate(QStyledItemDelegate):
         icon_for_path(result.path).paint(painter, icon_rect)
         left = icon_rect.right() + PAD * 2
         date = format_date(result.mtime)
-        date_w = fm.horizontalAdvance("0000-00-00") + PAD
+        date_w = max(fm.horizontalAdvance("0000-00-00"), fm.horizontalAdvance(date)) + PAD
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
-        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0))
+        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0), selected)
         right = bar_rect.left() - PAD
         bold = QFont(option.font)
         bold.setBold(True)
@@ -158,7 +165,7 @@ class ResultsDelegate(QStyledItemDelegate):
         text, dim = self._colors(option, selected)
         line = option.fontMetrics.height()
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
-        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0))
+        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0), selected)
         painter.setPen(dim)
         painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -211,12 +218,14 @@ class ResultsDelegate(QStyledItemDelegate):
         return x + width
 
     def _paint_bar(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
-                   relevance: float) -> None:
-        track = QColor(option.palette.color(QPalette.ColorRole.Mid))
-        track.setAlphaF(0.35)
+                   relevance: float, selected: bool) -> None:
+        # On a selected row the highlight colour is the background: draw in the text colour.
+        fill_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight
+        track = QColor(option.palette.color(fill_role if selected else QPalette.ColorRole.Mid))
+        track.setAlphaF(0.3)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(track)
         painter.drawRoundedRect(rect, 3, 3)
         filled = QRect(rect.left(), rect.top(), int(rect.width() * relevance), rect.height())
-        painter.setBrush(option.palette.color(QPalette.ColorRole.Highlight))
+        painter.setBrush(option.palette.color(fill_role))
         painter.drawRoundedRect(filled, 3, 3)

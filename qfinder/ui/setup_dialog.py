@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -39,13 +39,19 @@ INTRO = ("qfinder finds files by meaning with an embedding model that runs on th
          "Until then, qfinder searches file names and words.")
 
 
+def recommendation_text(machine: Machine, best: tuple[str, str]) -> str:
+    why = ("it runs well on a CPU" if machine.gpu_provider is None
+           else "your GPU can run a larger, more accurate model")
+    return f"★ Recommended for this computer: <b>{best[0]} · {best[1]}</b> — {why}."
+
+
 class SetupDialog(QDialog):
     model_ready = Signal(str)  # the model folder to use
 
     def __init__(self, parent: QWidget | None = None, machine: Machine | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Set up qfinder")
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(820)
         self.machine = machine or this_machine()
         self.model_folder: str | None = None
         self.job: BackgroundJob | None = None
@@ -61,7 +67,9 @@ class SetupDialog(QDialog):
         intro = QLabel(INTRO, self)
         intro.setWordWrap(True)
         self.machine_label = QLabel(self.machine.describe(), self)
-        self.models = QListWidget(self)
+        self.recommend_label = QLabel(self)
+        self.recommend_label.setWordWrap(True)
+        self.models = QTreeWidget(self)
         self.models.setAccessibleName("Models to download")
         self._fill_models()
         self.optimize_box = QCheckBox("Optimize for this CPU after downloading (8-bit weights, "
@@ -95,32 +103,45 @@ class SetupDialog(QDialog):
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.speed_label)
         column = QVBoxLayout(self)
-        for widget in (heading, intro, self.machine_label, self.models, self.optimize_box):
+        for widget in (heading, intro, self.machine_label, self.models, self.recommend_label,
+                       self.optimize_box):
             column.addWidget(widget)
         column.addLayout(progress_row)
         column.addWidget(self.error_label)
         column.addLayout(buttons)
 
     def _fill_models(self) -> None:
+        """One row per downloadable model and variant; the recommended one first, selected."""
         best = recommended_model(self.machine)
-        for name, variant, text in model_jobs.choices():
-            label = f"{name} · {variant} — {text}"
-            if (name, variant) == best:
-                label = f"★ Recommended: {label}"
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, (name, variant))
-            self.models.addItem(item)
-            if (name, variant) == best:
-                self.models.setCurrentItem(item)
-                self.models.takeItem(self.models.row(item))
-                self.models.insertItem(0, item)
-                self.models.setCurrentItem(item)
-        self.models.setMaximumHeight(self.models.sizeHintForRow(0) * 6 + 8)
+        self.models.setColumnCount(4)
+        self.models.setHeaderLabels(["Model", "Download", "Memory", "Notes"])
+        self.models.setRootIsDecorated(False)
+        self.models.setAlternatingRowColors(True)
+        rows = sorted(model_jobs.choice_rows(), key=lambda r: (r.name, r.variant) != best)
+        for row in rows:
+            recommended = (row.name, row.variant) == best
+            label = f"{row.name} · {row.variant}"
+            item = QTreeWidgetItem([f"★ {label}" if recommended else label, row.download,
+                                    row.ram, row.note])
+            item.setData(0, Qt.ItemDataRole.UserRole, (row.name, row.variant))
+            item.setToolTip(3, row.note)
+            if recommended:
+                font = item.font(0)
+                font.setBold(True)
+                item.setFont(0, font)
+            self.models.addTopLevelItem(item)
+        first = self.models.topLevelItem(0)
+        if first is not None:
+            self.models.setCurrentItem(first)
+        for column in range(3):
+            self.models.resizeColumnToContents(column)
+        self.models.setMinimumHeight(self.models.sizeHintForRow(0) * 7 + 30)
+        self.recommend_label.setText(recommendation_text(self.machine, best))
 
     # -- actions -----------------------------------------------------------------------------
     def selected_model(self) -> tuple[str, str] | None:
         item = self.models.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        return item.data(0, Qt.ItemDataRole.UserRole) if item else None
 
     def start_download(self) -> None:
         choice = self.selected_model()

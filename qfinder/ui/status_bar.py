@@ -3,12 +3,13 @@ a link to the failed-files list."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from qfinder.core.state import EngineStatus, IndexProgress
 
 WARNING_STYLE = "QLabel { color: #b35c00; font-weight: 600; }"
+ERROR_STYLE = "QLabel { color: #c62828; }"
 
 
 def format_eta(seconds: float | None) -> str:
@@ -36,6 +37,7 @@ def describe_progress(progress: IndexProgress) -> str:
 class StatusBar(QStatusBar):
     pause_toggled = Signal(bool)
     failures_requested = Signal()
+    setup_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,11 +53,20 @@ class StatusBar(QStatusBar):
         self.failed_link = QLabel(self)
         self.failed_link.setAccessibleName("Failed files")
         self.failed_link.linkActivated.connect(lambda _href: self.failures_requested.emit())
+        self.notice_label = QLabel("", self)
+        self.notice_label.setAccessibleName("Notice")
+        self.notice_label.setVisible(False)
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.timeout.connect(lambda: self.notice_label.setVisible(False))
+        self._idle_text = ""
         self.model_label = QLabel("No model — keyword search only", self)
         self.model_label.setAccessibleName("Model and execution provider")
-        self.addWidget(self.progress_label, 1)
+        self.model_label.linkActivated.connect(lambda _href: self.setup_requested.emit())
+        self.addWidget(self.progress_label)
         self.addWidget(self.progress_bar)
         self.addWidget(self.pause_button)
+        self.addWidget(self.notice_label, 1)
         self.addPermanentWidget(self.failed_link)
         self.addPermanentWidget(self.model_label)
         self.pause_button.toggled.connect(self._on_pause)
@@ -67,7 +78,7 @@ class StatusBar(QStatusBar):
         self.progress_bar.setVisible(active)
         self.pause_button.setVisible(active or self.pause_button.isChecked())
         if progress is None or not active:
-            self.progress_label.setText("Up to date" if progress is not None else "")
+            self.progress_label.setText(self._idle_text or ("Up to date" if progress else ""))
             return
         total = progress.files_done + progress.files_pending
         self.progress_bar.setRange(0, max(1, total))
@@ -78,7 +89,8 @@ class StatusBar(QStatusBar):
     def set_engine_status(self, status: EngineStatus) -> None:
         self.set_paused(status.state == "paused")
         if status.model_name is None:
-            self.model_label.setText("No model — keyword & file-name search only")
+            self.model_label.setText('No model — keyword & file-name search only · '
+                                     '<a href="setup">Set up a model…</a>')
             self.model_label.setStyleSheet("")
             return
         provider = status.provider
@@ -96,8 +108,12 @@ class StatusBar(QStatusBar):
             self.model_label.setText(text)
             self.model_label.setStyleSheet("")
             self.model_label.setToolTip(f"Model {status.model_name}, running on {used}")
-        if status.message and status.state != "indexing":
-            self.showMessage(status.message, 8000)
+        if status.message and status.state not in ("indexing", "error"):
+            self._idle_text = status.message  # e.g. "Up to date": shown while nothing runs
+            if not self.progress_bar.isVisible():
+                self.progress_label.setText(status.message)
+        elif status.state == "error" and status.message:
+            self.show_error(status.message)
 
     def set_paused(self, paused: bool) -> None:
         self.pause_button.blockSignals(True)
@@ -112,7 +128,15 @@ class StatusBar(QStatusBar):
         self.failed_link.setText(f'<a href="failures">{count} {noun} failed</a>')
 
     def show_error(self, text: str) -> None:
-        self.showMessage(f"⚠ {text}", 15000)
+        self.notify(f"⚠ {text}", 15000, error=True)
+
+    def notify(self, text: str, timeout_ms: int = 4000, error: bool = False) -> None:
+        """A passing notice beside the progress (QStatusBar.showMessage would hide the progress)."""
+        self.notice_label.setText(text)
+        self.notice_label.setToolTip(text)
+        self.notice_label.setStyleSheet(ERROR_STYLE if error else "")
+        self.notice_label.setVisible(True)
+        self._notice_timer.start(timeout_ms)
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")

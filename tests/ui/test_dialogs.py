@@ -25,8 +25,9 @@ def setup_dialog(qtbot):
 def test_recommends_the_small_model_on_a_cpu(setup_dialog):
     assert recommended_model(CPU_ONLY) == ("Qwen3-Embedding-0.6B", "fp32")
     assert recommended_model(Machine(8, 32_000, "CUDAExecutionProvider"))[0] == "Qwen3-Embedding-4B"
-    first = setup_dialog.models.item(0).text()
-    assert first.startswith("★ Recommended: Qwen3-Embedding-0.6B · fp32") and "GB RAM" in first
+    first = setup_dialog.models.topLevelItem(0)
+    assert first.text(0) == "★ Qwen3-Embedding-0.6B · fp32" and "GB RAM" in first.text(2)
+    assert "Recommended for this computer" in setup_dialog.recommend_label.text()
     assert setup_dialog.selected_model() == ("Qwen3-Embedding-0.6B", "fp32")
     assert setup_dialog.optimize_box.isChecked()
 

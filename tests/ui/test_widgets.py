@@ -67,7 +67,7 @@ def test_instruction_and_dimension_change_the_request(qtbot, window, fake_engine
         window.ui.dim.set_dim(64)
     assert fake_engine.requests[-1].dim == 64 and ("set_dim", 64) in fake_engine.calls
     assert blocker.args[0].dim == 64 and window.ui.model.rowCount() > 0
-    assert window.ui.dim.dim_label.text() == "64 d"
+    assert window.ui.dim.dim_label.text() == "64 / 1024"
     window.ui.dim.set_dim(1000)  # snaps
     assert fake_engine.requests[-1].dim == 1024
     picker.set_custom("Find invoices from suppliers")
@@ -108,7 +108,7 @@ def test_dropping_folders_adds_roots_anywhere(qtbot, window, fake_engine, tmp_pa
     _drop(window.ui.search_bar, [first, second])  # a line edit would swallow URLs as text
     assert ("add_roots", (str(first), str(second))) in fake_engine.calls
     assert window.ui.folders.roots() == [str(first), str(second)]
-    assert "indexing 0/3" in window.ui.folders.list.item(0).text()
+    assert "indexing · 3 files queued" in window.ui.folders.list.item(0).text()
     assert window.ui.search_bar.text() == ""
 
 
