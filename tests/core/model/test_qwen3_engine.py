@@ -132,3 +132,14 @@ def test_graph_that_pools_by_position_gets_left_padding(toy_folder):
     alone = np.stack([pooled.embed_documents([t])[0] for t in texts])
     assert (batch * alone).sum(axis=1).min() >= 0.9999
     assert (batch * plain.embed_documents(texts)).sum(axis=1).min() >= 0.9999
+
+
+def test_family_from_instruct_prompt_and_generic_defaults(toy_folder):
+    folder = toy_folder("st-prompt", model_type="unknown")
+    prompt = {"prompts": {"query": "Instruct: Find recipes\nQuery:", "document": ""}}
+    (folder / "config_sentence_transformers.json").write_text(json.dumps(prompt), encoding="utf-8")
+    emb = Embedder.from_folder(folder)
+    assert emb.info.family == "qwen3" and emb.info.default_instruction == "Find recipes"
+    generic = Embedder.from_folder(toy_folder("generic", model_type="bert", with_eos=False))
+    assert generic.info.family == "generic" and not generic.info.instruction_aware
+    assert generic.info.pooling == "mean" and generic.info.min_dim == generic.info.full_dim
