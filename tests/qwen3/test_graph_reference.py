@@ -68,6 +68,23 @@ def test_graph_padded_batch_matches_transformers(qwen3_folders, shape: str) -> N
     assert _min_cos(vectors, documents.batch_right) >= MIN_COS
 
 
+@pytest.mark.parametrize("shape", ["plain", "kv"])
+def test_graph_left_padded_batch_honours_the_mask(qwen3_folders, shape: str) -> None:
+    """Left padding with positions 0..L-1 (as transformers does): RoPE is relative, padding masked."""
+    documents = load_reference()[0]
+    rows = documents.token_ids
+    width = max(len(row) for row in rows)
+    ids = np.zeros((len(rows), width), np.int64)
+    mask = np.zeros_like(ids)
+    for i, row in enumerate(rows):
+        ids[i, width - len(row):], mask[i, width - len(row):] = row, 1
+    positions = np.broadcast_to(np.arange(width), ids.shape).copy()
+    hidden = _run(_session(qwen3_folders[shape], shape), ids, mask, positions)[0][:, -1]
+    vectors = hidden / np.linalg.norm(hidden, axis=1, keepdims=True)
+    assert _min_cos(vectors, documents.batch_left) >= MIN_COS
+    assert _min_cos(vectors, documents.single) >= MIN_COS
+
+
 def test_kv_graph_continues_from_its_own_cache(qwen3_folders) -> None:
     """Prefix, then the rest with present.* fed back as past: same vector as the whole text."""
     documents = load_reference()[0]
