@@ -109,7 +109,7 @@ def sweep(
         p50 = float(np.percentile(total, 50))
         print(
             f"{dim:>5} {hits['raw'] / n:>6.3f} {hits['fixed'] / n:>7.3f} {hits['auto'] / n:>7.3f} "
-            f"{auto_oversample(dim):>4} {np.percentile(ann, 50):>8.3f} {np.percentile(ann, 95):>7.3f} "
+            f"{auto_oversample(dim, queries.shape[1]):>4} {np.percentile(ann, 50):>8.3f} {np.percentile(ann, 95):>7.3f} "
             f"{np.percentile(rescore, 50):>8.3f} {p50:>7.3f} {p50 / base_p50:>6.2f}x "
             f"{cost.ram_bytes / 2**20:>7.1f} {cost.disk_bytes / 2**20:>7.1f} {cost.build_s:>8.2f}"
         )

@@ -82,6 +82,8 @@ class DimIndex:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids, vectors = finite_rows(ids, vectors)
+        fresh = ~(np.isin(ids, self.live) | np.isin(ids, self.dead))  # labels are never reused
+        ids, vectors = ids[fresh], vectors[fresh]
         if not ids.size:
             return
         if self.kind == "exact":

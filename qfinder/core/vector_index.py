@@ -11,7 +11,7 @@
 `query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
 "funnel": the nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors;
-oversample None = `auto_oversample(d)`: 4 at d >= 512 up to 32 at d <= 64), then an exact
+oversample None = `auto_oversample(d)`: 64 at d <= 128 down to 16 at d = 512), then an exact
 re-score of those candidates with the full-size vectors; rerank=False returns the raw
 d-dimensional top k. Scores are inner products (cosine) in [-1, 1], best first.
 
@@ -52,10 +52,13 @@ def truncate_normalize(vectors: np.ndarray, dim: int | None) -> np.ndarray:
 MAX_CANDIDATES = 2000  # re-scored candidates per query, at most
 
 
-def auto_oversample(dim: int) -> int:
-    """Candidates per wanted hit for the re-score: lower dimensions need more (4 at d >= 512,
-    16 at d = 128, 32 at d <= 64); measured on MRL-like vectors, see bench/bench_dims.py."""
-    return min(32, max(4, -(-2048 // dim)))
+def auto_oversample(dim: int, full_dim: int | None = None) -> int:
+    """Candidates per wanted hit for the full-size re-score. Lower dimensions need more: 8192/d
+    within 4..64 (64 at d <= 128, 32 at d = 256, 16 at d = 512); at full size only ANN misses
+    need fixing (2). Measured on 50k MRL-like vectors, see bench/bench_dims.py."""
+    if full_dim is not None and dim >= full_dim:
+        return 2
+    return min(64, max(4, -(-8192 // dim)))
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class VectorIndexes:
     ) -> list[tuple[int, float]]:
         """[(chunk_id, score)] best first, at most k. `oversample` None: auto_oversample(dim)."""
         query = self._check_query(query_full, dim)
-        factor = auto_oversample(dim) if oversample is None else max(1, oversample)
+        factor = auto_oversample(dim, query.size) if oversample is None else max(1, oversample)
         want = min(k * factor, max(k, MAX_CANDIDATES)) if rerank else k
         with self._lock:
             index = self.ensure(dim)

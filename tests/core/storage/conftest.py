@@ -58,3 +58,13 @@ def spectrum():
 @pytest.fixture
 def fill_catalog():
     return fill
+
+
+@pytest.fixture(scope="module")
+def spectrum_module():
+    return spectrum_vectors
+
+
+@pytest.fixture(scope="module")
+def fill_catalog_module():
+    return fill

@@ -19,11 +19,26 @@ from qfinder.core.vector_index import VectorIndexes
 N = 1500  # above exact_below=500 below: a real hnswlib graph
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, fill_catalog_module, spectrum_module) -> tuple[Path, np.ndarray, np.ndarray]:
+    """One filled catalog file per module; each test works on its own copy."""
+    db = tmp_path_factory.mktemp("template") / "catalog.db"
+    cat = Catalog(db)
+    cat.reset_for_stamp(PipelineStamp("test-model", 64, 1))
+    vectors = spectrum_module(np.random.default_rng(3), N, 64)
+    ids = np.asarray(fill_catalog_module(cat, vectors, per_file=15))
+    cat.close()
+    return db, ids, vectors
+
+
 @pytest.fixture
-def filled(catalog: Catalog, fill_catalog, spectrum) -> tuple[Catalog, np.ndarray, np.ndarray]:
-    vectors = spectrum(np.random.default_rng(3), N, 64)
-    ids = np.asarray(fill_catalog(catalog, vectors, per_file=15))
-    return catalog, ids, vectors
+def filled(template, tmp_path: Path):
+    db, ids, vectors = template
+    (tmp_path / "data").mkdir()
+    shutil.copy(db, tmp_path / "data" / "catalog.db")
+    cat = Catalog(tmp_path / "data" / "catalog.db")
+    yield cat, ids, vectors
+    cat.close()
 
 
 def _indexes(cat: Catalog, folder: Path, **kw) -> VectorIndexes:
