@@ -7,6 +7,8 @@ build time. Baseline in the same run: exact numpy brute force at full size.
     python3 bench/bench_dims.py                       # 50k synthetic MRL-like vectors, 1024-d
     python3 bench/bench_dims.py --n 20000 --dims 64 256
     python3 bench/bench_dims.py --catalog ~/.local/share/qfinder/catalog.db   # real vectors
+    python3 bench/bench_dims.py --model ../shared/models/multilingual-e5-small-q4 \
+        --collections ../shared/data/cisi ../shared/data/xquad/en --dims 32 64 128 256 384
 
 Synthetic vectors: clustered, with a decaying per-dimension spectrum (variance ∝ 1/(i+1)^decay),
 so the leading dimensions carry most of the information, as in a Matryoshka-trained model.
@@ -17,6 +19,7 @@ path: SQLite catalog (float16 vectors) → VectorIndexes (hnswlib) → re-score.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 import time
@@ -43,9 +46,38 @@ def synthetic(
     return points[:n], points[n:]
 
 
-def fill_catalog(db: Path, vectors: np.ndarray) -> Catalog:
+def real_vectors(
+    model: Path, collections: list[Path], chunk_tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed BEIR-layout collections (corpus.jsonl chunked, queries.jsonl) with a real model."""
+    from qfinder.core.chunking import chunk_text
+    from qfinder.core.model import Embedder
+
+    emb = Embedder.from_folder(model, provider="cpu")
+    texts, queries = [], []
+    for folder in collections:
+        for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+            doc = json.loads(line)
+            body = f"{doc.get('title', '')}\n{doc.get('text', '')}".strip()
+            texts += [
+                c.text for c in chunk_text(body, emb.tokenizer, size=chunk_tokens, overlap=16)
+            ]
+        queries += [
+            json.loads(x)["text"]
+            for x in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+    start = time.perf_counter()
+    corpus = emb.embed_documents(texts)
+    print(
+        f"embedded {len(texts)} chunks + {len(queries)} queries with {emb.info.name} "
+        f"({emb.info.full_dim}-d) in {time.perf_counter() - start:.0f} s"
+    )
+    return corpus, emb.embed_queries(queries)
+
+
+def fill_catalog(db: Path, vectors: np.ndarray, model_id: str = "bench-synthetic") -> Catalog:
     cat = Catalog(db)
-    cat.reset_for_stamp(PipelineStamp("bench-synthetic", vectors.shape[1], 1))
+    cat.reset_for_stamp(PipelineStamp(model_id, vectors.shape[1], 1))
     root = cat.add_root("/bench")
     per_file = 50
     for first in range(0, len(vectors), 5000):
@@ -136,6 +168,13 @@ def main() -> None:
     parser.add_argument(
         "--catalog", type=Path, help="use the vectors of an existing qfinder catalog"
     )
+    parser.add_argument(
+        "--model", type=Path, help="embed --collections with this model folder (real vectors)"
+    )
+    parser.add_argument(
+        "--collections", type=Path, nargs="*", default=[], help="BEIR-layout folders"
+    )
+    parser.add_argument("--chunk-tokens", type=int, default=128)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qfinder-bench-"))
     try:
@@ -148,6 +187,12 @@ def main() -> None:
             queries += 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
             queries /= np.linalg.norm(queries, axis=1, keepdims=True)
             print(f"catalog {args.catalog}: {ids.size} vectors, full dim {queries.shape[1]}")
+        elif args.model:
+            corpus, queries = real_vectors(args.model, args.collections, args.chunk_tokens)
+            cat = fill_catalog(work / "catalog.db", corpus, model_id=str(args.model))
+            print(
+                f"real vectors: {len(corpus)} chunks, {len(queries)} real queries (full dim {corpus.shape[1]})"
+            )
         else:
             start = time.perf_counter()
             corpus, queries = synthetic(args.n, args.full_dim, args.queries, args.decay, seed=1)
