@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from qfinder.cli import subcommand_names
+    from qfinder.cli import SUBCOMMAND_MODULES
 
-    if args and (args[0] in subcommand_names() or args[0] in ("-h", "--help")):
+    if args and (args[0] in SUBCOMMAND_MODULES or args[0] in ("-h", "--help", "-v", "--verbose")):
         from qfinder.cli import run
 
         return run(args)

@@ -20,27 +20,12 @@ log = logging.getLogger(__name__)
 SUBCOMMAND_MODULES = ("embed", "models", "index", "search", "status", "remove")
 
 
-def subcommand_names() -> tuple[str, ...]:
-    return tuple(name for name in SUBCOMMAND_MODULES if _load(name) is not None)
-
-
-def _load(name: str):  # type: ignore[no-untyped-def]
-    try:
-        return importlib.import_module(f"qfinder.cli.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"qfinder.cli.{name}":
-            return None  # not built yet
-        raise
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qfinder", description="Semantic file search on your own machine.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        module = _load(name)
-        if module is not None:
-            module.register(subparsers)
+        importlib.import_module(f"qfinder.cli.{name}").register(subparsers)
     return parser
 
 
