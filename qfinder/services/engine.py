@@ -110,9 +110,7 @@ class EngineClient(QObject):
             return True
         started = time.monotonic()
         self._stop.set()
-        core = self.worker.core  # cancel() is the one core method any thread may call
-        if core is not None:
-            core.cancel()
+        self.worker.cancel_running()  # thread-safe: Embedder.cancel() -> RunOptions.terminate
         self._close.emit()
         finished = self._thread.wait(int(timeout_s * 1000))
         if not finished:

@@ -125,6 +125,12 @@ class EngineWorker(QObject):
         self.closed.emit()
         QThread.currentThread().quit()
 
+    def cancel_running(self) -> None:
+        """Any thread: stop the inference in flight (current core and a model switch's)."""
+        for core in (self.core, self._switch.pending):
+            if core is not None:
+                core.cancel()
+
     def _core(self) -> EngineCore:
         if self.core is None:
             raise QfinderError("The index is not open.", "See the earlier error for the cause.")

@@ -194,3 +194,19 @@ def test_set_model_reembeds_while_the_old_index_answers(qtbot, make_engine, help
     assert helpers.paths_of(helpers.ask(qtbot, client, "marker7")) == {
         str(tmp_path / "root" / "doc007.txt")}
     assert _live_counts(client).indexed == 12
+
+
+def test_throttle_rests_between_steps(qtbot, make_engine, tmp_path):
+    from qfinder.services.settings import EngineSettings
+
+    _corpus(tmp_path / "root", 12)
+    settings = EngineSettings(watch=False, reconcile_interval_s=0, throttle=2.0)
+    client = make_engine(settings=settings, index_settings=SMALL_STEPS)
+    arrivals: list[float] = []
+    client.progress.connect(lambda _p: arrivals.append(time.perf_counter()))
+    client.add_roots([str(tmp_path / "root")])
+    qtbot.waitUntil(lambda: len(arrivals) >= 4, timeout=30_000)
+    steps = client.worker.batch_seconds
+    for i in range(3):
+        # the next step starts no earlier than throttle x this step's time after it ended
+        assert arrivals[i + 1] - arrivals[i] >= 2.0 * steps[i] * 0.9
