@@ -31,10 +31,10 @@ def describe_root(root: RootState) -> str:
     """One line of state, e.g. 'indexing 120/450 · 3 errors'."""
     total = root.files_indexed + root.files_pending
     words = {
-        "watching": f"watching · {root.files_indexed} files",
-        "polling": f"watching (polling) · {root.files_indexed} files",
+        "watching": f"watching · {_files(root.files_indexed)}",
+        "polling": f"watching (polling) · {_files(root.files_indexed)}",
         "indexing": (f"indexing {root.files_indexed}/{total}" if root.files_indexed
-                     else f"indexing · {root.files_pending} files queued"),
+                     else f"indexing · {_files(root.files_pending)} queued"),
         "paused": f"paused · {root.files_indexed}/{total}",
         "unavailable": "unavailable — drive missing or folder moved; kept until you remove it",
         "error": "error — see the failed files list",
@@ -43,6 +43,10 @@ def describe_root(root: RootState) -> str:
     if root.files_failed:
         text += f" · {root.files_failed} failed"
     return text
+
+
+def _files(count: int) -> str:
+    return f"{count:,} file" if count == 1 else f"{count:,} files"
 
 
 def ask_remove(parent: QWidget, path: str) -> bool:

@@ -6,13 +6,14 @@ import argparse
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from qfinder.core.paths import data_dir
 from qfinder.core.state import EngineStatus
@@ -93,10 +94,21 @@ def run_desktop(args: list[str]) -> int:
     if instance is False:
         return 0
     crash = CrashReporter(log_file).install()
+    quit_on_signals(app)
     try:
         return _run_window(app, settings, folder, folders, instance, offer_setup=not options.no_setup)
     finally:
         crash.uninstall()
+
+
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C in a terminal or a session's SIGTERM closes the window cleanly (engine shut down)."""
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_args: app.quit())
+    heartbeat = QTimer(app)  # Python handles signals only when it runs: wake it now and then
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(300)
 
 
 def _claim_single_instance(folder: Path, folders: list[str]) -> Any:
@@ -129,6 +141,10 @@ def _bring_forward(window: Any, folders: list[str]) -> None:
     window.showNormal()
     window.raise_()
     window.activateWindow()
+    for dialog in window.findChildren(QDialog):  # an open dialog stays above its window
+        if dialog.isVisible():
+            dialog.raise_()
+            dialog.activateWindow()
     if folders:
         window.add_folders(folders)
 

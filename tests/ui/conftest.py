@@ -76,10 +76,10 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
                           reconcile_interval_s=0, nice=5)
     made: list = []
 
-    def make(data_dir: Path | None = None):
-        engine = EngineClient(LibraryCores(data_dir or tmp_path / "data"), fast,
-                              model_folder=str(ui_model_dir))
-        window = MainWindow(engine, AppSettings(model_folder=str(ui_model_dir)))
+    def make(data_dir: Path | None = None, with_model: bool = True):
+        model = str(ui_model_dir) if with_model else None
+        engine = EngineClient(LibraryCores(data_dir or tmp_path / "data"), fast, model_folder=model)
+        window = MainWindow(engine, AppSettings(model_folder=model))
         qtbot.addWidget(window)
         made.append((window, engine))
         window.show()

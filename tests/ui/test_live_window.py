@@ -130,3 +130,33 @@ def test_closing_during_indexing_exits_cleanly_and_next_start_resumes(qtbot, liv
     _wait_indexed(qtbot, window2, docs, len(paths))
     response = _search(qtbot, window2, "marker39")
     assert any(r.path == str(paths[-1]) for r in response.results)
+
+
+def test_without_a_model_file_names_and_words_are_still_found(qtbot, live, tmp_path):
+    docs = tmp_path / "plain"
+    paths = _write_docs(docs, 3)
+    window, engine = live(with_model=False)
+    assert window.ui.filters.mode() == "keyword" and not window.ui.instructions.isEnabled()
+    assert "Set up a model" in window.ui.status.model_label.text()
+    window.add_folders([str(docs)])
+    qtbot.waitUntil(lambda: any(r.path == str(docs) for r in window.root_states), timeout=10_000)
+    deadline = time.monotonic() + 15
+    found: set[str] = set()
+    while time.monotonic() < deadline and str(paths[1]) not in found:
+        found = {r.path for r in _search(qtbot, window, "holiday").results}
+        qtbot.wait(100)
+    assert str(paths[1]) in found, f"the holiday note should be found by name or words: {found}"
+
+
+def test_dropping_a_file_finds_similar_files_on_a_real_engine(qtbot, live, tmp_path):
+    docs = tmp_path / "similar"
+    paths = _write_docs(docs, 6)
+    window, engine = live()
+    window.add_folders([str(docs)])
+    _wait_indexed(qtbot, window, docs, 6)
+    with qtbot.waitSignal(window.search.response_ready, timeout=8000) as blocker:
+        window.drops.files_dropped.emit([str(paths[0])])
+    response = blocker.args[0]
+    assert response.request.like_paths == (str(paths[0]),)
+    assert window.ui.model.rowCount() == len(response.results) > 0
+    assert window.ui.search_bar.placeholderText().startswith("Files like note-000")
