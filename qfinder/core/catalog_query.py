@@ -16,11 +16,34 @@ import re
 from qfinder.core.results import SearchFilters
 
 _PHRASE = re.compile(r'"([^"]*)"')
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
+
+
+def fts_text(text: str) -> str:
+    """What chunks_fts indexes and queries match against: CJK characters as separate tokens."""
+    return _CJK.sub(r" \1 ", text) if _CJK.search(text) else text
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+
+def loose_terms(word: str) -> list[str]:
+    """Search terms for one unquoted word: a CJK run gives its character bigrams (BM25 then
+    ranks text sharing more of them higher); other text stays whole."""
+    if not _CJK_RUN.search(word):
+        return [word]
+    terms: list[str] = []
+    for part in _CJK_RUN.split(word):
+        terms += [part] if part else []
+    for run in _CJK_RUN.findall(word):
+        terms += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return terms
 
 
 def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+    """A literal FTS5 string; a CJK word becomes the phrase of its characters."""
+    return '"' + " ".join(fts_text(term).split()).replace('"', '""') + '"'
 
 
 def split_query(text: str) -> tuple[list[str], list[str]]:
@@ -38,14 +61,15 @@ def fts_match(text: str) -> str | None:
     phrases, words = split_query(text)
     if not phrases and not words:
         return None
+    terms = list(dict.fromkeys(t for w in words for t in loose_terms(w)))
     if not phrases:
-        return " OR ".join(_quote(w) for w in dict.fromkeys(words))
+        return " OR ".join(_quote(t) for t in terms)
     required = " AND ".join(_quote(p) for p in phrases)
-    if not words:
+    if not terms:
         return required
     # The phrases are required; the OR group repeats the first one so it is always satisfied
     # and the loose words only add to the score.
-    optional = " OR ".join([_quote(phrases[0])] + [_quote(w) for w in dict.fromkeys(words)])
+    optional = " OR ".join([_quote(phrases[0])] + [_quote(t) for t in terms])
     return f"{required} AND ({optional})"
 
 

@@ -13,6 +13,8 @@ Tables (all in one file, `catalog.db` in the data folder):
   files_fts   FTS5 (trigram) over files.name and files.path (external content, triggers)
   meta(key, value)                     schema, pipeline stamp (JSON), generation counter
 Deleting a chunk deletes its vector and FTS row; deleting a file deletes its chunks (triggers).
+chunks_fts indexes `fts_text(text)`: CJK characters spaced apart, so each is a token and a CJK
+word is searched as a phrase of characters (unicode61 would make a whole CJK run one token).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from qfinder.core.catalog_query import fts_text
 from qfinder.core.errors import IndexError_
 from qfinder.core.paths import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: CJK-aware chunks_fts triggers
 BUSY_TIMEOUT_MS = 10_000
 
 SCHEMA = """
@@ -55,13 +58,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
     name, path, content='files', content_rowid='id', tokenize='trigram');
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, qf_fts_text(new.text)); END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, qf_fts_text(old.text));
     DELETE FROM vectors WHERE chunk_id = old.id; END;
 CREATE TRIGGER IF NOT EXISTS chunks_au AFTER UPDATE OF text ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END;
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, qf_fts_text(old.text));
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, qf_fts_text(new.text)); END;
 CREATE TRIGGER IF NOT EXISTS files_ai AFTER INSERT ON files BEGIN
     INSERT INTO files_fts(rowid, name, path) VALUES (new.id, new.name, new.path); END;
 CREATE TRIGGER IF NOT EXISTS files_ad AFTER DELETE ON files BEGIN
@@ -104,6 +107,7 @@ def connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
     else:
         conn = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.create_function("qf_fts_text", 1, fts_text, deterministic=True)  # used by the triggers
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
