@@ -17,6 +17,8 @@ Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `wit
         new or changed stat -> status "pending" (old chunks stay searchable until replaced)
     cached = cat.cached_vectors([c.hash for c in chunks])  # {hash: float16 vector} already stored
     cat.replace_file_chunks(file_id, [(chunk, vector), …], content_hash=…)  # status -> indexed
+        vectors: full-size, finite, not all zero (else IndexError_); stored as float16;
+        returns False (stores nothing) when the file row was deleted meanwhile
     cat.mark_file(file_id, "failed" | "name-only" | "pending", error="reason")
     cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
 Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogReads`:
@@ -25,8 +27,12 @@ Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogR
     cached_vectors(hashes), vectors(ids) -> (found_ids, float32 [m, full_dim]),
     all_vector_ids(), iter_vectors(block), fts_search(query, limit, filters) -> [(chunk_id, score)],
     name_search(query, limit, filters) -> [(file_id, score)]
+Errors: every SQLite failure in use is an IndexError_ (busy: another writer held the lock past
+10 s; otherwise damaged/unreadable, with a hint). Status values: pending | indexed | failed |
+name-only ("failed"/"name-only" drop the file's chunks; its name stays searchable).
 Threads: one Catalog may be shared by threads (a lock serialises its connection); processes each
-open their own. Write from one process only.
+open their own. Write from one process only. `cat.compact()` (run by remove_root and
+reset_for_stamp) merges FTS segments and checkpoints the WAL.
 """
 
 from __future__ import annotations

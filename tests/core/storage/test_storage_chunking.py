@@ -162,7 +162,9 @@ def test_one_megabyte_is_fast(word_tokenizer: Tokenizer) -> None:
     assert len(text) > 1_000_000
     started = time.perf_counter()
     chunks = chunk_text(text, word_tokenizer, size=384, overlap=48)
-    assert time.perf_counter() - started < 3.0
+    # ~0.5 s on an idle core; the bound catches per-window re-tokenizing (tens of seconds),
+    # with room for a loaded CI machine
+    assert time.perf_counter() - started < 5.0
     assert chunks[-1].end == len(text)
 
 
