@@ -43,6 +43,8 @@ class Opener:
                 return True
         except OSError as exc:
             log.warning("reveal failed for %s: %s", path, exc)
+        if sys.platform.startswith("linux") and _show_items_dbus(path):
+            return True
         folder = str(Path(path).parent)
         return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(folder)))
 
@@ -83,3 +85,24 @@ def set_opener(new: Opener) -> Opener:
 
 def get_opener() -> Opener:
     return opener
+
+
+def _show_items_dbus(path: str) -> bool:
+    """Ask a running freedesktop file manager (Nautilus, Dolphin, Nemo, …) to select the file.
+
+    Sent without waiting for the reply, so a slow file manager never blocks the window."""
+    try:
+        from PySide6.QtDBus import QDBusConnection, QDBusMessage
+    except ImportError:
+        return False
+    service = "org.freedesktop.FileManager1"
+    bus = QDBusConnection.sessionBus()
+    if not bus.isConnected():
+        return False
+    registered = bus.interface().isServiceRegistered(service)
+    if not registered.isValid() or not registered.value():
+        return False
+    message = QDBusMessage.createMethodCall(service, "/org/freedesktop/FileManager1", service,
+                                            "ShowItems")
+    message.setArguments([[QUrl.fromLocalFile(path).toString()], ""])
+    return bool(bus.send(message))

@@ -96,6 +96,23 @@ def main(out: Path, model_dir: str | None) -> int:
     from qfinder.ui.setup_dialog import SetupDialog
 
     make_application([])
+    if os.environ.get("QFINDER_SHOT_DARK"):
+        from PySide6.QtCore import Qt
+
+        app.styleHints().setColorScheme(Qt.ColorScheme.Dark)
+        if app.palette().window().color().lightness() > 128:  # no platform theme: a dark palette
+            from PySide6.QtGui import QColor, QPalette
+
+            palette = QPalette()
+            for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.Base, "#1e1e1e"),
+                                (QPalette.ColorRole.AlternateBase, "#262626"),
+                                (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                                (QPalette.ColorRole.Button, "#353535"), (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+                                (QPalette.ColorRole.Highlight, "#3d7bd9"),
+                                (QPalette.ColorRole.HighlightedText, "#ffffff"),
+                                (QPalette.ColorRole.PlaceholderText, "#9a9a9a"), (QPalette.ColorRole.Link, "#7ab0ff")):
+                palette.setColor(role, QColor(color))
+            app.setPalette(palette)
     work = Path(tempfile.mkdtemp(prefix="qfinder-shots-"))
     os.environ["QFINDER_DATA_DIR"] = str(work / "data")
     if model_dir is None:

@@ -114,7 +114,7 @@ def test_gui_thread_never_stalls_while_indexing_and_searching(qtbot, live, tmp_p
     assert worst_wall < limit, f"the GUI thread stalled {worst_wall:.0f} ms (load/core {load:.1f})"
 
 
-def test_closing_during_indexing_exits_cleanly_and_next_start_resumes(qtbot, live, tmp_path):
+def test_closing_during_indexing_exits_cleanly_and_next_start_resumes(qtbot, qtlog, live, tmp_path):
     docs = tmp_path / "resume"
     paths = _write_docs(docs, 40)
     data = tmp_path / "data-resume"
@@ -125,6 +125,8 @@ def test_closing_during_indexing_exits_cleanly_and_next_start_resumes(qtbot, liv
     started = time.monotonic()
     assert engine.shutdown(3.0) and not engine.running
     assert time.monotonic() - started < 3.0
+    thread_warnings = [m.message for m in qtlog.records if "thread" in m.message.lower()]
+    assert not thread_warnings, thread_warnings
     window2, _engine2 = live(data)
     qtbot.waitUntil(lambda: any(r.path == str(docs) for r in window2.root_states), timeout=10_000)
     _wait_indexed(qtbot, window2, docs, len(paths))

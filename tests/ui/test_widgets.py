@@ -191,3 +191,42 @@ def test_pause_and_failed_files(qtbot, window, fake_engine):
     assert window.ui.status.failed_link.text().startswith('<a href="failures">1 file failed')
     window._retry(["/x/broken.pdf"])
     assert ("retry_failed", ("/x/broken.pdf",)) in fake_engine.calls
+
+
+def test_filters_change_the_request(qtbot, window, fake_engine, tmp_path):
+    _type_query(qtbot, window, "budget")
+    filters = window.ui.filters
+    with qtbot.waitSignal(window.search.response_ready, timeout=2000):
+        filters.mode_box.setCurrentIndex(filters.mode_box.findData("keyword"))
+    assert fake_engine.requests[-1].mode == "keyword"
+    filters.kind_box.setCurrentIndex(filters.kind_box.findText("PDF"))
+    assert fake_engine.requests[-1].filters.kinds == ("pdf",)
+    filters.date_box.setCurrentIndex(filters.date_box.findText("Past week"))
+    assert fake_engine.requests[-1].filters.modified_after is not None
+    fake_engine.add_roots([str(tmp_path)])
+    filters.folder_box.setCurrentIndex(filters.folder_box.findData(str(tmp_path)))
+    assert fake_engine.requests[-1].filters.folders == (str(tmp_path),)
+
+
+def test_controls_have_accessible_names_and_a_tab_order(window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QComboBox, QLineEdit
+
+    controls = [w for kind in (QLineEdit, QComboBox, QAbstractSlider, QAbstractButton)
+                for w in window.findChildren(kind) if w.isVisibleTo(window)]
+    unnamed = [w for w in controls if not (w.accessibleName() or getattr(w, "text", lambda: "")())]
+    assert not unnamed, f"controls without an accessible name: {unnamed}"
+    seen, widget = [], window.ui.search_bar
+    for _ in range(6):
+        seen.append(widget)
+        widget = widget.nextInFocusChain()
+    assert window.ui.instructions in seen[:3]
+
+
+def test_gpu_fallback_is_visible_in_the_status_bar(window, fake_engine):
+    from qfinder.core.state import EngineStatus, ProviderReport
+
+    report = ProviderReport("cuda", "CPUExecutionProvider", "CUDA libraries not found")
+    fake_engine.status.emit(EngineStatus("idle", "Qwen3-Embedding-0.6B", report, 512))
+    label = window.ui.status.model_label
+    assert label.text().startswith("⚠") and "GPU not used" in label.text()
+    assert "CUDA libraries not found" in label.toolTip()
