@@ -27,7 +27,7 @@ def build_library(data_dir, model, roots):
 @pytest.fixture(scope="module")
 def cisi(tmp_path_factory):
     model = shared_path("models", "all-MiniLM-L6-v2-int8")
-    coll = load_collection(shared_path("data", "cisi"), max_docs=40)
+    coll = load_collection(shared_path("data", "cisi"), max_docs=30)
     root = tmp_path_factory.mktemp("cisi")
     paths = write_corpus(coll, root / "docs")
     (root / "extra").mkdir()
@@ -110,7 +110,7 @@ def test_filters_and_files_like_this_one(cisi):
 @pytest.fixture(scope="module")
 def xquad(tmp_path_factory):
     model = shared_path("models", "multilingual-e5-small-q4")
-    coll = load_collection(shared_path("data", "xquad", "mixed-zh-en"), max_docs=16, doc_filter="en-")
+    coll = load_collection(shared_path("data", "xquad", "mixed-zh-en"), max_docs=12, doc_filter="en-")
     root = tmp_path_factory.mktemp("xquad")
     paths = write_corpus(coll, root)
     lib = build_library(tmp_path_factory.mktemp("xquad-data"), model, [root])
@@ -120,8 +120,8 @@ def xquad(tmp_path_factory):
 
 def test_a_chinese_query_finds_the_english_document(xquad):
     lib, coll, by_path = xquad
-    chinese = [(qid, q) for qid, q in coll.queries.items() if qid.startswith("zh-")][:20]
-    assert len(chinese) == 20
+    chinese = [(qid, q) for qid, q in coll.queries.items() if qid.startswith("zh-")][:15]
+    assert len(chinese) == 15
     top3 = [any(d in coll.qrels[qid] for d in ranked_ids(lib, by_path, q, mode="semantic", k=3)[0])
             for qid, q in chinese]
-    assert sum(top3) >= 14
+    assert sum(top3) >= 11
