@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> dict:
     write_corpus(work / "third", texts[args.files * 2 :], "c")
     queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
     app = QCoreApplication.instance() or QCoreApplication([])
-    settings = EngineSettings(reconcile_interval_s=0)
+    settings = EngineSettings(reconcile_interval_s=0, nice=args.nice)
     cores = LibraryCores(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens))
     client = EngineClient(cores, settings, model_folder=str(model))
     gui_probe, engine_probe = StallProbe(), StallProbe()
@@ -158,7 +159,8 @@ def run(args: argparse.Namespace) -> dict:
     client.start()
     gui_probe.start_requested.emit()
     engine_probe.start_requested.emit()
-    out: dict = {"model": model_note, "files_per_phase": args.files, "step_tokens": args.step_tokens}
+    out: dict = {"model": model_note, "files_per_phase": args.files, "step_tokens": args.step_tokens,
+                 "nice": args.nice, "load_avg_at_start": os.getloadavg()[0]}
 
     started = time.perf_counter()
     client.add_roots([str(work / "first")])
@@ -249,6 +251,9 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=15)
     parser.add_argument("--step-tokens", type=int, default=1024)
     parser.add_argument("--idle-s", type=float, default=5.0)
+    parser.add_argument("--nice", type=int, default=0,
+                        help="engine thread nice increment (the app uses 10; 0 here so a busy "
+                             "shared machine does not starve the measurement)")
     args = parser.parse_args()
     result = run(args)
     for key, value in result.items():
