@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         ui, search = self.ui, self.search
         ui.search_bar.search_requested.connect(search.search_text)
         ui.search_bar.cleared.connect(search.clear)
+        ui.search_bar.down_pressed.connect(self._focus_results)
         ui.instructions.instruction_changed.connect(self._on_instruction)
         ui.instructions.custom_added.connect(self._remember_instruction)
         ui.dim.dim_changed.connect(self._on_dim)
@@ -119,6 +120,12 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.ui.search_bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.ui.search_bar.selectAll()
+
+    def _focus_results(self) -> None:
+        if self.ui.model.rowCount():
+            self.ui.results.setFocus(Qt.FocusReason.TabFocusReason)
+            if not self.ui.results.currentIndex().isValid():
+                self.ui.results.setCurrentIndex(self.ui.model.index(0, 0))
 
     def add_folders(self, folders: list[str]) -> None:
         self.engine.add_roots(list(folders))

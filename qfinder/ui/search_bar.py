@@ -18,6 +18,7 @@ class SearchBar(QLineEdit):
 
     search_requested = Signal(str)
     cleared = Signal()
+    down_pressed = Signal()  # move into the results, as in Everything
 
     def __init__(self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(parent)
@@ -57,6 +58,10 @@ class SearchBar(QLineEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         from PySide6.QtCore import Qt
 
+        if event.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Escape and self.text():
             self._debounce.stop()
             self.clear()
