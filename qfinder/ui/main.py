@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -32,6 +32,19 @@ def parse_args(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="keep the index here instead of the default folder")
     parser.add_argument("--no-setup", action="store_true", help="do not offer the model setup")
     return parser.parse_args(args)
+
+
+def local_folders(arguments: list[str]) -> list[str]:
+    """Folders from the command line: paths or file:// URIs (the launcher passes %U)."""
+    folders = []
+    for argument in arguments:
+        path = QUrl(argument).toLocalFile() if argument.startswith("file:") else argument
+        resolved = Path(path).expanduser().resolve()
+        if resolved.is_dir():
+            folders.append(str(resolved))
+        else:
+            log.warning("ignoring %s: not a folder", argument)
+    return folders
 
 
 def setup_logging(folder: Path) -> Path:
@@ -89,7 +102,7 @@ def run_desktop(args: list[str]) -> int:
     folder = data_dir(settings.data_folder)
     log_file = setup_logging(folder)
     app = make_application([])
-    folders = [str(Path(f).expanduser().resolve()) for f in options.folders]
+    folders = local_folders(options.folders)
     instance = _claim_single_instance(folder, folders)
     if instance is False:
         return 0

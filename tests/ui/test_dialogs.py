@@ -107,3 +107,13 @@ def test_install_desktop_entry(tmp_path, monkeypatch):
     assert (tmp_path / "icons/hicolor/256x256/apps/qfinder.png").is_file()
     assert (tmp_path / "icons/hicolor/scalable/apps/qfinder.svg").is_file()
     assert len(written) == 2 + len(desktop_entry.ICON_SIZES) + 1
+
+
+def test_command_line_folders_accept_paths_and_file_uris(tmp_path):
+    from qfinder.ui.main import local_folders
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "f.txt").write_text("x")
+    uri = (tmp_path / "a").as_uri()
+    assert local_folders([uri, str(tmp_path), str(tmp_path / "f.txt"), "/no/such"]) == [
+        str(tmp_path / "a"), str(tmp_path)]
