@@ -37,37 +37,19 @@ def build_random_qwen3(dest: Path, tokenizer_json: Path, *, cfg: Qwen3Config = Q
     return dest
 
 
-def quantize_8bit(src: Path, dest: Path, accuracy_level: int = 4) -> Path:
-    """8-bit weight-only block-wise MatMulNBits (block 128, symmetric), the design's CPU variant."""
+def quantize_8bit(src: Path, dest: Path) -> Path:
+    """The engine's own optimize step: 8-bit weight-only block-wise MatMulNBits (block 128,
+    symmetric, accuracy_level 4), kept only if it matches fp32 on a sample (min cosine 0.995)."""
     if (dest / DONE).exists():
         return dest
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    from qfinder.core.model.optimize import optimize_model
 
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("model.onnx", "model.onnx_data", DONE))
-    quantizer = MatMulNBitsQuantizer(str(src / "model.onnx"), bits=8, block_size=128, is_symmetric=True,
-                                     accuracy_level=accuracy_level)
-    quantizer.process()
-    quantizer.model.save_model_to_file(str(dest / "model.onnx"), use_external_data_format=True)
-    _rename_external_data(dest)
-    (dest / DONE).write_text(json.dumps({"quantization": "MatMulNBits 8-bit", "accuracy_level": accuracy_level}))
+    report = optimize_model(src, dest)
+    log.info("8-bit model: min cosine %.5f to fp32 on %d sample texts", report.min_cosine, report.texts)
+    (dest / DONE).write_text(json.dumps({"quantization": "MatMulNBits 8-bit via qfinder optimize",
+                                         "min_cosine": report.min_cosine}))
     return dest
-
-
-def _rename_external_data(folder: Path) -> None:
-    """ORT's saver names the data file ``model.onnx.data``; keep the conventional ``model.onnx_data``."""
-    import onnx
-
-    produced = folder / "model.onnx.data"
-    if not produced.exists():
-        return
-    model = onnx.load(str(folder / "model.onnx"), load_external_data=False)
-    for tensor in model.graph.initializer:
-        for entry in tensor.external_data:
-            if entry.key == "location":
-                entry.value = "model.onnx_data"
-    produced.rename(folder / "model.onnx_data")
-    onnx.save(model, str(folder / "model.onnx"))
 
 
 def chunk_mix(tokenizer_json: Path, corpus_texts: list[str], count: int, chunk_tokens: int = 384,
