@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from qfinder.core.catalog import Catalog
 from qfinder.core.errors import QfinderError
 from qfinder.core.exclude import is_excluded
+from qfinder.core.extract.worker import default_extractor
 from qfinder.core.indexer import Indexer
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.session import Library
@@ -91,11 +92,13 @@ class IndexCore:
 
     def apply_changes(self, removed: Sequence[str], changed: Sequence[str]) -> None:
         if removed or changed:
+            self._failed_seen.difference_update(changed)  # a changed file may fail anew: report it
             self.indexer.refresh_paths([*removed, *changed])
 
     def retry_failed(self, paths: Sequence[str]) -> None:
         rows = self.catalog.failures(limit=100_000)
         wanted = set(paths)
+        self._failed_seen.difference_update(wanted or {f.path for f in rows})
         with self.catalog.write():
             for failure in rows:
                 row = self.catalog.file(failure.path)
@@ -165,7 +168,11 @@ class IndexCore:
             self.embedder.reset_cancel()
 
     def close(self) -> None:
-        self.library.close()
+        try:
+            self.library.close()
+        finally:
+            # the extractor child process (PDF, Office) is the engine's: stop it with the engine
+            default_extractor().close()
 
 
 def _under(path: str, folder: str) -> bool:

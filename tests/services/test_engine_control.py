@@ -210,3 +210,18 @@ def test_throttle_rests_between_steps(qtbot, make_engine, tmp_path):
     for i in range(3):
         # the next step starts no earlier than throttle x this step's time after it ended
         assert arrivals[i + 1] - arrivals[i] >= 2.0 * steps[i] * 0.9
+
+
+def test_a_failing_file_is_reported_and_can_be_retried(qtbot, make_engine, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    broken = root / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7 this is not really a pdf")
+    client = make_engine()
+    with qtbot.waitSignal(client.file_failed, timeout=20_000,
+                          check_params_cb=lambda f: f.path == str(broken)) as blocker:
+        client.add_roots([str(root)])
+    assert blocker.args[0].reason
+    with qtbot.waitSignal(client.file_failed, timeout=20_000,
+                          check_params_cb=lambda f: f.path == str(broken)):
+        client.retry_failed([str(broken)])
