@@ -24,6 +24,9 @@ from .core_adapter import IndexCore
 log = logging.getLogger(__name__)
 
 STAGING_FOLDER = "next-model"
+# The engine's default step: a query waits for at most one step, so steps are kept much smaller
+# than the CLI's (IndexSettings() embeds 4096 tokens per step: seconds on a 0.6B model on CPU).
+ENGINE_STEP = IndexSettings(step_files=8, step_tokens=1024)
 _MOVED = ("settings.json", CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-shm")
 
 
@@ -33,7 +36,7 @@ class LibraryCores:
                  rules: ExcludeRules | None = None) -> None:
         self.data_dir = Path(data_dir)
         self._provider = provider
-        self._index_settings = index_settings
+        self._index_settings = index_settings or ENGINE_STEP
         self._rules = rules
 
     def _open(self, folder: Path, model_folder: str | None) -> IndexCore:
