@@ -3,7 +3,6 @@ best snippet with its matching span highlighted. Chunk rows show their snippet a
 
 from __future__ import annotations
 
-import html
 import os
 import time
 
@@ -43,31 +42,6 @@ def snippet_runs(chunk: ChunkHit | None, limit: int = SNIPPET_CHARS) -> tuple[st
     if len(before) > keep:
         before = "…" + before[-keep:]
     return before, match, after[:limit]
-
-
-def snippet_html(chunk: ChunkHit | None, highlight_color: str, limit: int = SNIPPET_CHARS) -> str:
-    """The snippet as HTML, trimmed around the highlight, with the match marked."""
-    if chunk is None:
-        return "<i>matched by file name</i>"
-    text = " ".join(chunk.snippet.split("\n"))
-    start, end = chunk.highlight or (0, 0)
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    lead = max(0, start - limit // 3) if end > start else 0
-    window = text[lead : lead + limit]
-    prefix = "…" if lead else ""
-    suffix = "…" if lead + limit < len(text) else ""
-    if end > start:
-        a, b = start - lead, min(end - lead, len(window))
-        body = (
-            html.escape(window[:a])
-            + f'<span style="background-color:{highlight_color}; font-weight:600">'
-            + html.escape(window[a:b])
-            + "</span>"
-            + html.escape(window[b:])
-        )
-    else:
-        body = html.escape(window)
-    return prefix + body + suffix
 
 
 def format_date(mtime: float, now: float | None = None) -> str:

@@ -86,8 +86,7 @@ class SearchController(QObject):
     def clear(self) -> None:
         self.state.text = ""
         self.state.like_paths = ()
-        self.latest_id += 0  # keep the counter; responses in flight are now stale via cleared
-        self.last_request = None
+        self.last_request = None  # responses still in flight are dropped from now on
         self.last_response = None
         self.cleared.emit()
 

@@ -1,0 +1,41 @@
+"""Small pure helpers behind the results rows and the preview."""
+
+from __future__ import annotations
+
+from qfinder.core.results import ChunkHit
+from qfinder.ui.dim_slider import allowed_dims, human_bytes
+from qfinder.ui.preview_context import context_of
+from qfinder.ui.results_delegate import snippet_runs
+from qfinder.ui.status_bar import format_eta
+
+
+def _hit(snippet: str, highlight, span=(0, 0)) -> ChunkHit:
+    return ChunkHit(1, 1.0, snippet, span, highlight)
+
+
+def test_snippet_runs_keep_the_match_visible():
+    text = "word " * 100 + "needle in the haystack"
+    start = text.index("needle")
+    before, match, after = snippet_runs(_hit(text, (start, start + 6)), limit=80)
+    assert match == "needle" and after.startswith(" in the")
+    assert before.startswith("…") and len(before) <= 21
+    assert snippet_runs(_hit("a\n\nb", None)) == ("a b", "", "")
+    assert snippet_runs(None) == ("", "", "")
+
+
+def test_preview_context_surrounds_the_chunk_and_finds_the_match():
+    text = "intro. " * 50 + "The Budget for 2024 is here." + " outro." * 50
+    start = text.index("The Budget")
+    chunk = _hit("…budget for 2024…", (1, 7), span=(start, start + 28))
+    context = context_of(text, chunk)
+    assert context is not None and context.match == "Budget"
+    assert context.chunk_before == "The " and context.after.startswith(" outro.")
+    assert context_of("short", _hit("x", None, span=(10, 20))) is None
+
+
+def test_dims_sizes_and_eta():
+    assert allowed_dims(32, 2560) == (32, 64, 128, 256, 512, 1024, 2048, 2560)
+    assert allowed_dims(384, 384) == (384,)
+    assert human_bytes(3_400_000) == "3.2 MB" and human_bytes(None) == "–"
+    assert format_eta(None) == "estimating…" and format_eta(45) == "45 s left"
+    assert format_eta(3600) == "60 min left" and format_eta(7200) == "2.0 h left"
