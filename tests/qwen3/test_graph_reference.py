@@ -145,3 +145,20 @@ def test_fp16_graph_stays_close_to_transformers(tmp_path) -> None:
     vectors = _embed_right_padded(session, documents.token_ids).astype(np.float32)
     assert np.isfinite(vectors).all()
     assert _min_cos(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), documents.single) >= 0.999
+
+
+def test_graph_with_heads_wider_than_hidden_matches_transformers(tmp_path) -> None:
+    """As in Qwen3-Embedding-0.6B (16 x 128 = 2048 > 1024): q_proj widens, o_proj narrows."""
+    from qfinder.devtools.qwen3_config import Qwen3Config
+    from qfinder.devtools.qwen3_onnx import build_qwen3_onnx
+
+    wide = Qwen3Config(vocab_size=TINY_CONFIG.vocab_size, hidden_size=64, num_hidden_layers=2,
+                       num_attention_heads=4, num_key_value_heads=2, head_dim=32, intermediate_size=128)
+    with np.load(FIXTURES / "weights_wide.npz") as stored:
+        weights = {name: stored[name].astype(np.float32) for name in stored.files}
+    path = build_qwen3_onnx(wide, weights, tmp_path / "model.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    with np.load(FIXTURES / "reference.npz") as stored:
+        expected = stored["wide_doc_single"]
+    vectors = _embed_right_padded(session, load_reference()[0].token_ids)
+    assert _min_cos(vectors, expected) >= MIN_COS
