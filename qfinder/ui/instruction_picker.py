@@ -55,6 +55,8 @@ class InstructionPicker(QComboBox):
         self._last_index = 0
         self._rebuild(None)
         self.activated.connect(self._on_activated)
+        self.currentIndexChanged.connect(lambda _i: self._show_active())
+        self._show_active()
 
     def _rebuild(self, select: str | None) -> None:
         self.blockSignals(True)
@@ -86,7 +88,15 @@ class InstructionPicker(QComboBox):
 
     def set_instruction_aware(self, aware: bool) -> None:
         self.setEnabled(aware)
-        self.setToolTip(AWARE_TIP if aware else UNAWARE_TIP)
+        self._show_active()
+
+    def _show_active(self) -> None:
+        """The tooltip names the exact task text the next query carries."""
+        if not self.isEnabled():
+            self.setToolTip(UNAWARE_TIP)
+            return
+        active = self.instruction() or "the model's default task"
+        self.setToolTip(f"{AWARE_TIP}\n\nActive: {active}")
 
     def set_custom(self, text: str) -> None:
         """Use and remember a custom instruction (what the "Custom…" dialog calls)."""

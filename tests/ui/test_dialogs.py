@@ -117,3 +117,23 @@ def test_command_line_folders_accept_paths_and_file_uris(tmp_path):
     uri = (tmp_path / "a").as_uri()
     assert local_folders([uri, str(tmp_path), str(tmp_path / "f.txt"), "/no/such"]) == [
         str(tmp_path / "a"), str(tmp_path)]
+
+
+def test_download_shows_progress_and_speed_and_can_be_cancelled(qtbot, setup_dialog):
+    from qfinder.core.errors import CancelledError
+
+    def slow_download(name, variant, report, cancel):
+        report((50 * 1024 * 1024, 100 * 1024 * 1024))
+        cancel.wait(10)
+        raise CancelledError("Download cancelled.", "Start it again to resume where it stopped.")
+
+    setup_dialog.download_fn = slow_download
+    setup_dialog.optimize_box.setChecked(False)
+    setup_dialog.start_download()
+    qtbot.waitUntil(lambda: setup_dialog.progress.value() == 500, timeout=5000)
+    assert "50.0 MB of 100.0 MB" in setup_dialog.speed_label.text()
+    assert "/s" in setup_dialog.speed_label.text() and setup_dialog.cancel_button.isVisible()
+    setup_dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: setup_dialog.download_button.isEnabled(), timeout=5000)
+    assert "cancelled" in setup_dialog.error_label.text().lower()
+    assert setup_dialog.result() != QDialog.DialogCode.Accepted

@@ -84,6 +84,9 @@ def test_not_instruction_aware_model_greys_out_picker(qtbot, window, fake_engine
     assert not window.ui.dim.slider.isEnabled()
     _type_query(qtbot, window, "cake")
     assert fake_engine.requests[-1].instruction is None
+    fake_engine.model_info = type(fake_engine.model_info)()
+    fake_engine.announce()
+    assert "Active: the model's default task" in window.ui.instructions.toolTip()
 
 
 def _drop(widget, paths: list[Path]) -> None:
