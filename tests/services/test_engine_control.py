@@ -179,21 +179,24 @@ def test_set_model_reembeds_while_the_old_index_answers(qtbot, make_engine, help
     from support.qwen3 import build_tiny_qwen3
 
     other = build_tiny_qwen3(tmp_path / "model-b", shape="kv")
-    _corpus(tmp_path / "root", 12)
+    _corpus(tmp_path / "root", 40)
     data = tmp_path / "data"
-    client = make_engine(data_dir=data)
+    client = make_engine(data_dir=data, index_settings=SMALL_STEPS)
     client.add_roots([str(tmp_path / "root")])
+    qtbot.waitUntil(lambda: _live_counts(client).indexed == 40, timeout=60_000)
     helpers.wait_found(qtbot, client, "marker7", lambda p: len(p) == 1)
+    states: list[str] = []
+    client.status.connect(lambda s: states.append(s.state))
     with qtbot.waitSignal(client.status, timeout=10_000,
                           check_params_cb=lambda s: s.state == "rebuilding"):
         client.set_model(str(other))
-    assert helpers.paths_of(helpers.ask(qtbot, client, "marker7"))  # the old index answers
-    with qtbot.waitSignal(client.status, timeout=60_000, check_params_cb=lambda s: s.state == "idle"):
-        pass
+    assert helpers.paths_of(helpers.ask(qtbot, client, "marker7"))
+    assert states[-1] == "rebuilding"  # the old index answered while the new one was filled
+    qtbot.waitUntil(lambda: "idle" in states[states.index("rebuilding"):], timeout=60_000)
     assert str(other) in (data / "settings.json").read_text()
     assert helpers.paths_of(helpers.ask(qtbot, client, "marker7")) == {
         str(tmp_path / "root" / "doc007.txt")}
-    assert _live_counts(client).indexed == 12
+    assert _live_counts(client).indexed == 40
 
 
 def test_throttle_rests_between_steps(qtbot, make_engine, tmp_path):
