@@ -34,6 +34,8 @@ class FailuresDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 340)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.retry_selected = QPushButton("Retry selected", self)
         self.retry_all = QPushButton("Retry all", self)
@@ -42,6 +44,9 @@ class FailuresDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.retry_selected.clicked.connect(lambda: self._retry(self._selected_paths()))
         self.retry_all.clicked.connect(lambda: self._retry(self.paths()))
+        self.retry_selected.setEnabled(False)
+        self.table.itemSelectionChanged.connect(
+            lambda: self.retry_selected.setEnabled(bool(self.table.selectedIndexes())))
         column = QVBoxLayout(self)
         hint = QLabel("These files are still found by name. They are retried when they change.")
         column.addWidget(hint)

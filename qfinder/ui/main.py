@@ -63,6 +63,9 @@ def setup_logging(folder: Path) -> Path:
 
 def app_icon() -> QIcon:
     icon = QIcon()
+    scalable = desktop_entry.icon_path(None)
+    if scalable:
+        icon.addFile(str(scalable))  # crisp at any scale factor
     for size in desktop_entry.ICON_SIZES:
         path = desktop_entry.icon_path(size)
         if path:

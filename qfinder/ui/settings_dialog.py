@@ -27,7 +27,9 @@ from qfinder.ui.settings import AppSettings
 
 PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
 VARIANTS = ("", "fp32", "fp16", "int8", "q4")
-RESTART_NOTE = "Changes to the model, provider, threads and data folder apply on the next start."
+RESTART_NOTE = ("A new model folder is indexed in the background while the current index keeps "
+                "answering. Provider, threads, indexing limits and the data folder apply on the "
+                "next start.")
 
 
 def _folder_row(parent: QWidget, edit: QLineEdit, title: str) -> QWidget:
