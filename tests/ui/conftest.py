@@ -56,11 +56,9 @@ def window(qtbot, fake_engine: FakeEngine, recording_opener: RecordingOpener):
 
 
 @pytest.fixture(scope="session")
-def ui_model_dir(tmp_path_factory) -> Path:
+def ui_model_dir(tiny_model_dir) -> Path:
     """The tiny real-architecture Qwen3 model (random but deterministic semantics)."""
-    from support.qwen3 import build_tiny_qwen3
-
-    return build_tiny_qwen3(tmp_path_factory.mktemp("ui-tiny-qwen3") / "model")
+    return tiny_model_dir
 
 
 @pytest.fixture
