@@ -38,6 +38,7 @@ class FiltersBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._forced_keyword = False
         self.mode_box = self._combo("Search mode")
         for label, mode, tip in MODES:
             self.mode_box.addItem(label, mode)
@@ -80,8 +81,12 @@ class FiltersBar(QWidget):
             item = self.mode_box.model().item(row)  # type: ignore[attr-defined]
             if item is not None:
                 item.setEnabled(available)
-        if not available:
+        if not available and self.mode() != "keyword":
+            self._forced_keyword = True
             self.set_mode("keyword")
+        elif available and self._forced_keyword:  # a model arrived: back to meaning + words
+            self._forced_keyword = False
+            self.set_mode("hybrid")
 
     def set_roots(self, roots: list[str]) -> None:
         current = self.folder_box.currentData()
