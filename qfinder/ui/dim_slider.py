@@ -112,8 +112,11 @@ class DimSlider(QWidget):
     def rerank(self) -> bool:
         return self.rerank_box.isChecked()
 
-    def set_stats(self, memory_bytes: float | None, query_ms: float | None, exact: bool) -> None:
-        parts = [f"index {human_bytes(memory_bytes)}"] if memory_bytes is not None else []
+    def set_stats(self, memory_bytes: float | None, query_ms: float | None, exact: bool,
+                  files: int | None = None) -> None:
+        parts = [f"{files} file{'' if files == 1 else 's'}"] if files is not None else []
+        if memory_bytes is not None:
+            parts.append(f"index {human_bytes(memory_bytes)}")
         if query_ms is not None:
             parts.append(f"{query_ms:.0f} ms")
         if exact:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
@@ -25,7 +25,7 @@ from qfinder.ui.model_facts import facts_for_model, index_memory
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings
-from qfinder.ui.window_layout import WindowParts, build_parts
+from qfinder.ui.window_layout import WindowParts, build_parts, restore_layout, save_layout
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +211,16 @@ class MainWindow(QMainWindow):
     # -- engine signals --------------------------------------------------------------------
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.model.set_response(response)
-        self.ui.dim.set_stats(index_memory(self.engine), response.elapsed_ms, response.exact)
+        self.ui.dim.set_stats(index_memory(self.engine), response.elapsed_ms, response.exact,
+                              len(response.results))
+        query = response.request.text or "similar files"
+        self.setWindowTitle(f"{query} — qfinder")
         self._refresh_empty_state()
 
     def _on_cleared(self) -> None:
         self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
         self.ui.model.clear()
+        self.setWindowTitle("qfinder")
         self._refresh_empty_state()
 
     def _on_progress(self, progress: IndexProgress) -> None:
@@ -275,23 +279,10 @@ class MainWindow(QMainWindow):
 
     # -- persistence -----------------------------------------------------------------------
     def _restore_layout(self) -> None:
-        store = QSettings("qfinder", "qfinder")
-        geometry = store.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 760)
-        splitter = store.value("window/splitter")
-        if splitter is not None:
-            self.ui.splitter.restoreState(splitter)
-        else:  # first start: folders narrow, results widest, preview in between
-            width = max(900, self.width() - 24)
-            self.ui.splitter.setSizes([int(width * 0.2), int(width * 0.46), int(width * 0.34)])
+        restore_layout(self, self.ui.splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        store = QSettings("qfinder", "qfinder")
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/splitter", self.ui.splitter.saveState())
+        save_layout(self, self.ui.splitter)
         self._save_settings(dataclasses.replace(self.settings, rerank=self.ui.dim.rerank()))
         app = QApplication.instance()
         if app is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -99,3 +99,25 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
         QWidget.setTabOrder(first, then)
     return WindowParts(search_bar, instructions, dim, filters, model, results, preview, folders,
                        status, splitter)
+
+
+def restore_layout(window: QMainWindow, splitter: QSplitter) -> None:
+    """Window geometry and splitter positions from QSettings, or first-start proportions."""
+    store = QSettings("qfinder", "qfinder")
+    geometry = store.value("window/geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(1200, 760)
+    state = store.value("window/splitter")
+    if state is not None:
+        splitter.restoreState(state)
+    else:  # first start: folders narrow, results widest, preview in between
+        width = max(900, window.width() - 24)
+        splitter.setSizes([int(width * 0.2), int(width * 0.46), int(width * 0.34)])
+
+
+def save_layout(window: QMainWindow, splitter: QSplitter) -> None:
+    store = QSettings("qfinder", "qfinder")
+    store.setValue("window/geometry", window.saveGeometry())
+    store.setValue("window/splitter", splitter.saveState())
