@@ -39,10 +39,15 @@ def cli(*args: str) -> str:
     return proc.stdout
 
 
+QUOTES = str.maketrans("", "", '"“”「」')
+
+
 def limit_queries(coll: Collection, max_queries: int | None) -> Collection:
-    if max_queries is None:
-        return coll
-    kept = dict(list(coll.queries.items())[:max_queries])
+    """The first `max_queries` queries, quote marks removed: qfinder treats quoted text as a
+    phrase that must occur literally (by design), which natural-language test questions with
+    quoted names (11 of 112 CISI, 14 of 1190 xquad-zh) do not intend. Both sides get the same text."""
+    items = list(coll.queries.items())[:max_queries] if max_queries else list(coll.queries.items())
+    kept = {q: " ".join(text.translate(QUOTES).split()) for q, text in items}
     return Collection(coll.docs, kept, {q: coll.qrels[q] for q in kept})
 
 
@@ -68,7 +73,7 @@ def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[dic
     index_s = time.perf_counter() - started
     qids = list(coll.queries)
     batch = work / "queries.txt"
-    batch.write_text("\n".join(" ".join(coll.queries[q].split()) for q in qids) + "\n", encoding="utf-8")
+    batch.write_text("\n".join(coll.queries[q] for q in qids) + "\n", encoding="utf-8")
     out: dict[str, dict[str, list[str]]] = {}
     for mode in MODES:
         lines = cli("search", "--batch", str(batch), "--json", "--mode", mode, "--k", str(k),
