@@ -1,10 +1,11 @@
-"""Work around PySide6 6.12.0's `SignalInstance.emit` refcount bug (reproduced here).
+"""Work around PySide6 6.12.0's refcount bug in `SignalInstance.emit` and `.disconnect`.
 
-In 6.12.0 `signal.emit(...)` returns `True` without taking a reference, so every emit called
-from Python decrements `Py_True`'s refcount; after a few hundred emits the interpreter aborts
-with "Fatal Python error: bool_dealloc" (during the run or at exit). `apply()` measures whether
-the installed PySide6 has the bug and, only then, wraps `emit` to add the missing reference.
-Adding a reference to True/False is harmless even if the measurement were wrong.
+In 6.12.0 both return `True` without taking a reference (reproduced here), so every call from
+Python decrements `Py_True`'s refcount; after a few hundred emits (pytest-qt's waitSignal also
+disconnects each time) the interpreter aborts with "Fatal Python error: bool_dealloc", during
+the run or at exit. `apply()` measures whether the installed PySide6 has the bug and, only then,
+wraps the faulty methods to add the missing reference. An extra reference to True/False is
+harmless even if the measurement were wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -21,45 +23,58 @@ log = logging.getLogger(__name__)
 _incref = ctypes.pythonapi.Py_IncRef
 _incref.argtypes = [ctypes.py_object]
 _incref.restype = None
-_applied = False
+_patched: set[str] = set()
+PROBES = 8
 
 
 class _Probe(QObject):
     ping = Signal()
 
 
-def emit_loses_a_reference() -> bool:
-    """True when emit() hands back a borrowed bool (the 6.12.0 bug)."""
+def _noop() -> None:
+    pass
+
+
+def _emit(probe: _Probe) -> None:
+    probe.ping.emit()
+
+
+def _connect_disconnect(probe: _Probe) -> None:
+    probe.ping.connect(_noop)
+    probe.ping.disconnect(_noop)
+
+
+def _loses_references(call: Callable[[_Probe], None]) -> bool:
+    """True when `call` leaves True with fewer references (a borrowed bool handed back)."""
     probe = _Probe()
     before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.ping.emit()
+    for _ in range(PROBES):
+        call(probe)
     lost = before - sys.getrefcount(True)
-    _incref_n(True, max(lost, 0))  # give back what the probe took
-    return lost >= 8
+    for _ in range(max(lost, 0)):  # give back what the probe took
+        _incref(True)
+    return lost >= PROBES
 
 
-def _incref_n(value: bool, n: int) -> None:
-    for _ in range(n):
-        _incref(value)
+def _wrap(name: str) -> None:
+    original = getattr(SignalInstance, name)
 
-
-def apply() -> bool:
-    """Patch SignalInstance.emit when needed; returns True when the patch is active."""
-    global _applied
-    if _applied:
-        return True
-    if not emit_loses_a_reference():
-        return False
-    original = SignalInstance.emit
-
-    def emit(self: SignalInstance, *args: Any) -> Any:
+    def fixed(self: SignalInstance, *args: Any) -> Any:
         result = original(self, *args)
         if result is True or result is False:
             _incref(result)
         return result
 
-    SignalInstance.emit = emit  # type: ignore[method-assign]
-    _applied = True
-    log.debug("patched SignalInstance.emit (PySide6 refcount bug)")
-    return True
+    fixed.__name__ = name
+    fixed.__doc__ = original.__doc__
+    setattr(SignalInstance, name, fixed)
+    _patched.add(name)
+
+
+def apply() -> set[str]:
+    """Patch the methods that need it; returns the names patched so far."""
+    for name, probe in (("emit", _emit), ("disconnect", _connect_disconnect)):
+        if name not in _patched and _loses_references(probe):
+            _wrap(name)
+            log.debug("patched SignalInstance.%s (PySide6 refcount bug)", name)
+    return set(_patched)
