@@ -57,14 +57,16 @@ class DimSlider(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(1)
         self.slider.setPageStep(1)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(90)
+        self.slider.setMaximumWidth(280)
         self.slider.setTracking(False)  # emit on release / keyboard step, not per pixel
         self.dim_label = QLabel("–", self)
         self.dim_label.setMinimumWidth(self.dim_label.fontMetrics().horizontalAdvance("0000 / 0000"))
         self.stats_label = QLabel("", self)
         self.stats_label.setAccessibleName("Index memory and last query time")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.rerank_box = QCheckBox("Full-size re-score", self)
+        self.stats_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 files · 000 ms"))
+        self.rerank_box = QCheckBox("Re-score at full size", self)
         self.rerank_box.setChecked(True)
         self.rerank_box.setAccessibleName("Full-size re-scoring")
         for widget in (self, self.slider, self.dim_label, self.rerank_box):
@@ -122,6 +124,7 @@ class DimSlider(QWidget):
         if exact:
             parts.append("exact search")
         self.stats_label.setText(" · ".join(parts))
+        self.stats_label.setToolTip(" · ".join(parts))
 
     def _index_of(self, dim: int) -> int:
         if not self._dims:

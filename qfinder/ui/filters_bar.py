@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from PySide6.QtCore import Qt, Signal
@@ -63,6 +64,9 @@ class FiltersBar(QWidget):
 
     def _combo(self, name: str) -> QComboBox:
         box = QComboBox(self)
+        # Long folder paths must not widen the window: the popup shows them in full.
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(9)
         box.setAccessibleName(name)
         box.currentIndexChanged.connect(lambda _i: self.filters_changed.emit())
         return box
@@ -94,7 +98,8 @@ class FiltersBar(QWidget):
         self.folder_box.clear()
         self.folder_box.addItem(EVERYWHERE, "")
         for root in roots:
-            self.folder_box.addItem(root, root)
+            self.folder_box.addItem(os.path.basename(root.rstrip("/\\")) or root, root)
+            self.folder_box.setItemData(self.folder_box.count() - 1, root, Qt.ItemDataRole.ToolTipRole)
         index = self.folder_box.findData(current)
         self.folder_box.setCurrentIndex(max(index, 0))
         self.folder_box.blockSignals(False)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from qfinder.core.results import SearchResponse
@@ -25,7 +25,7 @@ from qfinder.ui.model_facts import facts_for_model, index_memory
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings
-from qfinder.ui.window_layout import WindowParts, build_parts, restore_layout, save_layout
+from qfinder.ui.window_layout import WindowParts, build_parts, fit_rows, restore_layout, save_layout
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +280,10 @@ class MainWindow(QMainWindow):
     # -- persistence -----------------------------------------------------------------------
     def _restore_layout(self) -> None:
         restore_layout(self, self.ui.splitter)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        fit_rows(self.ui, event.size().width())
+        super().resizeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         save_layout(self, self.ui.splitter)

@@ -39,6 +39,20 @@ class WindowParts:
     folders: FoldersPanel
     status: StatusBar
     splitter: QSplitter
+    filter_row: QHBoxLayout
+    extra_row: QHBoxLayout  # holds the dimension controls when the window is narrow
+
+
+def fit_rows(parts: WindowParts, width: int) -> None:
+    """Filters and the dimension controls share a row when there is room, else stack."""
+    needed = parts.filters.sizeHint().width() + parts.dim.sizeHint().width() + 40
+    in_filter_row = parts.filter_row.indexOf(parts.dim) >= 0
+    if width < needed and in_filter_row:
+        parts.filter_row.removeWidget(parts.dim)
+        parts.extra_row.addWidget(parts.dim)
+    elif width >= needed and not in_filter_row:
+        parts.extra_row.removeWidget(parts.dim)
+        parts.filter_row.addWidget(parts.dim)
 
 
 def _boxed(title: str, widget: QWidget, parent: QWidget) -> QGroupBox:
@@ -69,7 +83,6 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
     second = QHBoxLayout()
     second.addWidget(filters, 0)
     second.addStretch(1)
-    second.addWidget(dim, 0)
 
     splitter = QSplitter(Qt.Orientation.Horizontal, central)
     splitter.setObjectName("main-splitter")
@@ -83,11 +96,18 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
     splitter.setChildrenCollapsible(False)
     results.setFrameShape(QFrame.Shape.StyledPanel)
 
+    # An explicit minimum lets the window shrink below "everything on one row"; fit_rows
+    # then moves the dimension controls to their own row instead of clipping them.
+    central.setMinimumSize(680, 420)
     column = QVBoxLayout(central)
     column.setContentsMargins(10, 10, 10, 4)
     column.setSpacing(8)
     column.addLayout(top)
     column.addLayout(second)
+    extra = QHBoxLayout()  # the dimension controls start here; fit_rows lifts them up
+    extra.addWidget(dim, 0)
+    extra.addStretch(1)
+    column.addLayout(extra)
     column.addWidget(splitter, 1)
     window.setCentralWidget(central)
     window.setStatusBar(status)
@@ -98,7 +118,7 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
     for first, then in zip(order, order[1:], strict=False):
         QWidget.setTabOrder(first, then)
     return WindowParts(search_bar, instructions, dim, filters, model, results, preview, folders,
-                       status, splitter)
+                       status, splitter, second, extra)
 
 
 def restore_layout(window: QMainWindow, splitter: QSplitter) -> None:
