@@ -252,3 +252,13 @@ def test_window_geometry_and_splitter_persist(qtbot, fake_engine):
     # offscreen frame margins may shift a few pixels; the layout itself must come back
     assert abs(second.size().width() - 760) <= 16 and abs(second.size().height() - 560) <= 16
     assert all(abs(a - b) <= 16 for a, b in zip(second.ui.splitter.sizes(), sizes, strict=True))
+
+
+def test_narrow_window_stacks_the_dimension_controls(qtbot, window):
+    window.resize(700, 500)
+    qtbot.waitUntil(lambda: window.ui.extra_row.indexOf(window.ui.dim) >= 0, timeout=2000)
+    assert window.width() <= 720, "the window can be made narrow"
+    from qfinder.ui.window_layout import fit_rows
+
+    fit_rows(window.ui, 3000)
+    assert window.ui.filter_row.indexOf(window.ui.dim) >= 0
