@@ -21,9 +21,10 @@ METAINFO = "io.github.qfinder.metainfo.xml"
 
 
 def resources_dir() -> Path:
-    """The resources folder: beside the package in a checkout or an editable install."""
+    """The resources folder: beside the package in a checkout, or where the wheel put its data files."""
     here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "resources", here.parents[1] / "resources"):
+    installed = Path(sys.prefix) / "share" / "qfinder"
+    for candidate in (here.parents[2] / "resources", installed):
         if (candidate / "qfinder.desktop").is_file():
             return candidate
     raise FileNotFoundError("qfinder's resources folder (icons, .desktop file) is missing")
