@@ -289,8 +289,9 @@ class Indexer(ScanMixin):
         chunk_bytes = max(1, self.settings.chunk_tokens * 4)
         chunks_pending = sum(len(w.missing()) for w in self._active) + pending_bytes // chunk_bytes
         tps = s.tokens_embedded / s.embed_seconds if s.embed_seconds > 0 else 0.0
+        current = self._current if self.pending() else None
         return IndexProgress(s.files_done, self.pending(), s.chunks_stored, int(chunks_pending),
-                             tps, eta, self._current)
+                             tps, eta, current)
 
 
 def _current_signature(path: str) -> Signature | None:
