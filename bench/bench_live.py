@@ -4,8 +4,8 @@ idle CPU once indexing is done.
     python3 bench/bench_live.py [--model DIR | --tiny] [--files 40] [--step-tokens 1024]
 
 Model: by default the random-weight Qwen3-Embedding-0.6B architecture in its 8-bit CPU variant,
-built once by qfinder.devtools.bench_models (cached in /tmp/qfinder-bench; needs ../shared's
-Qwen3 tokenizer); `--tiny` uses the tests' tiny Qwen3 instead. Cost depends on the architecture
+built once by qfinder.devtools.bench_models (cached in --cache, default /tmp/qfinder-live-bench;
+needs ../shared's Qwen3 tokenizer); `--tiny` uses the tests' tiny Qwen3 instead. Cost depends on the architecture
 only, so random weights time faithfully. Documents come from ../shared/data/cisi when present.
 
 Reported (baseline measured in the same run): query latency p50/p95 idle vs while indexing and
@@ -125,11 +125,12 @@ def model_folder(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
     if args.model:
         return Path(args.model), f"given: {args.model}"
     if not args.tiny and TOKENIZER.exists():
-        cache = Path("/tmp/qfinder-bench")
+        # our own cache: other benchmarks build theirs concurrently, never share a folder in flight
+        cache = Path(args.cache)
         fp32, q8 = cache / "qwen3-0.6b-random-fp32", cache / "qwen3-0.6b-random-q8"
         for step in (["build", str(fp32), str(TOKENIZER)], ["quantize", str(q8), str(fp32)]):
             subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
-        return q8, "Qwen3-Embedding-0.6B architecture, random weights, 8-bit MatMulNBits"
+        return q8, "Qwen3-Embedding-0.6B architecture, random weights, 8-bit (bench_models quantize)"
     sys.path.insert(0, str(ROOT / "tests"))
     from support.qwen3 import build_tiny_qwen3
 
@@ -246,6 +247,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model")
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--cache", default="/tmp/qfinder-live-bench", help="where the 0.6B model is built")
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--saves", type=int, default=15)
