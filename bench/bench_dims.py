@@ -110,7 +110,13 @@ def exact_truth(cat: Catalog, queries: np.ndarray, k: int) -> tuple[list[set[int
 
 
 def sweep(
-    cat: Catalog, folder: Path, dims: list[int], queries: np.ndarray, k: int, oversample: int
+    cat: Catalog,
+    folder: Path,
+    dims: list[int],
+    queries: np.ndarray,
+    k: int,
+    oversample: int,
+    ef_search: int,
 ) -> None:
     truth, base_ms = exact_truth(cat, queries, k)
     base_p50 = float(np.percentile(base_ms, 50))
@@ -122,7 +128,7 @@ def sweep(
         f"{'rescore':>8} {'total':>7} {'/exact':>7} {'RAM MB':>7} {'disk MB':>7} {'build s':>8}"
     )
     for dim in dims:
-        vx = VectorIndexes(cat, folder, exact_below=0, persist=True)
+        vx = VectorIndexes(cat, folder, exact_below=0, persist=True, ef_search=ef_search)
         vx.ensure(dim)
         hits = {"raw": 0, "fixed": 0, "auto": 0}
         ann, rescore, total = [], [], []
@@ -175,44 +181,52 @@ def main() -> None:
         "--collections", type=Path, nargs="*", default=[], help="BEIR-layout folders"
     )
     parser.add_argument("--chunk-tokens", type=int, default=128)
+    parser.add_argument("--ef", type=int, default=96, help="ef_search (VectorIndexes default: 96)")
+    parser.add_argument(
+        "--work", type=Path, help="keep the synthetic catalog and graphs here (reused)"
+    )
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="qfinder-bench-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="qfinder-bench-"))
     try:
-        if args.catalog:
-            cat = Catalog(args.catalog, readonly=True)
-            ids = cat.all_vector_ids()
-            rng = np.random.default_rng(0)
-            pick = rng.choice(ids, size=min(args.queries, ids.size), replace=False)
-            _, queries = cat.vectors(pick.tolist())  # corpus vectors as queries (noise added)
-            queries += 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
-            queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-            print(f"catalog {args.catalog}: {ids.size} vectors, full dim {queries.shape[1]}")
-        elif args.model:
-            corpus, queries = real_vectors(args.model, args.collections, args.chunk_tokens)
-            cat = fill_catalog(work / "catalog.db", corpus, model_id=str(args.model))
-            print(
-                f"real vectors: {len(corpus)} chunks, {len(queries)} real queries (full dim {corpus.shape[1]})"
-            )
-        else:
-            start = time.perf_counter()
-            corpus, queries = synthetic(args.n, args.full_dim, args.queries, args.decay, seed=1)
-            cat = fill_catalog(work / "catalog.db", corpus)
-            print(
-                f"synthetic: {args.n} vectors, {args.full_dim}-d, decay {args.decay}, "
-                f"catalog filled in {time.perf_counter() - start:.1f} s"
-            )
-        print(f"k={args.k}, M=16, ef_construction=200, ef_search=96, {len(queries)} queries")
-        sweep(
-            cat,
-            work / "indexes",
-            [d for d in args.dims if d <= queries.shape[1]],
-            queries,
-            args.k,
-            args.oversample,
-        )
+        cat, queries = load_vectors(args, work)
+        print(f"k={args.k}, M=16, ef_construction=200, ef_search={args.ef}, {len(queries)} queries")
+        dims = [d for d in args.dims if d <= queries.shape[1]]
+        sweep(cat, work / "indexes", dims, queries, args.k, args.oversample, args.ef)
         cat.close()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def load_vectors(args: argparse.Namespace, work: Path) -> tuple[Catalog, np.ndarray]:
+    if args.catalog:
+        cat = Catalog(args.catalog, readonly=True)
+        ids = cat.all_vector_ids()
+        rng = np.random.default_rng(0)
+        pick = rng.choice(ids, size=min(args.queries, ids.size), replace=False)
+        _, queries = cat.vectors(pick.tolist())  # corpus vectors as queries (noise added)
+        queries += 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        print(f"catalog {args.catalog}: {ids.size} vectors, full dim {queries.shape[1]}")
+        return cat, queries
+    if args.model:
+        corpus, queries = real_vectors(args.model, args.collections, args.chunk_tokens)
+        cat = fill_catalog(work / "catalog.db", corpus, model_id=str(args.model))
+        print(
+            f"real vectors: {len(corpus)} chunks, {len(queries)} real queries (full dim {corpus.shape[1]})"
+        )
+        return cat, queries
+    start = time.perf_counter()
+    corpus, queries = synthetic(args.n, args.full_dim, args.queries, args.decay, seed=1)
+    if (work / "catalog.db").exists():
+        cat = Catalog(work / "catalog.db")
+    else:
+        cat = fill_catalog(work / "catalog.db", corpus)
+    print(
+        f"synthetic: {args.n} vectors, {args.full_dim}-d, decay {args.decay}, "
+        f"catalog ready in {time.perf_counter() - start:.1f} s"
+    )
+    return cat, queries
 
 
 if __name__ == "__main__":
