@@ -65,6 +65,11 @@ class CatalogReads:
     def stamp_matches(self, stamp: PipelineStamp) -> bool:
         return self.stamp() == stamp
 
+    def uid(self) -> str:
+        """Random id of this database file: index caches of another (rebuilt) catalog, whose
+        chunk ids mean other chunks, are never loaded for it."""
+        return self._meta("uid") or ""
+
     def generation(self) -> int:
         """Bumped by every change to the set of vectors; index caches compare it."""
         return int(self._meta("generation") or 0)

@@ -23,6 +23,7 @@ import logging
 import os
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 
 from qfinder.core.catalog_query import fts_text
@@ -122,8 +123,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
     for statement in _statements(SCHEMA):
         conn.execute(statement)
     conn.execute(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?), ('generation', '0')",
-        (str(SCHEMA_VERSION),),
+        "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?), ('generation', '0'), ('uid', ?)",
+        (str(SCHEMA_VERSION), uuid.uuid4().hex),
     )
     conn.execute("COMMIT")
 

@@ -43,6 +43,7 @@ class Manifest:
     sha256: str = ""
     format: int = FORMAT
     deleted: tuple[int, ...] = ()  # labels marked deleted (hnswlib cannot list them itself)
+    catalog_uid: str = ""  # the catalog whose chunk ids the labels are
 
 
 def manifest_path(index_path: Path) -> Path:
@@ -165,15 +166,18 @@ def read_manifest(path: Path) -> Manifest:
 
 def load_index(path: Path, expected: Manifest, max_elements: int) -> tuple[hnswlib.Index, Manifest]:
     """Load a saved index after checking manifest, sha256 and header; `expected.generation`,
-    `count` and `sha256` are not compared (a stale generation is synced by the caller)."""
+    `count` and `sha256` are not compared (an older generation is synced by the caller; a
+    newer one than `expected.generation` means another catalog history: StaleIndexFile)."""
     if not path.exists():
         raise StaleIndexFile("no index file")
     manifest = read_manifest(path)
-    for field in ("model_id", "dim", "M", "ef_construction", "format"):
+    for field in ("model_id", "catalog_uid", "dim", "M", "ef_construction", "format"):
         if getattr(manifest, field) != getattr(expected, field):
             raise StaleIndexFile(
                 f"manifest {field} is {getattr(manifest, field)!r}, expected {getattr(expected, field)!r}"
             )
+    if manifest.generation > expected.generation:
+        raise StaleIndexFile(f"manifest generation {manifest.generation} is ahead of the catalog's")
     check_header(path, manifest)
     if sha256_of(path) != manifest.sha256:
         raise StaleIndexFile("sha256 differs from the manifest (file changed or damaged)")

@@ -205,7 +205,14 @@ class VectorIndexes:
         model = self._stamp.model_id if self._stamp else ""
         dead = tuple(int(x) for x in index.dead.tolist())
         return Manifest(
-            model, index.dim, self.M, self.ef_construction, generation, count, deleted=dead
+            model,
+            index.dim,
+            self.M,
+            self.ef_construction,
+            generation,
+            count,
+            deleted=dead,
+            catalog_uid=self.catalog.uid(),
         )
 
     def _path(self, dim: int) -> Path:
@@ -219,7 +226,9 @@ class VectorIndexes:
         path = self._path(dim)
         try:
             graph, manifest = load_index(
-                path, self._manifest(index), max_elements=int(n * 1.25) + 1024
+                path,
+                self._manifest(index, generation=self.catalog.generation()),
+                max_elements=int(n * 1.25) + 1024,
             )
         except (StaleIndexFile, OSError) as exc:
             log.info("rebuilding the d=%d index from the catalog: %s (%s)", dim, exc, path)

@@ -264,13 +264,18 @@ def test_readonly_catalog_on_missing_file_is_a_clear_error(tmp_path: Path) -> No
 
 def test_cjk_keyword_search_without_spaces(catalog: Catalog) -> None:
     root_id = catalog.add_root("/zh")
-    texts = {"/zh/a.txt": "这是一个关于向量检索的中文句子。", "/zh/b.txt": "今天天气很好，我们去公园散步。"}
+    texts = {
+        "/zh/a.txt": "这是一个关于向量检索的中文句子。",
+        "/zh/b.txt": "今天天气很好，我们去公园散步。",
+    }
     for i, (path, text) in enumerate(texts.items()):
         fid, _ = catalog.upsert_file(path, root_id=root_id, size=1, mtime_ns=1, inode=i)
         catalog.replace_file_chunks(fid, [(_chunk(text), _vec())])
     rows = catalog.chunks([c for c, _ in catalog.fts_search("向量检索是什么", 5)])
     assert [r.path for r in rows.values()][:1] == ["/zh/a.txt"]
-    assert [catalog.chunks([c])[c].path for c, _ in catalog.fts_search('"公园散步"', 5)] == ["/zh/b.txt"]
+    assert [catalog.chunks([c])[c].path for c, _ in catalog.fts_search('"公园散步"', 5)] == [
+        "/zh/b.txt"
+    ]
     assert catalog.fts_search('"公散"', 5) == []  # a phrase of characters, not a bag
     catalog.delete_prefix("/zh")
     assert all(v == 0 for v in _table_rows(catalog.path).values())  # FTS delete saw the same text

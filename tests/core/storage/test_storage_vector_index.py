@@ -20,7 +20,9 @@ N = 1500  # above exact_below=500 below: a real hnswlib graph
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory, fill_catalog_module, spectrum_module) -> tuple[Path, np.ndarray, np.ndarray]:
+def template(
+    tmp_path_factory, fill_catalog_module, spectrum_module
+) -> tuple[Path, np.ndarray, np.ndarray]:
     """One filled catalog file per module; each test works on its own copy."""
     db = tmp_path_factory.mktemp("template") / "catalog.db"
     cat = Catalog(db)
@@ -249,3 +251,20 @@ def test_costs_and_estimates(filled, tmp_path: Path) -> None:
         and cost.last_rerank_ms is not None
     )
     assert cost.ram_bytes < vx.estimate(64).ram_bytes
+
+
+def test_graph_of_another_catalog_is_never_used(
+    filled, tmp_path: Path, caplog, fill_catalog, spectrum
+) -> None:
+    folder = tmp_path / "idx"
+    _built(filled, folder)  # graph saved for catalog A
+    other = Catalog(tmp_path / "other" / "catalog.db")  # e.g. A was damaged and started afresh
+    other.reset_for_stamp(PipelineStamp("test-model", 64, 1))  # same model, same chunk ids
+    vectors = spectrum(np.random.default_rng(21), N, 64)
+    ids = fill_catalog(other, vectors, per_file=15)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="qfinder.core.vector_index"):
+        vx = _indexes(other, folder)
+        assert vx.search(vectors[5], 16, 1, rerank=False)[0][0] == ids[5]
+    assert any("catalog_uid" in r.getMessage() for r in caplog.records)
+    other.close()
