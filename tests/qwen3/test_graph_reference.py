@@ -54,7 +54,8 @@ def _min_cos(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("shape", ["plain", "kv", "st"])
 @pytest.mark.parametrize("which", ["documents", "queries"])
 def test_graph_single_texts_match_transformers(qwen3_folders, shape: str, which: str) -> None:
-    reference: Reference = load_reference()[0 if which == "documents" else 1]
+    documents, queries, _ = load_reference()
+    reference: Reference = documents if which == "documents" else queries
     session = _session(qwen3_folders[shape], shape)
     vectors = np.concatenate([_embed_right_padded(session, [row]) for row in reference.token_ids])
     assert _min_cos(vectors, reference.single) >= MIN_COS
