@@ -181,7 +181,9 @@ def main() -> None:
         "--collections", type=Path, nargs="*", default=[], help="BEIR-layout folders"
     )
     parser.add_argument("--chunk-tokens", type=int, default=128)
-    parser.add_argument("--ef", type=int, default=96, help="ef_search (VectorIndexes default: 96)")
+    parser.add_argument(
+        "--ef", type=int, default=200, help="ef_search (VectorIndexes default: 200)"
+    )
     parser.add_argument(
         "--work", type=Path, help="keep the synthetic catalog and graphs here (reused)"
     )

@@ -93,7 +93,7 @@ class VectorIndexes:
         persist: bool = True,
         M: int = 16,
         ef_construction: int = 200,
-        ef_search: int = 96,
+        ef_search: int = 200,  # 0.99 recall@10 at full size on 50k vectors (96: 0.976)
         exact_below: int = 20_000,
         compact_at: float = 0.2,
         autosave_s: float = 300.0,
