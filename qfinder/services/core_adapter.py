@@ -27,11 +27,13 @@ from qfinder.core.vector_index import VectorIndexes
 
 log = logging.getLogger(__name__)
 
+MIN_STEP_TOKENS = 64
+
 
 class IndexCore:
     """One opened Library (catalog + indexer + vector indexes + searcher + embedder)."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, target_step_s: float | None = None) -> None:
         if library.indexer is None:
             raise QfinderError("The engine needs the data folder opened for writing.")
         self.library = library
@@ -45,6 +47,7 @@ class IndexCore:
         # read by the watcher's thread (is_excluded) without touching SQLite
         self._root_paths: tuple[str, ...] = self.roots()
         self._data_dir = os.path.abspath(library.data_dir)
+        self.target_step_s = target_step_s
 
     # -- what is loaded --------------------------------------------------------------------
     @property
@@ -115,9 +118,25 @@ class IndexCore:
         return self.indexer.pending() > 0
 
     def step(self) -> IndexProgress:
-        progress = self.indexer.step()
+        progress = self.indexer.step(max_tokens=self.step_tokens())
         self._collect_failures()
         return progress
+
+    def step_tokens(self) -> int:
+        """Tokens for the next step: what the model embeds in about `target_step_s`.
+
+        A query waits for at most one step, so on a slow machine or a big model the step shrinks
+        (down to one chunk: an inference cannot be split), and on a fast one it grows up to
+        IndexSettings.step_tokens (bigger batches, fewer commits).
+        """
+        ceiling = self.indexer.settings.step_tokens
+        stats = self.indexer.stats
+        if self.target_step_s is None:
+            return ceiling
+        if stats.embed_seconds <= 0 or stats.tokens_embedded <= 0:
+            return min(ceiling, MIN_STEP_TOKENS)  # measure on a small first step
+        rate = stats.tokens_embedded / stats.embed_seconds
+        return max(MIN_STEP_TOKENS, min(ceiling, int(rate * self.target_step_s)))
 
     def _collect_failures(self) -> None:
         for failure in self.catalog.failures(limit=200):

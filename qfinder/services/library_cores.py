@@ -26,25 +26,29 @@ log = logging.getLogger(__name__)
 STAGING_FOLDER = "next-model"
 # The engine's default step: a query waits for at most one step, so steps are kept much smaller
 # than the CLI's (IndexSettings() embeds 4096 tokens per step: seconds on a 0.6B model on CPU).
+# step_tokens is the ceiling; each step is sized to last about TARGET_STEP_S at the measured rate.
 ENGINE_STEP = IndexSettings(step_files=8, step_tokens=1024)
+TARGET_STEP_S = 0.5
 _MOVED = ("settings.json", CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-shm")
 
 
 class LibraryCores:
     def __init__(self, data_dir: str | os.PathLike[str], *, provider: str | None = None,
                  index_settings: IndexSettings | None = None,
-                 rules: ExcludeRules | None = None) -> None:
+                 rules: ExcludeRules | None = None,
+                 target_step_s: float | None = TARGET_STEP_S) -> None:
         self.data_dir = Path(data_dir)
         self._provider = provider
         self._index_settings = index_settings or ENGINE_STEP
         self._rules = rules
+        self._target_step_s = target_step_s  # None: always step_tokens
 
     def _open(self, folder: Path, model_folder: str | None) -> IndexCore:
         library = Library.open(folder, writer=True, model_folder=model_folder,
                                provider=self._provider, index_settings=self._index_settings,
                                rules=self._rules)
         try:
-            return IndexCore(library)
+            return IndexCore(library, self._target_step_s)
         except BaseException:
             library.close()
             raise
