@@ -173,7 +173,8 @@ def run(args: argparse.Namespace) -> dict:
     queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
     app = QCoreApplication.instance() or QCoreApplication([])
     settings = EngineSettings(reconcile_interval_s=0, nice=args.nice)
-    cores = LibraryCores(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens))
+    cores = LibraryCores(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens),
+                         target_step_s=args.target_step_s or None)
     client = EngineClient(cores, settings, model_folder=str(model))
     gui_probe, engine_probe = StallProbe(), QueueProbe()
     engine_probe.moveToThread(client._thread)
@@ -183,6 +184,7 @@ def run(args: argparse.Namespace) -> dict:
     gui_probe.start_requested.emit()
     pinger.start(10)
     out: dict = {"model": model_note, "files_per_phase": args.files, "step_tokens": args.step_tokens,
+                 "target_step_s": args.target_step_s,
                  "nice": args.nice, "load_avg_at_start": os.getloadavg()[0]}
 
     started = time.perf_counter()
@@ -206,6 +208,8 @@ def run(args: argparse.Namespace) -> dict:
         busy.append(ask(client, q)[0])
         sleep_in_loop(0.05)  # spread the queries over the indexing run
     steps = list(client.worker.batch_seconds)
+    stats = core().indexer.stats
+    out["tokens_per_s"] = stats.tokens_embedded / stats.embed_seconds if stats.embed_seconds else 0.0
     wait_until(lambda: not core().has_work(), 3600)
     out["engine_loop_longest_wait_ms"] = engine_probe.longest_ms
     out["gui_loop_longest_stall_ms"] = gui_probe.longest_ms
@@ -273,7 +277,9 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--saves", type=int, default=15)
-    parser.add_argument("--step-tokens", type=int, default=1024)
+    parser.add_argument("--step-tokens", type=int, default=1024, help="ceiling of a step")
+    parser.add_argument("--target-step-s", type=float, default=0.5,
+                        help="size steps to this duration at the measured rate (0: always the ceiling)")
     parser.add_argument("--idle-s", type=float, default=5.0)
     parser.add_argument("--nice", type=int, default=0,
                         help="engine thread nice increment (the app uses 10; 0 here so a busy "
