@@ -109,6 +109,7 @@ def connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.create_function("qf_fts_text", 1, fts_text, deterministic=True)  # used by the triggers
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MB: re-scoring reads hundreds of vector pages
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
