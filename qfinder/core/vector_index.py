@@ -11,9 +11,13 @@
 `query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
 "funnel": the nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors;
-oversample None = `auto_oversample(d)`: 64 at d <= 128 down to 16 at d = 512), then an exact
-re-score of those candidates with the full-size vectors; rerank=False returns the raw
-d-dimensional top k. Scores are inner products (cosine) in [-1, 1], best first.
+oversample None = `auto_oversample(d)`: 64 at d <= 128 down to 16 at d = 512, 2 at full size;
+at most MAX_CANDIDATES), then an exact re-score of those candidates with the full-size vectors
+read from the catalog; rerank=False returns the raw d-dimensional top k. Scores are inner
+products (cosine) in [-1, 1], best first; k is clamped to the live vectors (fewer hits, no error).
+Errors: IndexError_ for no stamp yet, a query of the wrong size / non-finite / all zero, or d
+outside 1..full_dim. hnswlib: M=16, ef_construction=200, ef_search=200 (raised to the number
+of candidates). The chunk ids of filtered-out files are the caller's to drop (ask for more k).
 
 Every search first syncs the structure for d with the catalog when `catalog.generation()`
 moved: new vector ids are added, removed ones are mark_deleted; past `compact_at` deleted
