@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EngineSettings:
-    # How big one indexing step is (files, tokens) is IndexSettings(step_files, step_tokens),
-    # given to LibraryCores: a query waits for at most one step.
-    # 0.0 = index flat out; 0.5 = rest as long as each step took (half speed); 1.0 = third speed…
+    # How big one indexing step is: IndexSettings(step_files, step_tokens) and target_step_s,
+    # given to LibraryCores (a query waits for at most one step).
+    # Rest this many times a step's duration after it: 0.0 = flat out; 1.0 = half speed; 2.0 = a third.
     throttle: float = 0.0
     # Added to the engine thread's nice value on POSIX (0 = same priority as the window).
     nice: int = 10
