@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-FileStatus = Literal["pending", "indexed", "failed", "name-only"]
 FILE_STATUSES: tuple[str, ...] = ("pending", "indexed", "failed", "name-only")
 
 

@@ -8,7 +8,6 @@ instructions altogether).
 Public API::
 
     PRESETS: tuple[TaskPreset, ...]            # in the order a front end lists them
-    preset(key) -> TaskPreset                   # KeyError for unknown keys
     resolve_instruction(choice) -> str | None   # preset key, custom text, or None / "" / "default"
 """
 
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WEB_TASK = "Given a web search query, retrieve relevant passages that answer the query"
 TOPIC_TASK = "Given a topic, retrieve documents that discuss this topic"
 CODE_TASK = "Given a code search query, retrieve relevant code snippets"
 SIMILAR_TASK = "Given a description of a file, retrieve files whose content matches the description"
@@ -38,11 +36,6 @@ PRESETS: tuple[TaskPreset, ...] = (
 
 _BY_KEY = {p.key: p for p in PRESETS}
 _DEFAULT_WORDS = {"", "default", "web"}
-
-
-def preset(key: str) -> TaskPreset:
-    """The preset named `key` (case-insensitive)."""
-    return _BY_KEY[key.strip().lower()]
 
 
 def resolve_instruction(choice: str | None) -> str | None:

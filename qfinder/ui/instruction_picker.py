@@ -12,31 +12,18 @@ from collections.abc import Iterable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
+from qfinder.core.instructions import PRESETS
+
 log = logging.getLogger(__name__)
 
 CUSTOM_LABEL = "Custom…"
-DEFAULT_LABEL = "Model default"
-_FALLBACK_PRESETS: tuple[tuple[str, str], ...] = (
-    ("Question", "Given a web search query, retrieve relevant passages that answer the query"),
-    ("Documents about a topic", "Given a topic, retrieve documents that discuss the topic"),
-    ("Code", "Given a description of what code does, retrieve source files that implement it"),
-    ("Similar files", "Given a description of a file, retrieve files with similar content"),
-)
 AWARE_TIP = "The task the model should solve for your query; it changes which files rank first."
 UNAWARE_TIP = "This model is not instruction-aware: it ignores task instructions."
 
 
 def builtin_presets() -> tuple[tuple[str, str], ...]:
-    """(label, instruction) pairs; "" is the model's default task, listed first."""
-    try:
-        from qfinder.core.instructions import PRESETS
-    except ImportError:  # pragma: no cover - the core module ships with the app
-        return ((DEFAULT_LABEL, ""), *_FALLBACK_PRESETS)
-    pairs = [(p.label, p.instruction or "") for p in PRESETS]
-    if not any(text == "" for _label, text in pairs):
-        pairs.insert(0, (DEFAULT_LABEL, ""))
-    pairs.sort(key=lambda pair: pair[1] != "")  # the default first
-    return tuple(pairs)
+    """(label, instruction) pairs; "" is the model's default task (core lists it first)."""
+    return tuple((p.label, p.instruction or "") for p in PRESETS)
 
 
 class InstructionPicker(QComboBox):

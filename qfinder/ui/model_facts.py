@@ -25,16 +25,6 @@ class ModelFacts:
     instruction_aware: bool
 
 
-def facts_from_info(info: Any) -> ModelFacts:
-    return ModelFacts(
-        name=str(getattr(info, "name", "model")),
-        min_dim=int(info.min_dim),
-        full_dim=int(info.full_dim),
-        default_dim=int(getattr(info, "default_dim", info.full_dim)),
-        instruction_aware=bool(getattr(info, "instruction_aware", False)),
-    )
-
-
 def facts_from_folder(folder: str | Path) -> ModelFacts | None:
     """Best-effort facts from config.json; None when the folder does not say."""
     root = Path(folder)

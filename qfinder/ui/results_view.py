@@ -6,7 +6,7 @@ engine, so tests can drive everything through keys and assert on the intercepted
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, SignalInstance
+from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
 
@@ -134,6 +134,3 @@ class ResultsView(QTreeView):
             self.empty_text,
         )
         painter.end()
-
-    def point_of_current(self) -> QPoint:
-        return self.visualRect(self.currentIndex()).center()

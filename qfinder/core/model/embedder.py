@@ -84,10 +84,6 @@ class Embedder:
     def reset_cancel(self) -> None:
         self._cancelled.clear()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def close(self) -> None:
         self._session = None
 

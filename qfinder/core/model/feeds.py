@@ -40,10 +40,6 @@ class GraphSpec:
     pooled: bool  # the graph already pools (sentence_embedding): no pooling on our side
     output_dim: int | None  # last dimension when the graph declares it
 
-    @property
-    def uses_positions(self) -> bool:
-        return "position_ids" in self.input_dtypes
-
 
 def read_graph(session: Any, config: dict[str, Any]) -> GraphSpec:
     known: dict[str, Any] = {}

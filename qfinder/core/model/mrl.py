@@ -35,12 +35,3 @@ def check_dim(dim: int | None, min_dim: int, full_dim: int) -> None:
     if not min_dim <= dim <= full_dim:
         allowed = f"{min_dim}..{full_dim}" if min_dim < full_dim else f"only {full_dim} (not MRL-trained)"
         raise EmbeddingError(f"Dimension {dim} is not allowed for this model.", f"Allowed: {allowed}.")
-
-
-def slider_dims(min_dim: int, full_dim: int) -> list[int]:
-    """Powers of two from min_dim up, plus the full size: the stops of the UI's dimension slider."""
-    dims, dim = [], min_dim
-    while dim < full_dim:
-        dims.append(dim)
-        dim *= 2
-    return [*dims, full_dim]
