@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
 def status_json(status: LibraryStatus) -> dict[str, object]:
     data = asdict(status)
+    data.update(data.pop("counts"))  # flat: "files", "indexed", … sit beside "roots"
     data["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
     return data
 
@@ -51,8 +52,9 @@ def _human(s: LibraryStatus) -> str:
     out.append(f"model: {model}{provider}  ({s.model_folder or 'no model folder set'})")
     if s.dim:
         out.append(f"search dimension: {s.dim}")
-    out.append(f"files: {s.files} ({s.indexed} indexed, {s.pending} pending, {s.failed} failed, "
-               f"{s.name_only} name only); chunks: {s.chunks}, vectors: {s.vectors}")
+    c = s.counts
+    out.append(f"files: {c.files} ({c.indexed} indexed, {c.pending} pending, {c.failed} failed, "
+               f"{c.name_only} name only); chunks: {c.chunks}, vectors: {c.vectors}")
     for root in s.roots:
         out.append(f"  root {root.path} [{root.availability}]: {root.files_indexed} indexed, "
                    f"{root.files_pending} pending, {root.files_failed} failed")

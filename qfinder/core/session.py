@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from qfinder.core.catalog import Catalog
+from qfinder.core.catalog import Catalog, CatalogCounts
 from qfinder.core.errors import IndexError_, ModelError
 from qfinder.core.indexer import Indexer, IndexSettings
 from qfinder.core.library_settings import LibrarySettings
@@ -43,13 +43,7 @@ INDEX_FOLDER = "indexes"
 class LibraryStatus:
     data_dir: str
     roots: tuple[RootState, ...]
-    files: int
-    indexed: int
-    pending: int
-    failed: int
-    name_only: int
-    chunks: int
-    vectors: int
+    counts: CatalogCounts  # over all roots
     failures: tuple[tuple[str, str], ...]  # (path, reason), most recent first
     model_folder: str | None
     model_name: str | None
@@ -163,11 +157,9 @@ class Library:
         return tuple(states)
 
     def status(self) -> LibraryStatus:
-        counts = self.catalog.counts()
         failures = tuple((f.path, f.reason) for f in self.catalog.failures())
         return LibraryStatus(
-            str(self.data_dir), self.root_states(), counts.files, counts.indexed, counts.pending,
-            counts.failed, counts.name_only, counts.chunks, counts.vectors, failures,
+            str(self.data_dir), self.root_states(), self.catalog.counts(), failures,
             self.settings.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
         )
 

@@ -33,7 +33,7 @@ def test_model_is_remembered_and_readers_work_beside_the_writer(tmp_path, tree, 
             assert reader.model_name == writer.model_name and reader.indexer is None
             response = reader.search(SearchRequest("Lisbon train", mode="hybrid", k=1))
             assert response.results[0].path == str(tree / "trip.txt")
-            assert reader.status().indexed == 2
+            assert reader.status().counts.indexed == 2
 
 
 def test_without_a_model_names_and_keywords_still_work(tmp_path, tree):
@@ -44,4 +44,4 @@ def test_without_a_model_names_and_keywords_still_work(tmp_path, tree):
         response = lib.search(SearchRequest("soup", mode="hybrid"))
         assert [r.path for r in response.results] == [str(tree / "recipe-soup.txt")]
         assert response.results[0].chunks == () and response.dim is None
-        assert lib.status().pending == 2
+        assert lib.status().counts.pending == 2
