@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -160,40 +159,21 @@ def test_is_excluded_agrees_with_walk(tmp_path: Path) -> None:
     assert not is_excluded(tmp_path / "gone.txt", tmp_path)
 
 
-def _drop_dac_override() -> None:
-    """Child of a root test run: give up the capabilities that let root ignore file modes."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP failed")
-
-
-def _walk_as_unprivileged(root: Path) -> dict:
-    code = (
-        "import json, sys; from qfinder.core.walk import walk_collect\n"
-        "files, errors = walk_collect([sys.argv[1]])\n"
-        "print(json.dumps({'files': [f.path for f in files], 'errors': [[e.path, e.reason] for e in errors]}))"
-    )
-    preexec = _drop_dac_override if os.geteuid() == 0 else None
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(root)],
-            capture_output=True,
-            text=True,
-            check=True,
-            preexec_fn=preexec,
-        )
-    except subprocess.SubprocessError as exc:
-        pytest.skip(f"cannot drop root's file-permission override here: {exc}")
-    return json.loads(out.stdout)
+_WALK_CODE = (
+    "import json, sys; from qfinder.core.walk import walk_collect\n"
+    "files, errors = walk_collect([sys.argv[1]])\n"
+    "print(json.dumps({'files': [f.path for f in files], 'errors': [[e.path, e.reason] for e in errors]}))"
+)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
-def test_permission_denied_is_recorded_and_walk_goes_on(tmp_path: Path) -> None:
+def test_permission_denied_is_recorded_and_walk_goes_on(
+    tmp_path: Path, run_unprivileged: Callable[..., str]
+) -> None:
     make_files(tmp_path, "open/a.txt", "locked/b.txt", "z.txt")
     (tmp_path / "locked").chmod(0)
     try:
-        result = _walk_as_unprivileged(tmp_path)
+        result = json.loads(run_unprivileged(_WALK_CODE, str(tmp_path)))
     finally:
         (tmp_path / "locked").chmod(0o755)
     assert result["errors"] == [[str(tmp_path / "locked"), "permission denied"]]

@@ -4,12 +4,8 @@ by hand; Office files with python-docx/python-pptx/openpyxl; ODT and EPUB as han
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import os
 import struct
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -154,30 +150,6 @@ def make_epub(path: Path, chapters: list[str]) -> Path:
     return write_zip(path, members, stored_first="mimetype")
 
 
-def _drop_dac_override() -> None:
-    """In a child of a root test run: give up the capabilities that let root ignore file modes."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP failed")
-
-
-def run_unprivileged(code: str, *args: str) -> str:
-    """Run Python code where file modes are enforced (as root: without CAP_DAC_*); its stdout."""
-    preexec = _drop_dac_override if os.geteuid() == 0 else None
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            preexec_fn=preexec,
-        )
-    except subprocess.SubprocessError as exc:
-        pytest.skip(f"cannot drop root's file-permission override here: {exc}")
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def child() -> ChildExtractor:
     """One extractor process per test module (as the indexer reuses one)."""
@@ -194,5 +166,4 @@ def build() -> SimpleNamespace:
         make_odt=make_odt,
         make_epub=make_epub,
         write_zip=write_zip,
-        run_unprivileged=run_unprivileged,
     )

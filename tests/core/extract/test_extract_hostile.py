@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -152,7 +153,7 @@ def test_fifo_is_never_opened(tmp_path: Path, child: ChildExtractor) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
-def test_permission_denied(tmp_path: Path, build: SimpleNamespace) -> None:
+def test_permission_denied(tmp_path: Path, run_unprivileged: Callable[..., str]) -> None:
     locked = tmp_path / "locked.txt"
     locked.write_text("private")
     locked.chmod(0)
@@ -162,7 +163,7 @@ def test_permission_denied(tmp_path: Path, build: SimpleNamespace) -> None:
         "try:\n    extract_text(sys.argv[1]); print(json.dumps('read it'))\n"
         "except ExtractionError as e:\n    print(json.dumps(e.message))"
     )
-    assert json.loads(build.run_unprivileged(code, str(locked))) == "permission denied"
+    assert json.loads(run_unprivileged(code, str(locked))) == "permission denied"
 
 
 def test_file_changing_while_read_is_reported(
