@@ -92,12 +92,12 @@ class MainWindow(QMainWindow):
         search.response_ready.connect(self._show_response)
         search.cleared.connect(self._on_cleared)
         ui.results.open_requested.connect(self._open)
-        ui.results.reveal_requested.connect(lambda p: opener_module.get_opener().reveal(p))
+        ui.results.reveal_requested.connect(self._reveal)
         ui.results.copy_requested.connect(self._copy)
         ui.results.similar_requested.connect(lambda p: self.find_similar([p]))
         ui.results.hit_selected.connect(ui.preview.show_hit)
         ui.preview.open_requested.connect(self._open)
-        ui.preview.reveal_requested.connect(lambda p: opener_module.get_opener().reveal(p))
+        ui.preview.reveal_requested.connect(self._reveal)
         ui.folders.add_requested.connect(self.add_folders)
         ui.folders.remove_requested.connect(self.engine.remove_root)
         ui.folders.rescan_requested.connect(self.engine.rescan)
@@ -181,6 +181,9 @@ class MainWindow(QMainWindow):
 
     def _open(self, path: str, page: object = None) -> None:
         opener_module.get_opener().open_file(path, page if isinstance(page, int) else None)
+
+    def _reveal(self, path: str) -> None:
+        opener_module.get_opener().reveal(path)
 
     def _copy(self, path: str) -> None:
         opener_module.get_opener().copy_path(path)
