@@ -34,9 +34,10 @@ def run(args: argparse.Namespace) -> int:
     with Library.open(folder, writer=True, model_folder=args.model, provider=args.provider) as lib:
         indexer = lib.indexer
         assert indexer is not None
-        if lib.catalog.recovered_from is not None:
-            sys.stderr.write(f"qfinder: the index database was damaged; kept it as {lib.catalog.recovered_from} "
-                             "and rebuilt the index\n")
+        recovery = lib.catalog.recovery
+        if recovery is not None:
+            sys.stderr.write(f"qfinder: the index database {recovery.problem.describe()}; kept it as "
+                             f"{recovery.kept_at} and started a new index\n")
         if lib.embedder is None:
             raise ModelError("No model is set for this index.", "Pass --model DIR (it is remembered).")
         report = indexer.plan(roots)

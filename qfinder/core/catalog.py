@@ -4,8 +4,9 @@
     cat = Catalog(data_dir / "catalog.db")               # the one writer (creates 0700/0600 files)
     ro = Catalog(data_dir / "catalog.db", readonly=True)  # readers, any process; never block the writer
 
-Opening: a damaged file raises IndexError_ for readers; the writer moves it aside
-(`catalog.db.corrupt-<time>`, see `cat.recovered_from`) and starts fresh, unless recover=False.
+Opening: a damaged file, or one made by a qfinder with another schema version, raises IndexError_
+for readers; the writer moves it aside (`catalog.db.corrupt-<time>` or `catalog.db.old-<time>`,
+see `cat.recovery`) and starts fresh, unless recover=False.
 
 Pipeline stamp (model_id, full_dim, chunker_version): before indexing,
     if not cat.stamp_matches(stamp): cat.reset_for_stamp(stamp)   # drops all chunks/vectors
@@ -76,7 +77,7 @@ class Catalog(CatalogReads):
         self.readonly = readonly
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn, self.recovered_from = open_checked(self.path, readonly, recover)
+        self._conn, self.recovery = open_checked(self.path, readonly, recover)
 
     def close(self) -> None:
         with self._lock:

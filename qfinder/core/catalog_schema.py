@@ -24,6 +24,7 @@ import os
 import sqlite3
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from qfinder.core.catalog_query import fts_text
@@ -152,17 +153,43 @@ def make_private(db_path: Path) -> None:
             os.chmod(companion, 0o600)
 
 
-def move_aside(db_path: Path, reason: str) -> Path:
-    """Keep a corrupt database (and its WAL/SHM) under a new name so a fresh one can start."""
+@dataclass(frozen=True)
+class Unusable:
+    """Why an existing catalog file cannot be used as it is."""
+
+    detail: str  # SQLite's words, or the two schema versions
+    other_version: bool = False  # sound, but written by a qfinder that uses another schema
+
+    def describe(self) -> str:
+        """Completes "The index database …" and "the index database …; kept it as …"."""
+        if self.other_version:
+            return f"was made by another qfinder version ({self.detail})"
+        return f"is damaged ({self.detail})"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The writer found the catalog unusable, kept it under `kept_at` and started a fresh one."""
+
+    kept_at: Path
+    problem: Unusable
+
+
+class _OtherSchema(sqlite3.DatabaseError):
+    """Raised by `_check_schema` when the file is a catalog of another schema version."""
+
+
+def move_aside(db_path: Path, problem: Unusable) -> Path:
+    """Keep an unusable database (and its WAL/SHM) under a new name so a fresh one can start."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
+    label = "old" if problem.other_version else "corrupt"
+    target = db_path.with_name(f"{db_path.name}.{label}-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         source = Path(str(db_path) + suffix)
         if source.exists():
             os.replace(source, Path(str(target) + suffix))
-    log.warning(
-        "catalog %s is unusable (%s); moved aside to %s, starting fresh", db_path, reason, target
-    )
+    # INFO, not WARNING: the caller tells the person (Catalog.recovery), the log keeps the detail.
+    log.info("catalog %s %s; moved aside to %s, starting fresh", db_path, problem.describe(), target)
     return target
 
 
@@ -176,14 +203,30 @@ def db_error(db_path: Path, exc: sqlite3.Error) -> IndexError_:
         )
     return IndexError_(
         f"The index database {db_path} could not be used: {text}.",
-        "Restart qfinder: a damaged database is kept aside and rebuilt. Or delete the file to start over.",
+        "If it is damaged, run `qfinder index FOLDER…` again or restart the qfinder app (either keeps "
+        "it aside and rebuilds); or delete the file to start over.",
     )
 
 
 def open_checked(
     db_path: Path, readonly: bool, recover: bool
-) -> tuple[sqlite3.Connection, Path | None]:
-    """Open (creating if needed) and validate; returns (connection, where a corrupt copy was moved)."""
+) -> tuple[sqlite3.Connection, Recovery | None]:
+    """Open (creating if needed) and validate; returns (connection, the recovery if one was needed)."""
+    _check_location(db_path, readonly)
+    opened = _open_existing(db_path, readonly)
+    if isinstance(opened, sqlite3.Connection):
+        return opened, None
+    if readonly or not recover:
+        raise _unusable_error(db_path, opened)
+    kept_at = move_aside(db_path, opened)
+    conn = connect(db_path, readonly=False)
+    create_schema(conn)
+    make_private(db_path)
+    return conn, Recovery(kept_at, opened)
+
+
+def _check_location(db_path: Path, readonly: bool) -> None:
+    """The writer needs a private data folder; a reader needs an existing catalog."""
     if not readonly:
         try:
             ensure_private_dir(db_path.parent)
@@ -196,38 +239,45 @@ def open_checked(
         raise IndexError_(
             f"No qfinder index at {db_path}.", "Index a folder first: qfinder index PATH"
         )
-    moved: Path | None = None
+
+
+def _open_existing(db_path: Path, readonly: bool) -> sqlite3.Connection | Unusable:
+    """A checked connection, or why the file cannot be used (in use/unreachable raises instead)."""
     problem = header_problem(db_path) if db_path.exists() else None
-    if problem is None:
-        try:
-            conn = connect(db_path, readonly)
-            if not readonly:
-                create_schema(conn)
-                make_private(db_path)
-            _check_schema(conn)
-            return conn, None
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc) or "unable to open" in str(exc):
-                raise db_error(db_path, exc) from exc  # in use or unreachable, not damaged
-            problem = str(exc)
-        except sqlite3.DatabaseError as exc:
-            problem = str(exc)
-    if readonly or not recover:
-        raise IndexError_(
-            f"The index database {db_path} is damaged: {problem}.",
-            "Close qfinder and start it again (it keeps a copy of the damaged file and rebuilds), "
-            "or delete the file to start over.",
-        )
-    moved = move_aside(db_path, problem)
-    conn = connect(db_path, readonly=False)
-    create_schema(conn)
-    make_private(db_path)
-    return conn, moved
+    if problem is not None:
+        return Unusable(problem)
+    try:
+        conn = connect(db_path, readonly)
+        if not readonly:
+            create_schema(conn)
+            make_private(db_path)
+        _check_schema(conn)
+        return conn
+    except _OtherSchema as exc:
+        return Unusable(str(exc), other_version=True)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc) or "unable to open" in str(exc):
+            raise db_error(db_path, exc) from exc  # in use or unreachable, not damaged
+        return Unusable(str(exc))
+    except sqlite3.DatabaseError as exc:
+        return Unusable(str(exc))
+
+
+def _unusable_error(db_path: Path, problem: Unusable) -> IndexError_:
+    # Either front end rebuilds: `qfinder index` and the app are the catalog's writers.
+    keep = "the old file is kept aside" if problem.other_version else "the damaged file is kept aside"
+    return IndexError_(
+        f"The index database {db_path} {problem.describe()}.",
+        f"Rebuild it: run `qfinder index FOLDER…` again or restart the qfinder app ({keep}); "
+        "or delete the file to start over.",
+    )
 
 
 def _check_schema(conn: sqlite3.Connection) -> None:
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is None or int(row[0]) != SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(f"unknown catalog schema {row[0] if row else None!r}")
+    if row is None:
+        raise sqlite3.DatabaseError("it records no schema version")
+    if str(row[0]) != str(SCHEMA_VERSION):
+        raise _OtherSchema(f"catalog schema {row[0]}; this qfinder reads schema {SCHEMA_VERSION}")
     for table in ("chunks", "vectors", "files", "chunks_fts", "files_fts"):
         conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()

@@ -117,9 +117,6 @@ class Library:
         if load_model and settings.model_folder:
             embedder = _load_embedder(settings.model_folder, settings.provider)
         catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
-        if catalog.recovered_from is not None:
-            log.info("the index database was damaged; kept a copy at %s and started a fresh one",
-                        catalog.recovered_from)
         if lock is not None and settings != LibrarySettings.load(folder):
             settings.save(folder)  # remember the model for later readers
         return cls(folder, catalog, settings, embedder, lock, index_settings, rules)

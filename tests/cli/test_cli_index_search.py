@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import subprocess
 import sys
 
@@ -106,15 +108,28 @@ def test_error_lines(tmp_path, docs, cli_model_dir, capsys):
     assert code == 2 and one_error_line(err)
 
 
-def test_corrupt_catalog_is_rebuilt_with_a_message(indexed, docs, capsys):
+def test_corrupt_catalog_is_rebuilt_with_a_message(indexed, docs, capsys, caplog):
     (indexed / "catalog.db").write_bytes(b"this is not sqlite at all" * 10)
     for name in ("catalog.db-wal", "catalog.db-shm"):
         (indexed / name).unlink(missing_ok=True)
     code, _, err = cli(capsys, "search", "garden", "--data-dir", indexed)
-    assert code == 2 and "damaged" in err and "Traceback" not in err
+    assert code == 2 and one_error_line(err) and "damaged" in err and "qfinder index" in err
+    caplog.set_level(logging.WARNING)
     code, _, err = cli(capsys, "index", docs, "--data-dir", indexed)
-    assert code == 0 and "damaged" in err
+    assert code == 0 and one_error_line(err) and "damaged" in err and "catalog.db.corrupt-" in err
+    assert [r.getMessage() for r in caplog.records] == []  # the CLI's line is the only report
     assert json.loads(cli(capsys, "status", "--json", "--data-dir", indexed)[1])["indexed"] == 3
+
+
+def test_catalog_of_another_version_is_named_so(indexed, docs, capsys):
+    with sqlite3.connect(indexed / "catalog.db") as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.close()
+    code, _, err = cli(capsys, "status", "--data-dir", indexed)
+    assert code == 2 and one_error_line(err)
+    assert "another qfinder version" in err and "damaged" not in err and "qfinder index" in err
+    code, _, err = cli(capsys, "index", docs, "--data-dir", indexed)
+    assert code == 0 and one_error_line(err) and "another qfinder version" in err
 
 
 def test_one_writer_while_readers_keep_working(indexed, docs, capsys):

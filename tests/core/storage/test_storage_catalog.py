@@ -247,13 +247,30 @@ def test_damaged_database_is_moved_aside_or_reported(tmp_path: Path, fill_catalo
     with pytest.raises(IndexError_):
         Catalog(db, recover=False)
     fresh = Catalog(db)
-    assert fresh.recovered_from is not None and fresh.recovered_from.exists()
+    assert fresh.recovery is not None and fresh.recovery.kept_at.exists()
+    assert not fresh.recovery.problem.other_version
     assert fresh.counts().files == 0 and fresh.stamp() is None
     fresh.close()
     db.write_bytes(b"this is not a database at all" * 10)
     again = Catalog(db)
-    assert again.recovered_from is not None and again.counts().files == 0
+    assert again.recovery is not None and again.counts().files == 0
     again.close()
+
+
+def test_catalog_of_another_schema_version_is_named_so_and_rebuilt(tmp_path: Path) -> None:
+    db = tmp_path / "catalog.db"
+    Catalog(db).close()
+    with sqlite3.connect(db) as conn:  # as a qfinder with schema 1 left it
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    conn.close()
+    with pytest.raises(IndexError_) as info:
+        Catalog(db, readonly=True)
+    assert "another qfinder version" in info.value.message and "damaged" not in info.value.message
+    assert "qfinder index" in info.value.hint and "app" in info.value.hint
+    fresh = Catalog(db)
+    assert fresh.recovery is not None and fresh.recovery.problem.other_version
+    assert fresh.recovery.kept_at.exists() and fresh.counts().files == 0
+    fresh.close()
 
 
 def test_readonly_catalog_on_missing_file_is_a_clear_error(tmp_path: Path) -> None:
