@@ -38,6 +38,8 @@ class ChunkHit:
     highlight: tuple[int, int] | None = None  # span of the best match inside `snippet`
     page: int | None = None  # 1-based page for paged formats (PDF, slides)
     line: int | None = None  # 1-based first line of the chunk
+    # `highlight` as a span of the chunk's text (0 = span[0]): the same words may occur earlier
+    chunk_highlight: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ class Searcher:
             snippet = best_snippet(row.text, parsed)
             score = cosine.get(cid, fused.get(cid, 0.0))
             hits.append(ChunkHit(cid, float(score), snippet.text, (row.start, row.end),
-                                 snippet.highlight, row.page, row.line))
+                                 snippet.highlight, row.page, row.line, snippet.chunk_highlight))
         return tuple(hits)
 
 

@@ -11,7 +11,7 @@ with no informative word in common with the query, shows its opening with no hig
 
 Public API::
 
-    Snippet(text, highlight, offset)      # offset: where `text` starts inside the chunk
+    Snippet(text, highlight, offset, chunk_highlight)  # offset: where `text` starts inside the chunk
     best_snippet(chunk_text, parsed_query, width=240) -> Snippet
 """
 
@@ -63,6 +63,7 @@ class Snippet:
     text: str
     highlight: tuple[int, int] | None  # span inside `text`
     offset: int  # start of `text` inside the chunk
+    chunk_highlight: tuple[int, int] | None  # the highlight as a span of the chunk text
 
 
 @dataclass(frozen=True)
@@ -215,4 +216,4 @@ def best_snippet(chunk_text: str, parsed: ParsedQuery, width: int = 240) -> Snip
     if span is not None:
         shift = len(prefix) - start
         highlight = (span[0] + shift, span[1] + shift)
-    return Snippet(prefix + body + suffix, highlight, start)
+    return Snippet(prefix + body + suffix, highlight, start, span)

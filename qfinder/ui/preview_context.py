@@ -54,12 +54,20 @@ def context_of(text: str, chunk: ChunkHit) -> Context | None:
 
 
 def _find_match(body: str, chunk: ChunkHit) -> tuple[int, str]:
-    """Where the snippet's highlighted words are inside the chunk (case-insensitive)."""
+    """Where the snippet's highlighted words are inside the chunk.
+
+    The engine's position when it still holds those words (the file may have changed since it
+    was indexed); otherwise their first occurrence, case-insensitive.
+    """
     if not chunk.highlight:
         return 0, ""
     h0, h1 = chunk.highlight
     needle = chunk.snippet[h0:h1].strip()
     if not needle:
         return 0, ""
+    if chunk.chunk_highlight is not None:
+        c0, c1 = chunk.chunk_highlight
+        if body[c0:c1].strip() == needle:
+            return c0 + body[c0:c1].index(needle), needle
     at = body.lower().find(needle.lower())
     return (at, body[at:at + len(needle)]) if at >= 0 else (0, "")

@@ -9,8 +9,8 @@ from qfinder.ui.results_delegate import snippet_runs
 from qfinder.ui.status_bar import format_eta
 
 
-def _hit(snippet: str, highlight, span=(0, 0)) -> ChunkHit:
-    return ChunkHit(1, 1.0, snippet, span, highlight)
+def _hit(snippet: str, highlight, span=(0, 0), chunk_highlight=None) -> ChunkHit:
+    return ChunkHit(1, 1.0, snippet, span, highlight, chunk_highlight=chunk_highlight)
 
 
 def test_snippet_runs_keep_the_match_visible():
@@ -31,6 +31,19 @@ def test_preview_context_surrounds_the_chunk_and_finds_the_match():
     assert context is not None and context.match == "Budget"
     assert context.chunk_before == "The " and context.after.startswith(" outro.")
     assert context_of("short", _hit("x", None, span=(10, 20))) is None
+
+
+def test_preview_marks_the_snippets_match_not_an_earlier_one():
+    body = "Budget talk first. Later: the budget for 2024 is here."
+    text = "intro. " + body
+    start, second = len("intro. "), body.index("budget for")
+    chunk = _hit("…budget for 2024…", (1, 7), span=(start, start + len(body)),
+                 chunk_highlight=(second, second + 6))
+    context = context_of(text, chunk)
+    assert context is not None and context.match == "budget"
+    assert context.chunk_before == "Budget talk first. Later: the "
+    stale = _hit("…budget for 2024…", (1, 7), span=(start, start + len(body)), chunk_highlight=(2, 8))
+    assert context_of(text, stale).chunk_before == ""  # file changed since: first occurrence
 
 
 def test_dims_sizes_and_eta():

@@ -41,12 +41,14 @@ def test_highlight_skips_stop_words_and_prefers_the_most_informative_region():
     assert _highlighted(snippet) == "travel budget"
     assert "receipts for the travel budget" in snippet.text
     _assert_word_bounded(chunk, snippet)
+    start, end = snippet.chunk_highlight  # the same words at their place in the chunk, which
+    assert chunk[start:end] == "travel budget" and chunk.index("budget") < start  # has earlier "budget"s
 
 
 def test_semantic_only_hit_gets_no_highlight_rather_than_a_stop_word():
     chunk = "Remember to keep the seedlings in the light for the first weeks. " * 6
     snippet = best_snippet(chunk, parse_query(QUERY), width=120)
-    assert snippet.highlight is None
+    assert snippet.highlight is None and snippet.chunk_highlight is None
     assert snippet.offset == 0
     _assert_word_bounded(chunk, snippet)
 
