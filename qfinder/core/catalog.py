@@ -222,11 +222,7 @@ class Catalog(CatalogReads):
         with self.write() as conn:
             if conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is None:
                 return False  # deleted meanwhile: never leave orphan chunks
-            old: dict[str, list[int]] = {}
-            for cid, digest in conn.execute(
-                "SELECT id, hash FROM chunks WHERE file_id = ? ORDER BY ord", (file_id,)
-            ):
-                old.setdefault(digest, []).append(cid)
+            old = _chunk_ids_by_hash(conn, file_id)
             changed = False
             for ord_, ((chunk, _), blob) in enumerate(zip(items, blobs, strict=True)):
                 reuse = old.get(chunk.hash)
@@ -235,26 +231,11 @@ class Catalog(CatalogReads):
                         'UPDATE chunks SET ord = ?, start = ?, "end" = ?, page = ?, line = ? WHERE id = ?',
                         (ord_, chunk.start, chunk.end, chunk.page, chunk.line, reuse.pop(0)),
                     )
-                    continue
-                cur = conn.execute(
-                    'INSERT INTO chunks(file_id, ord, text, start, "end", page, line, hash) VALUES (?,?,?,?,?,?,?,?)',
-                    (
-                        file_id,
-                        ord_,
-                        chunk.text,
-                        chunk.start,
-                        chunk.end,
-                        chunk.page,
-                        chunk.line,
-                        chunk.hash,
-                    ),
-                )
-                conn.execute(
-                    "INSERT INTO vectors(chunk_id, vec) VALUES (?, ?)", (cur.lastrowid, blob)
-                )
-                changed = True
-            leftovers = [cid for ids in old.values() for cid in ids]
-            conn.executemany("DELETE FROM chunks WHERE id = ?", [(cid,) for cid in leftovers])
+                else:
+                    _insert_chunk(conn, file_id, ord_, chunk, blob)
+                    changed = True
+            leftovers = [(cid,) for ids in old.values() for cid in ids]
+            conn.executemany("DELETE FROM chunks WHERE id = ?", leftovers)
             conn.execute(
                 "UPDATE files SET status = 'indexed', error = NULL, indexed_at = ?, content_hash = ? WHERE id = ?",
                 (time.time(), content_hash, file_id),
@@ -306,6 +287,22 @@ class Catalog(CatalogReads):
 
 def _name(path: str) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _chunk_ids_by_hash(conn: sqlite3.Connection, file_id: int) -> dict[str, list[int]]:
+    """The file's current chunk ids per content hash, in order (equal chunks can repeat)."""
+    found: dict[str, list[int]] = {}
+    for cid, digest in conn.execute("SELECT id, hash FROM chunks WHERE file_id = ? ORDER BY ord", (file_id,)):
+        found.setdefault(digest, []).append(cid)
+    return found
+
+
+def _insert_chunk(conn: sqlite3.Connection, file_id: int, ord_: int, chunk: Chunk, blob: bytes) -> None:
+    cur = conn.execute(
+        'INSERT INTO chunks(file_id, ord, text, start, "end", page, line, hash) VALUES (?,?,?,?,?,?,?,?)',
+        (file_id, ord_, chunk.text, chunk.start, chunk.end, chunk.page, chunk.line, chunk.hash),
+    )
+    conn.execute("INSERT INTO vectors(chunk_id, vec) VALUES (?, ?)", (cur.lastrowid, blob))
 
 
 def _vector_blob(vector: np.ndarray, full_dim: int) -> bytes:

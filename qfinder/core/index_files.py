@@ -87,21 +87,8 @@ def check_header(path: Path, manifest: Manifest) -> None:
         raw = fh.read(_HEADER.size)
     if len(raw) < _HEADER.size:
         raise StaleIndexFile(f"truncated header ({size} bytes)")
-    (
-        off0,
-        max_el,
-        count,
-        per_el,
-        label_off,
-        data_off,
-        max_level,
-        entry,
-        max_m,
-        max_m0,
-        m,
-        _mult,
-        ef_c,
-    ) = _HEADER.unpack(raw)
+    (off0, max_el, count, per_el, label_off, data_off, max_level, entry,
+     max_m, max_m0, m, _mult, ef_c) = _HEADER.unpack(raw)
     links0 = manifest.M * 2 * 4 + 4
     expected = {
         "offset": (off0, 0),

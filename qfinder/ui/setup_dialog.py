@@ -83,22 +83,7 @@ class SetupDialog(QDialog):
         self.error_label.setStyleSheet("QLabel { color: #c62828; }")
         self.error_label.setVisible(False)
         self.error_label.setAccessibleName("Setup error")
-        self.download_button = QPushButton("Download", self)
-        self.download_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel download", self)
-        self.cancel_button.setVisible(False)
-        self.folder_button = QPushButton("Use a model folder on disk…", self)
-        self.skip_button = QPushButton("Skip — keyword search only", self)
-        self.download_button.clicked.connect(self.start_download)
-        self.cancel_button.clicked.connect(self.cancel_job)
-        self.folder_button.clicked.connect(self._pick_folder)
-        self.skip_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        for button in (self.folder_button, self.skip_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.download_button)
+        buttons = self._button_row()
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.speed_label)
@@ -109,6 +94,26 @@ class SetupDialog(QDialog):
         column.addLayout(progress_row)
         column.addWidget(self.error_label)
         column.addLayout(buttons)
+
+    def _button_row(self) -> QHBoxLayout:
+        """Folder / skip on the left, cancel / download on the right."""
+        self.download_button = QPushButton("Download", self)
+        self.download_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel download", self)
+        self.cancel_button.setVisible(False)
+        self.folder_button = QPushButton("Use a model folder on disk…", self)
+        self.skip_button = QPushButton("Skip — keyword search only", self)
+        self.download_button.clicked.connect(self.start_download)
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.folder_button.clicked.connect(self._pick_folder)
+        self.skip_button.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        for button in (self.folder_button, self.skip_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.download_button)
+        return row
 
     def _fill_models(self) -> None:
         """One row per downloadable model and variant; the recommended one first, selected."""

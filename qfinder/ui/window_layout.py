@@ -72,30 +72,41 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
     dim.rerank_box.setChecked(settings.rerank)
     filters = FiltersBar(central)
     model = ResultsModel(window)
-    results = ResultsView(model, central)
-    preview = PreviewPane(central)
-    folders = FoldersPanel(central)
-    status = StatusBar(window)
+    parts = WindowParts(search_bar, instructions, dim, filters, model, ResultsView(model, central),
+                        PreviewPane(central), FoldersPanel(central), StatusBar(window),
+                        QSplitter(Qt.Orientation.Horizontal, central), QHBoxLayout(), QHBoxLayout())
+    _fill_splitter(parts)
+    _lay_out(central, parts)
+    window.setCentralWidget(central)
+    window.setStatusBar(parts.status)
+    _set_tab_order(parts)
+    return parts
 
-    top = QHBoxLayout()
-    top.addWidget(search_bar, 3)
-    top.addWidget(instructions, 1)
-    second = QHBoxLayout()
-    second.addWidget(filters, 0)
-    second.addStretch(1)
 
-    splitter = QSplitter(Qt.Orientation.Horizontal, central)
+def _fill_splitter(parts: WindowParts) -> None:
+    """Folders | results | preview, the results widest."""
+    splitter = parts.splitter
     splitter.setObjectName("main-splitter")
-    splitter.addWidget(_boxed("Folders", folders, splitter))
-    splitter.addWidget(results)
-    splitter.addWidget(_boxed("Preview", preview, splitter))
+    splitter.addWidget(_boxed("Folders", parts.folders, splitter))
+    splitter.addWidget(parts.results)
+    splitter.addWidget(_boxed("Preview", parts.preview, splitter))
     splitter.setStretchFactor(0, 0)
     splitter.setStretchFactor(1, 3)
     splitter.setStretchFactor(2, 2)
     splitter.setSizes([240, 560, 400])
     splitter.setChildrenCollapsible(False)
-    results.setFrameShape(QFrame.Shape.StyledPanel)
+    parts.results.setFrameShape(QFrame.Shape.StyledPanel)
 
+
+def _lay_out(central: QWidget, parts: WindowParts) -> None:
+    """Search row, filter row, the dimension controls' own row (used when narrow), the splitter."""
+    top = QHBoxLayout()
+    top.addWidget(parts.search_bar, 3)
+    top.addWidget(parts.instructions, 1)
+    parts.filter_row.addWidget(parts.filters, 0)
+    parts.filter_row.addStretch(1)
+    parts.extra_row.addWidget(parts.dim, 0)  # the dimension controls start here; fit_rows lifts them up
+    parts.extra_row.addStretch(1)
     # An explicit minimum lets the window shrink below "everything on one row"; fit_rows
     # then moves the dimension controls to their own row instead of clipping them.
     central.setMinimumSize(680, 420)
@@ -103,22 +114,18 @@ def build_parts(window: QMainWindow, settings: AppSettings) -> WindowParts:
     column.setContentsMargins(10, 10, 10, 4)
     column.setSpacing(8)
     column.addLayout(top)
-    column.addLayout(second)
-    extra = QHBoxLayout()  # the dimension controls start here; fit_rows lifts them up
-    extra.addWidget(dim, 0)
-    extra.addStretch(1)
-    column.addLayout(extra)
-    column.addWidget(splitter, 1)
-    window.setCentralWidget(central)
-    window.setStatusBar(status)
+    column.addLayout(parts.filter_row)
+    column.addLayout(parts.extra_row)
+    column.addWidget(parts.splitter, 1)
 
-    order = [search_bar, instructions, results, preview.body, preview.open_button, filters.mode_box,
-             filters.kind_box, filters.folder_box, filters.date_box, dim.slider, dim.rerank_box,
-             folders.list, folders.add_button]
+
+def _set_tab_order(parts: WindowParts) -> None:
+    filters, dim = parts.filters, parts.dim
+    order = [parts.search_bar, parts.instructions, parts.results, parts.preview.body,
+             parts.preview.open_button, filters.mode_box, filters.kind_box, filters.folder_box,
+             filters.date_box, dim.slider, dim.rerank_box, parts.folders.list, parts.folders.add_button]
     for first, then in zip(order, order[1:], strict=False):
         QWidget.setTabOrder(first, then)
-    return WindowParts(search_bar, instructions, dim, filters, model, results, preview, folders,
-                       status, splitter, second, extra)
 
 
 def restore_layout(window: QMainWindow, splitter: QSplitter) -> None:
