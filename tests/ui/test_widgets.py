@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PySide6.QtGui import QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication
 
+from qfinder.core.instructions import CODE_TASK
 from qfinder.core.results import ChunkHit, FileResult, SearchRequest, SearchResponse
 from qfinder.ui.dim_slider import allowed_dims
 from qfinder.ui.instruction_picker import UNAWARE_TIP
@@ -62,7 +64,7 @@ def test_instruction_and_dimension_change_the_request(qtbot, window, fake_engine
     with qtbot.waitSignal(window.search.response_ready, timeout=2000):
         picker.setCurrentIndex(code_index)
         picker.activated.emit(code_index)
-    assert "code" in (fake_engine.requests[-1].instruction or "").lower()
+    assert fake_engine.requests[-1].instruction == CODE_TASK
     with qtbot.waitSignal(window.search.response_ready, timeout=2000) as blocker:
         window.ui.dim.set_dim(64)
     assert fake_engine.requests[-1].dim == 64 and ("set_dim", 64) in fake_engine.calls
@@ -205,8 +207,10 @@ def test_filters_change_the_request(qtbot, window, fake_engine, tmp_path):
     assert fake_engine.requests[-1].mode == "keyword"
     filters.kind_box.setCurrentIndex(filters.kind_box.findText("PDF"))
     assert fake_engine.requests[-1].filters.kinds == ("pdf",)
+    before = time.time()
     filters.date_box.setCurrentIndex(filters.date_box.findText("Past week"))
-    assert fake_engine.requests[-1].filters.modified_after is not None
+    week_ago = fake_engine.requests[-1].filters.modified_after
+    assert week_ago is not None and before - 7 * 86400 <= week_ago <= time.time() - 7 * 86400
     fake_engine.add_roots([str(tmp_path)])
     filters.folder_box.setCurrentIndex(filters.folder_box.findData(str(tmp_path)))
     assert fake_engine.requests[-1].filters.folders == (str(tmp_path),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from qfinder.core.fusion import (
     contains_phrases,
     fts_match_expression,
@@ -22,7 +24,11 @@ def test_quoted_phrases_are_separated_from_free_words():
 def test_fts_expression_requires_phrases_and_ors_words():
     assert fts_match_expression(parse_query('a "x y" b')) == '"x y" AND ("a" OR "b")'
     assert fts_match_expression(parse_query("one two")) == '"one" OR "two"'
-    assert fts_match_expression(parse_query('say "he said ""hi"""')) is not None
+    doubled_quotes = fts_match_expression(parse_query('say "he said ""hi"""'))
+    fts = sqlite3.connect(":memory:")
+    fts.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    fts.execute("INSERT INTO t VALUES ('so I say: he said hi')")
+    assert fts.execute("SELECT count(*) FROM t WHERE t MATCH ?", (doubled_quotes,)).fetchone() == (1,)
     assert fts_match_expression(parse_query("  ?! ")) is None
 
 
