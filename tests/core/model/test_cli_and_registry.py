@@ -40,9 +40,17 @@ def test_models_list_and_optimize_cli(tiny_qwen3, tmp_path, capsys):
     assert "Qwen3-Embedding-0.6B" in listing and "sigalr/Qwen3-Embedding-4B-ONNX-ST" in listing
     source = tmp_path / "m"
     shutil.copytree(tiny_qwen3("plain"), source)
-    assert run(["models", "optimize", str(source)]) == 0
+    assert run(["models", "optimize", str(source), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["kept"] and report["min_cosine"] >= 0.995 and (tmp_path / "m-int8" / "model.onnx").is_file()
+    assert report["use"] == str(tmp_path / ("m-int8" if report["speed_ratio"] >= 1 else "m"))
+    assert run(["models", "optimize", str(source), "--output", str(tmp_path / "again")]) == 0
+    printed = capsys.readouterr().out
+    saved = json.loads((tmp_path / "again" / "qfinder_optimize.json").read_text(encoding="utf-8"))
+    assert f"verdict:      {saved['verdict']}\n" in printed and f"({saved['speed_ratio']:.2f}× fp32)" in printed
+    assert f"{saved['fp32_tokens_per_s']:,.0f} tokens/s" in printed
+    faster = saved["speed_ratio"] >= 1
+    assert f"use:          {tmp_path / ('again' if faster else 'm')}\n" in printed
 
 
 def test_registry_entries():
