@@ -27,7 +27,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from qfinder.core.results import SearchRequest
 
 from .core_port import CoreProvider
-from .jobs import LatestSearch
+from .jobs import LatestSearch, worth_preempting
 from .settings import EngineSettings
 from .worker import EngineWorker
 
@@ -132,6 +132,8 @@ class EngineClient(QObject):
         request_id = self._next_id()
         self._gate.latest = request_id
         self._search.emit(dataclasses.replace(request, request_id=request_id))
+        if worth_preempting(self.worker.batch_seconds, self.settings.preempt_steps_longer_than_s):
+            self.worker.preemption.preempt()  # the query goes first; the step is redone after
         return request_id
 
     def add_roots(self, paths: Iterable[str]) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import statistics
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from qfinder.core.errors import CancelledError, QfinderError
 
@@ -39,3 +42,50 @@ def run_guarded(what: str, job: Callable[[], None], report: Callable[[str], None
         log.error("%s failed:\n%s", what, traceback.format_exc())
         report(f"{what} failed: {exc}")
     return False
+
+
+class StepPreemption:
+    """Lets a query interrupt a long indexing step (any thread may call `preempt`).
+
+    An inference cannot be split, so on a big model on CPU one step can take seconds even when it
+    holds a single chunk. A query arriving then cancels the step's inference (Embedder.cancel →
+    RunOptions.terminate, well under a second); nothing was committed, the step's files stay
+    queued and are embedded again by the next step, after the query. The lock makes sure a
+    cancel can only hit a step: the flag is cleared under it when the step ends, before the
+    query runs.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._core: Cancellable | None = None
+        self.count = 0  # steps preempted so far
+
+    def begin(self, core: Cancellable) -> None:
+        with self._lock:
+            self._core = core
+
+    def end(self, stopping: bool) -> None:
+        with self._lock:
+            core, self._core = self._core, None
+            if core is not None and not stopping:
+                core.reset_cancel()
+
+    def preempt(self) -> bool:
+        with self._lock:
+            if self._core is None:
+                return False
+            self._core.cancel()
+            self.count += 1
+            return True
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+    def reset_cancel(self) -> None: ...
+
+
+def worth_preempting(recent_steps: Sequence[float], longer_than_s: float | None) -> bool:
+    """Preempt only where steps are long: on a fast model the query waits less than a redo costs."""
+    if longer_than_s is None or not recent_steps:
+        return False
+    return statistics.median(recent_steps[-5:]) > longer_than_s

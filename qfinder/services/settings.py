@@ -11,6 +11,9 @@ class EngineSettings:
     # given to LibraryCores (a query waits for at most one step).
     # Rest this many times a step's duration after it: 0.0 = flat out; 1.0 = half speed; 2.0 = a third.
     throttle: float = 0.0
+    # A query cancels the running step (redone after it) when recent steps took longer than this
+    # (seconds; None: never): on a big model on CPU one step can take seconds.
+    preempt_steps_longer_than_s: float | None = 0.5
     # Added to the engine thread's nice value on POSIX (0 = same priority as the window).
     nice: int = 10
     # Walk every root and compare with the catalog this often (0 = only at startup/after failures).

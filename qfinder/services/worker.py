@@ -22,7 +22,7 @@ from qfinder.core.state import EngineState, IndexProgress
 from qfinder.watch import ChangeBatch, WatchNotice
 
 from .core_port import CoreProvider, EngineCore
-from .jobs import LatestSearch, run_guarded
+from .jobs import LatestSearch, StepPreemption, run_guarded
 from .priority import lower_current_thread
 from .rebuild import DimBuilder, ModelSwitch
 from .reporting import make_status, merge_root_states
@@ -62,6 +62,7 @@ class EngineWorker(QObject):
         self._tick_posted.connect(self._tick, Qt.ConnectionType.QueuedConnection)
         self._throttle_timer: QTimer | None = None
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
+        self.preemption = StepPreemption()  # a query may cancel a long step (any thread)
         self._reconcile_timer: QTimer | None = None
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
@@ -262,7 +263,11 @@ class EngineWorker(QObject):
             self._finish_idle()
             return
         started = time.perf_counter()
-        self._guard("Indexing", lambda: self._step(worker_core))
+        self.preemption.begin(worker_core)
+        try:
+            self._guard("Indexing", lambda: self._step(worker_core))
+        finally:
+            self.preemption.end(stopping=self._stop.is_set())
         elapsed = time.perf_counter() - started
         self.batch_seconds = [*self.batch_seconds[-49:], elapsed]
         self._schedule_next(elapsed)

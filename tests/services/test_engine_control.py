@@ -228,3 +228,44 @@ def test_a_failing_file_is_reported_and_can_be_retried(qtbot, make_engine, tmp_p
     with qtbot.waitSignal(client.file_failed, timeout=20_000,
                           check_params_cb=lambda f: f.path == str(broken)):
         client.retry_failed([str(broken)])
+
+
+def test_a_query_preempts_a_long_step_and_the_step_is_redone(qtbot, make_engine, helpers, tmp_path,
+                                                           monkeypatch):
+    from qfinder.services.settings import EngineSettings
+
+    _corpus(tmp_path / "root", 6)
+    settings = EngineSettings(watch=False, reconcile_interval_s=0, preempt_steps_longer_than_s=0.0)
+    client = make_engine(settings=settings, index_settings=SMALL_STEPS)
+    embedder = client.worker.core.embedder
+    original = embedder.embed_documents
+    stuck = {"calls": 0}
+
+    def long_inference(texts, dim=None):
+        # the first inference "takes 30 s" unless cancelled; later ones run normally
+        stuck["calls"] += 1
+        if stuck["calls"] == 1:
+            qtbot_wait_cancel(embedder)
+        return original(texts, dim)
+
+    monkeypatch.setattr(embedder, "embed_documents", long_inference)
+    errors: list[str] = []
+    client.error.connect(errors.append)
+    with qtbot.waitSignal(client.status, timeout=10_000, check_params_cb=lambda s: s.state == "indexing"):
+        client.add_roots([str(tmp_path / "root")])
+    client.worker.batch_seconds = [1.0]  # what a slow model's steps look like
+    started = time.perf_counter()
+    helpers.ask(qtbot, client, "marker1")
+    assert time.perf_counter() - started < 10  # not the 30 s the stuck step would have taken
+    assert client.worker.preemption.count >= 1
+    assert stuck["calls"] >= 1
+    qtbot.waitUntil(lambda: _live_counts(client).indexed == 6, timeout=30_000)  # step redone
+    assert _live_counts(client).chunks == _live_counts(client).vectors
+    assert stuck["calls"] >= 2  # the preempted inference was run again
+    assert not errors
+
+
+def qtbot_wait_cancel(embedder, limit_s: float = 30.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not embedder._cancelled.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)  # stands in for a long ONNX run that RunOptions.terminate would end
