@@ -56,12 +56,15 @@ def download(name: str, variant: str, report: Report, cancel: threading.Event) -
 
 
 def optimize(folder: str | Path, report: Report, cancel: threading.Event) -> Path:
-    """The 8-bit model made from `folder`, kept only if it matches fp32 (ModelError if not)."""
-    from qfinder.core.model.optimize import optimize_model
+    """The folder to use after optimizing `folder` for this CPU: the 8-bit copy (kept only if it
+    matches fp32, ModelError if not) when it is faster here, else `folder` itself. Reports
+    ("optimized", verdict) so the dialog can say which one it picked and why."""
+    from qfinder.core.model.optimize import optimize_model, preferred_folder
 
     report(("optimizing", 0, 0))
     result = optimize_model(folder)
-    return Path(result.output)
+    report(("optimized", f"The 8-bit model is {result.verdict}."))
+    return preferred_folder(result)
 
 
 def check_folder(folder: str) -> str:

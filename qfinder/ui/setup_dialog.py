@@ -59,6 +59,7 @@ class SetupDialog(QDialog):
         self.optimize_fn: Callable[..., Path] = model_jobs.optimize
         self.check_folder_fn: Callable[[str], str] = model_jobs.check_folder
         self._speed_mark: tuple[float, float] | None = None
+        self.optimize_verdict = ""  # what optimizing found (faster or not, which model is used)
         self._build()
 
     # -- layout ------------------------------------------------------------------------------
@@ -201,6 +202,9 @@ class SetupDialog(QDialog):
             self.progress.setRange(0, 0)
             self.speed_label.setText("Optimizing for this CPU and checking fidelity…")
             return
+        if isinstance(value, tuple) and value and value[0] == "optimized":
+            self.optimize_verdict = str(value[1])
+            return
         if not (isinstance(value, tuple) and len(value) == 2):
             return
         done, total = float(value[0]), float(value[1] or 0)
@@ -217,6 +221,12 @@ class SetupDialog(QDialog):
         self.job = None
         self.model_folder = str(folder)
         self.model_ready.emit(self.model_folder)
+        if self.optimize_verdict:  # they asked for a faster model: say whether they got one
+            self.speed_label.setText(self.optimize_verdict)
+            self.download_button.setText("Close")
+            self.download_button.clicked.disconnect()
+            self.download_button.clicked.connect(self.accept)
+            return
         self.accept()
 
     def _on_failure(self, exc: BaseException) -> None:
