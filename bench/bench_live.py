@@ -208,6 +208,7 @@ def run(args: argparse.Namespace) -> dict:
         busy.append(ask(client, q)[0])
         sleep_in_loop(0.05)  # spread the queries over the indexing run
     steps = list(client.worker.batch_seconds)
+    out["preempted_steps"] = client.worker.preemption.count
     stats = core().indexer.stats
     out["tokens_per_s"] = stats.tokens_embedded / stats.embed_seconds if stats.embed_seconds else 0.0
     wait_until(lambda: not core().has_work(), 3600)
