@@ -13,7 +13,7 @@ import sys
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir
 from qfinder.core.errors import QfinderError
-from qfinder.core.session import Library
+from qfinder.core.session import CATALOG_NAME, Library
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     target = os.path.abspath(os.path.expanduser(args.path))
     folder = chosen_data_dir(args)
-    if not (folder / "catalog.db").exists():
+    if not (folder / CATALOG_NAME).exists():
         raise QfinderError(f"No qfinder index in {folder}.", "Nothing to remove.")
     with Library.open(folder, writer=True, load_model=False) as lib:
         assert lib.indexer is not None
