@@ -1,11 +1,13 @@
-"""Helpers shared by the index/search/status/remove subcommands: data folder and library opening."""
+"""Helpers shared by the index/search/status/remove subcommands: data folder, folders, recovery notice."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
+from qfinder.core.catalog import Catalog
 from qfinder.core.errors import QfinderError
 from qfinder.core.paths import DATA_DIR_ENV, data_dir
 
@@ -22,6 +24,13 @@ def chosen_data_dir(args: argparse.Namespace) -> Path:
     if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
         raise QfinderError(f"The data folder {folder} cannot be read.", "Check its permissions or pass --data-dir DIR.")
     return folder
+
+
+def report_recovery(catalog: Catalog) -> None:
+    """One line on stderr when opening found the catalog unusable and started a new one."""
+    if catalog.recovery is not None:
+        sys.stderr.write(f"qfinder: the index database {catalog.recovery.problem.describe()}; kept it as "
+                         f"{catalog.recovery.kept_at} and started a new index\n")
 
 
 def existing_folder(raw: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder
+from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder, report_recovery
 from qfinder.core.errors import ModelError
 from qfinder.core.indexer import Indexer
 from qfinder.core.session import Library
@@ -34,10 +34,7 @@ def run(args: argparse.Namespace) -> int:
     with Library.open(folder, writer=True, model_folder=args.model, provider=args.provider) as lib:
         indexer = lib.indexer
         assert indexer is not None
-        recovery = lib.catalog.recovery
-        if recovery is not None:
-            sys.stderr.write(f"qfinder: the index database {recovery.problem.describe()}; kept it as "
-                             f"{recovery.kept_at} and started a new index\n")
+        report_recovery(lib.catalog)
         if lib.embedder is None:
             raise ModelError("No model is set for this index.", "Pass --model DIR (it is remembered).")
         report = indexer.plan(roots)

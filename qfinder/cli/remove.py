@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.cli.common import add_data_dir, chosen_data_dir, report_recovery
 from qfinder.core.errors import QfinderError
 from qfinder.core.session import CATALOG_NAME, Library
 
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         raise QfinderError(f"No qfinder index in {folder}.", "Nothing to remove.")
     with Library.open(folder, writer=True, load_model=False) as lib:
         assert lib.indexer is not None
+        report_recovery(lib.catalog)  # else "not in the index" below would be a riddle
         roots = [r.path for r in lib.catalog.roots()]
         if target in roots:
             removed = lib.indexer.remove_root(target)

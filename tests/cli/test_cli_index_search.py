@@ -130,6 +130,14 @@ def test_catalog_of_another_version_is_named_so(indexed, docs, capsys):
     assert "another qfinder version" in err and "damaged" not in err and "qfinder index" in err
     code, _, err = cli(capsys, "index", docs, "--data-dir", indexed)
     assert code == 0 and one_error_line(err) and "another qfinder version" in err
+    assert json.loads(cli(capsys, "status", "--json", "--data-dir", indexed)[1])["indexed"] == 3
+
+
+def test_remove_on_an_unusable_catalog_says_why_the_folder_is_unknown(indexed, docs, capsys):
+    (indexed / "catalog.db").write_bytes(b"this is not sqlite at all" * 10)
+    code, _, err = cli(capsys, "remove", docs, "--data-dir", indexed)
+    notice, error = err.strip().splitlines()
+    assert code == 2 and "damaged" in notice and "not in the index" in error
 
 
 def test_one_writer_while_readers_keep_working(indexed, docs, capsys):
