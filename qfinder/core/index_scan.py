@@ -7,7 +7,6 @@ stats files and writes names/paths/signatures to the catalog; content work is qu
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from qfinder.core.catalog import Catalog
     from qfinder.core.walk import ExcludeRules
 
-log = logging.getLogger(__name__)
 
 UPSERTS_PER_TXN = 2000  # names are committed in chunks so readers see progress early
 NO_LIMIT = 1 << 62

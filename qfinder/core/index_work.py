@@ -12,7 +12,6 @@ file without text becomes "name-only" (its name and path stay searchable).
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,8 +28,6 @@ from qfinder.core.extract import (
     stat_signature,
 )
 from qfinder.core.plan import Signature
-
-log = logging.getLogger(__name__)
 
 Chunker = Callable[[str, "tuple[tuple[int, int], ...] | None", bool], Sequence[Chunk]]  # text, pages, is_code
 

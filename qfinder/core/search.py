@@ -16,7 +16,6 @@ quoted phrases apply to every stage.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -35,8 +34,6 @@ from qfinder.core.fusion import (
 )
 from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
 from qfinder.core.snippets import best_snippet
-
-log = logging.getLogger(__name__)
 
 CHUNKS_PER_FILE = 3  # other matching chunks shown under a file
 CANDIDATE_FACTOR = 4  # chunks fetched per requested file (several chunks can share a file)

@@ -15,7 +15,6 @@ keyword and filename search still work and content indexing waits for one.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,8 +31,6 @@ from qfinder.core.state import ProviderReport, RootState
 from qfinder.core.vector_index import IndexCost, VectorIndexes
 from qfinder.core.walk import ExcludeRules
 from qfinder.core.writelock import WriteLock
-
-log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"

@@ -6,15 +6,12 @@ ignore it, so the picker greys itself out with a tooltip saying why.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from qfinder.core.instructions import PRESETS
-
-log = logging.getLogger(__name__)
 
 CUSTOM_LABEL = "Custom…"
 AWARE_TIP = "The task the model should solve for your query; it changes which files rank first."

@@ -7,12 +7,10 @@ config.json (a small local file) so the slider and instruction picker are right 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
 QWEN3_MIN_DIM = 32
 
 

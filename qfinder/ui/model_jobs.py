@@ -7,7 +7,6 @@ with a message and a hint for the dialog to show.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from typing import Any
 
 from qfinder.core.errors import CancelledError, DownloadError, ModelError
 
-log = logging.getLogger(__name__)
 Report = Callable[[Any], None]
 _OFFLINE_WORDS = ("offline", "connect", "resolve", "network", "unreachable", "timed out",
                   "name or service", "temporary failure")

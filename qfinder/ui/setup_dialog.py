@@ -6,7 +6,6 @@ Closing or skipping keeps the app usable for file-name and keyword search.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +32,6 @@ from qfinder.ui.background import BackgroundJob
 from qfinder.ui.dim_slider import human_bytes
 from qfinder.ui.machine import Machine, recommended_model, this_machine
 
-log = logging.getLogger(__name__)
 INTRO = ("qfinder finds files by meaning with an embedding model that runs on this computer — "
          "nothing leaves it. Choose one to download, or a model folder you already have. "
          "Until then, qfinder searches file names and words.")

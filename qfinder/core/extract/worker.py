@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import logging
 import queue
 import signal
 import subprocess
@@ -22,8 +21,6 @@ from typing import IO, Any
 
 from qfinder.core.errors import ExtractionError
 from qfinder.core.extract.model import ExtractLimits, Pages
-
-log = logging.getLogger(__name__)
 
 _EOF = b""
 STARTUP_TIMEOUT_S = 60.0

@@ -8,7 +8,6 @@ crashes the process.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +27,6 @@ from qfinder.core.model.pooling import pool
 from qfinder.core.model.tokenize import TextEncoder
 from qfinder.core.state import ProviderReport
 
-log = logging.getLogger(__name__)
 _PAD_TOKENS = ("<|endoftext|>", "<pad>", "[PAD]", "</s>")
 
 
