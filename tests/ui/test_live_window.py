@@ -109,8 +109,10 @@ def test_gui_thread_never_stalls_while_indexing_and_searching(qtbot, live, tmp_p
           f"longest GUI-thread busy stretch {worst_busy:.0f} ms, load/core {load:.1f}")
     assert searches >= 3 and state is not None and state.files_pending == 0
     assert worst_busy < 50, f"the GUI thread itself worked {worst_busy:.0f} ms without a break"
-    # On a machine shared past its cores, the OS alone delays a ready thread by tens of ms.
-    limit = 50 if load < 1.5 else 250
+    # The wall-clock gap adds the OS's delay of a ready thread to the GUI's own work: on a
+    # quiet machine that is a few ms; with every core busy (the suite itself, CI neighbours)
+    # tens of ms, whatever the app does. The busy stretch above is the app's own share.
+    limit = 50 if load < 0.75 else 100 if load < 1.5 else 250
     assert worst_wall < limit, f"the GUI thread stalled {worst_wall:.0f} ms (load/core {load:.1f})"
 
 
