@@ -10,6 +10,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
+# PySide6 6.12.0 drops a reference to True on every signal emit/disconnect (pytest-qt's
+# waitSignal disconnects each time) and the interpreter aborts after a few hundred: apply the
+# services layer's fix before any test touches Qt.
+import qfinder.services  # noqa: E402,F401
+
 
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path_factory, monkeypatch):
