@@ -93,6 +93,9 @@ class FiltersBar(QWidget):
             self.set_mode("hybrid")
 
     def set_roots(self, roots: list[str]) -> None:
+        shown = [self.folder_box.itemData(i) for i in range(1, self.folder_box.count())]
+        if self.folder_box.count() > 0 and shown == list(roots):
+            return  # the engine reports roots with every progress step; most change nothing here
         current = self.folder_box.currentData()
         self.folder_box.blockSignals(True)
         self.folder_box.clear()

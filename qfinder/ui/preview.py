@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -55,6 +55,12 @@ def chunk_html(chunk: ChunkHit, mark: str) -> str:
     return body.replace("\n", "<br>")
 
 
+# The passage is laid out a moment after the selection changes, in its own event-loop turn:
+# a new response already resets and repaints the results list in the turn it arrives, and
+# quick successive selections (arrow keys, a keyword pass then its refinement) lay out once.
+BODY_DELAY_MS = 15
+
+
 class PreviewPane(QWidget):
     open_requested = Signal(str, object)  # path, page
     reveal_requested = Signal(str)
@@ -78,6 +84,10 @@ class PreviewPane(QWidget):
         self.reveal_button = QPushButton("Show in folder", self)
         self.open_button.clicked.connect(self._open)
         self.reveal_button.clicked.connect(self._reveal)
+        self._body_timer = QTimer(self)
+        self._body_timer.setSingleShot(True)
+        self._body_timer.setInterval(BODY_DELAY_MS)
+        self._body_timer.timeout.connect(lambda: self._fill_body(self._chunk))
         self._layout()
         self.show_hit(None, None)
 
@@ -100,6 +110,7 @@ class PreviewPane(QWidget):
         self.reveal_button.setEnabled(has)
         self.title.setVisible(result is not None)
         if result is None:
+            self._body_timer.stop()
             self.title.setText("")
             self.meta.setText("Select a result to see the matching passage here.")
             self.body.clear()
@@ -112,7 +123,7 @@ class PreviewPane(QWidget):
         self.meta.setText(f"{folder}<br>{'  ·  '.join(p for p in parts if p)}")
         self.meta.setToolTip(result.path)
         self.open_button.setText(f"Open at page {chunk.page}" if chunk and chunk.page else "Open")
-        self._fill_body(chunk)
+        self._body_timer.start()  # the passage follows in its own turn (BODY_DELAY_MS)
 
     def _fill_body(self, chunk: ChunkHit | None) -> None:
         if chunk is None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from qfinder.core.results import ChunkHit, FileResult
 from qfinder.ui.file_icons import icon_for_path
-from qfinder.ui.results_model import Role
+from qfinder.ui.results_model import ResultsModel, Role
 
 PAD = 6
 ICON = 32
@@ -65,12 +65,42 @@ def location_label(chunk: ChunkHit | None) -> str:
     return f"line {chunk.line}" if chunk.line else ""
 
 
+def _row_view(index: QModelIndex | QPersistentModelIndex) -> tuple[FileResult | None, ChunkHit | None, bool, float]:  # noqa: E501
+    """The row's file, chunk, kind and relevance: straight from a ResultsModel (one Python
+    call), else through the roles (four round trips through C++)."""
+    model = index.model()
+    if isinstance(model, ResultsModel):
+        return model.row_view(index)
+    return (index.data(Role.FILE), index.data(Role.CHUNK), bool(index.data(Role.IS_CHUNK)),
+            float(index.data(Role.RELEVANCE) or 0.0))
+
+
 class ResultsDelegate(QStyledItemDelegate):
+    """Paints in the GUI thread for every visible row on every repaint, and is asked the size
+    of every row after each new response: both stay free of per-row allocations and lookups
+    that could be done once."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fonts: dict[str, tuple[QFont, QFont]] = {}  # font key -> (bold, italic)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
         line = option.fontMetrics.height()
-        if index.data(Role.IS_CHUNK):
-            return QSize(200, 2 * line + 2 * PAD)
-        return QSize(200, 3 * line + 3 * PAD)
+        if isinstance(index.model(), ResultsModel):
+            is_chunk = index.internalId() != 0  # no data() round trip for each of the rows
+        else:
+            is_chunk = bool(index.data(Role.IS_CHUNK))
+        return QSize(200, 2 * line + 2 * PAD) if is_chunk else QSize(200, 3 * line + 3 * PAD)
+
+    def _variants(self, font: QFont) -> tuple[QFont, QFont]:
+        """Bold and italic copies of the view's font, made once per font."""
+        key = font.key()
+        if key not in self._fonts:
+            bold, italic = QFont(font), QFont(font)
+            bold.setBold(True)
+            italic.setItalic(True)
+            self._fonts[key] = (bold, italic)
+        return self._fonts[key]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: E501
         painter.save()
@@ -79,13 +109,12 @@ class ResultsDelegate(QStyledItemDelegate):
             style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
                                 option.widget)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        result: FileResult = index.data(Role.FILE)
-        chunk: ChunkHit | None = index.data(Role.CHUNK)
+        result, chunk, is_chunk, relevance = _row_view(index)
         rect = option.rect.adjusted(PAD, PAD // 2, -PAD, -PAD // 2)
-        if index.data(Role.IS_CHUNK):
-            self._paint_chunk(painter, option, rect, chunk, index, selected)
-        else:
-            self._paint_file(painter, option, rect, result, chunk, index, selected)
+        if is_chunk:
+            self._paint_chunk(painter, option, rect, chunk, relevance, selected)
+        elif result is not None:
+            self._paint_file(painter, option, rect, result, chunk, relevance, selected)
         painter.restore()
 
     def _colors(self, option: QStyleOptionViewItem, selected: bool) -> tuple[QColor, QColor]:
@@ -97,7 +126,7 @@ class ResultsDelegate(QStyledItemDelegate):
         return text, dim
 
     def _paint_file(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
-                    result: FileResult, chunk: ChunkHit | None, index: QModelIndex | QPersistentModelIndex,
+                    result: FileResult, chunk: ChunkHit | None, relevance: float,
                     selected: bool) -> None:
         text, dim = self._colors(option, selected)
         fm = option.fontMetrics
@@ -108,10 +137,9 @@ class ResultsDelegate(QStyledItemDelegate):
         date = format_date(result.mtime)
         date_w = max(fm.horizontalAdvance("0000-00-00"), fm.horizontalAdvance(date)) + PAD
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
-        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0), selected)
+        self._paint_bar(painter, option, bar_rect, relevance, selected)
         right = bar_rect.left() - PAD
-        bold = QFont(option.font)
-        bold.setBold(True)
+        bold, _italic = self._variants(option.font)
         painter.setFont(bold)
         painter.setPen(text)
         name_w = right - date_w - left
@@ -134,12 +162,11 @@ class ResultsDelegate(QStyledItemDelegate):
         self._paint_snippet(painter, option, snippet_rect, chunk, text)
 
     def _paint_chunk(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
-                     chunk: ChunkHit | None, index: QModelIndex | QPersistentModelIndex,
-                     selected: bool) -> None:
+                     chunk: ChunkHit | None, relevance: float, selected: bool) -> None:
         text, dim = self._colors(option, selected)
         line = option.fontMetrics.height()
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
-        self._paint_bar(painter, option, bar_rect, float(index.data(Role.RELEVANCE) or 0.0), selected)
+        self._paint_bar(painter, option, bar_rect, relevance, selected)
         painter.setPen(dim)
         painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -159,17 +186,14 @@ class ResultsDelegate(QStyledItemDelegate):
         x, baseline = rect.left(), rect.top() + fm.ascent()
         right = rect.right()
         painter.setPen(color)
+        bold, italic = self._variants(option.font)
         if chunk is None:
-            italic = QFont(option.font)
-            italic.setItalic(True)
             painter.setFont(italic)
             painter.drawText(x, baseline, "matched by file name")
             painter.setFont(option.font)
             return
         x = self._run(painter, fm, x, baseline, right, before)
         if match and x < right:
-            bold = QFont(option.font)
-            bold.setBold(True)
             painter.setFont(bold)
             bfm = painter.fontMetrics()
             width = min(bfm.horizontalAdvance(match), right - x)

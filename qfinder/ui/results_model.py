@@ -22,6 +22,9 @@ from qfinder.core.results import ChunkHit, FileResult, SearchResponse
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
+# Made once: the view asks every row's flags on each layout, and each `|` of these Python
+# enums costs more than the rest of flags().
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class Role(IntEnum):
@@ -71,12 +74,12 @@ class ResultsModel(QAbstractItemModel):
 
     # -- QAbstractItemModel ----------------------------------------------------------------
     def index(self, row: int, column: int = 0, parent: AnyIndex = _ROOT) -> QModelIndex:
-        if column != 0 or row < 0 or not self.hasIndex(row, column, parent):
+        # Bounds checked here rather than with hasIndex(): that C++ call comes back into
+        # Python for rowCount and columnCount, and the view asks for every row on each reset.
+        if column != 0 or row < 0 or row >= self.rowCount(parent):
             return QModelIndex()
         if not parent.isValid():
             return self.createIndex(row, column, 0)
-        if parent.internalId() != 0:
-            return QModelIndex()  # chunks have no children
         return self.createIndex(row, column, parent.row() + 1)
 
     def parent(self, index: AnyIndex = _ROOT) -> QModelIndex:  # type: ignore[override]
@@ -98,7 +101,7 @@ class ResultsModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         result = self.file_at(index)
@@ -115,6 +118,20 @@ class ResultsModel(QAbstractItemModel):
             return _accessible_text(result, chunk, index.internalId() != 0)
         return self._custom_data(result, chunk, index, role)
 
+    def row_view(self, index: AnyIndex) -> tuple[FileResult | None, ChunkHit | None, bool, float]:
+        """(file, chunk, is_chunk row, relevance) in one call: the delegate paints from this
+        instead of four data() round trips through C++ per row."""
+        result = self.file_at(index)
+        if result is None:
+            return None, None, False, 0.0
+        chunk = self.chunk_at(index)
+        is_chunk = index.internalId() != 0
+        return result, chunk, is_chunk, self._relevance(result, chunk, is_chunk)
+
+    def _relevance(self, result: FileResult, chunk: ChunkHit | None, is_chunk: bool) -> float:
+        score = chunk.score if (chunk and is_chunk) else result.score
+        return max(0.0, min(1.0, score / self._top_score)) if self._top_score > 0 else 0.0
+
     def _custom_data(
         self, result: FileResult, chunk: ChunkHit | None, index: AnyIndex, role: int
     ) -> Any:
@@ -125,8 +142,7 @@ class ResultsModel(QAbstractItemModel):
         if role == Role.IS_CHUNK:
             return index.internalId() != 0
         if role == Role.RELEVANCE:
-            score = chunk.score if (chunk and index.internalId() != 0) else result.score
-            return max(0.0, min(1.0, score / self._top_score)) if self._top_score > 0 else 0.0
+            return self._relevance(result, chunk, index.internalId() != 0)
         return None
 
     def headerData(  # noqa: N802 - Qt API

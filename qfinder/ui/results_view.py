@@ -49,8 +49,13 @@ class ResultsView(QTreeView):
         return model
 
     def set_empty_text(self, text: str) -> None:
+        # Called on every engine roots/response update: repaint only when the text shown
+        # changes (it is drawn on an empty list only), as a repaint of the rows is not free.
+        if text == self.empty_text:
+            return
         self.empty_text = text
-        self.viewport().update()
+        if self.results_model().rowCount() == 0:
+            self.viewport().update()
 
     def _on_reset(self) -> None:
         if self.results_model().rowCount() > 0:
