@@ -81,7 +81,20 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def header_problem(db_path: Path) -> str | None:
-    """Why the file cannot be a whole SQLite database, or None. Cheap: reads 100 bytes."""
+    """Why the file cannot be a whole SQLite database, or None. Cheap: reads the 100-byte header
+    (and, when the main file is shorter than the header says, the -wal file's frame headers).
+
+    Under WAL the main file alone may be shorter than its header's page count: a checkpoint
+    copies page 1 (the header) first and the other pages after it, and a checkpoint that readers
+    hold back may leave the file short. That is only damage when the -wal file does not hold the
+    missing pages; a shortfall seen once is read again, since a checkpoint may be moving pages.
+    """
+    if _header_problem_once(db_path) is None:
+        return None
+    return _header_problem_once(db_path)  # the same after a second look: really damaged
+
+
+def _header_problem_once(db_path: Path) -> str | None:
     try:
         size = db_path.stat().st_size
         if size == 0:
@@ -96,9 +109,37 @@ def header_problem(db_path: Path) -> str | None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     header_valid = header[24:28] == header[92:96]  # "in-header size" is trustworthy
-    if header_valid and pages and size < pages * page_size:
-        return f"it is truncated ({size} of {pages * page_size} bytes)"
-    return None
+    if not (header_valid and pages and size < pages * page_size):
+        return None
+    missing = range(size // page_size + 1, pages + 1)
+    if _wal_holds(db_path, page_size, set(missing)):
+        return None
+    return f"it is truncated ({size} of {pages * page_size} bytes)"
+
+
+WAL_HEADER = 32
+WAL_FRAME_HEADER = 24
+
+
+def _wal_holds(db_path: Path, page_size: int, wanted: set[int]) -> bool:
+    """Whether the current frames of `<db>-wal` hold every page in `wanted` (SQLite reads those
+    pages from the WAL, so the main file need not have them yet)."""
+    try:
+        with open(str(db_path) + "-wal", "rb") as fh:
+            header = fh.read(WAL_HEADER)
+            if len(header) < WAL_HEADER or int.from_bytes(header[8:12], "big") != page_size:
+                return False
+            salts = header[16:24]  # frames of an older WAL generation carry other salts
+            while wanted:
+                frame = fh.read(WAL_FRAME_HEADER)
+                if len(frame) < WAL_FRAME_HEADER:
+                    break
+                if frame[8:16] == salts:
+                    wanted.discard(int.from_bytes(frame[0:4], "big"))
+                fh.seek(page_size, os.SEEK_CUR)
+    except OSError:
+        return False
+    return not wanted
 
 
 def connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
