@@ -32,12 +32,25 @@ class ProviderReport:
 
 
 @dataclass(frozen=True)
+class ModelSummary:
+    """What a front end needs to know about the loaded model (from the core's ModelInfo)."""
+
+    name: str
+    full_dim: int
+    min_dim: int  # == full_dim when the model has no Matryoshka dimensions
+    default_dim: int
+    instruction_aware: bool
+
+
+@dataclass(frozen=True)
 class EngineStatus:
     state: EngineState
     model_name: str | None  # None: no model loaded (filename/keyword search only)
     provider: ProviderReport | None
     dim: int | None  # current search dimension
     message: str = ""  # human text for the status bar
+    model: ModelSummary | None = None  # the loaded model's facts; None: none loaded (yet)
+    index_memory_bytes: int | None = None  # RAM of the current dimension's vector index
 
 
 @dataclass(frozen=True)

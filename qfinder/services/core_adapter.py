@@ -22,7 +22,7 @@ from qfinder.core.extract.worker import default_extractor
 from qfinder.core.indexer import Indexer
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.session import Library
-from qfinder.core.state import FileFailure, IndexProgress, ProviderReport, RootState
+from qfinder.core.state import FileFailure, IndexProgress, ModelSummary, ProviderReport, RootState
 from qfinder.core.vector_index import VectorIndexes
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class IndexCore:
         self._root_paths: tuple[str, ...] = self.roots()
         self._data_dir = os.path.abspath(library.data_dir)
         self.target_step_s = target_step_s
+        self._memory_estimate: tuple[tuple[int, int, bool], int] | None = None  # (dim, gen, loaded), bytes
 
     # -- what is loaded --------------------------------------------------------------------
     @property
@@ -61,6 +62,25 @@ class IndexCore:
     @property
     def dim(self) -> int | None:
         return self.library.dim
+
+    @property
+    def model_summary(self) -> ModelSummary | None:
+        if self.embedder is None:
+            return None
+        info = self.embedder.info
+        return ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
+                            info.instruction_aware)
+
+    def index_memory_bytes(self) -> int | None:
+        """RAM of the current dimension's index: measured once loaded, else estimated."""
+        dim = self.dim
+        if dim is None or self.embedder is None:
+            return None
+        key = (dim, self.catalog.generation(), self.dim_ready(dim))
+        if self._memory_estimate is None or self._memory_estimate[0] != key:
+            # estimate() counts the catalog's vectors when `dim` is not loaded: once per change
+            self._memory_estimate = (key, int(self.vectors.estimate(dim).ram_bytes))
+        return self._memory_estimate[1]
 
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from qfinder.core.results import SearchRequest, SearchResponse
-from qfinder.core.state import FileFailure, IndexProgress, ProviderReport, RootState
+from qfinder.core.state import FileFailure, IndexProgress, ModelSummary, ProviderReport, RootState
 
 
 class EngineCore(Protocol):
@@ -28,6 +28,9 @@ class EngineCore(Protocol):
     def provider(self) -> ProviderReport | None: ...
     @property
     def dim(self) -> int | None: ...
+    @property
+    def model_summary(self) -> ModelSummary | None: ...
+    def index_memory_bytes(self) -> int | None: ...  # the current dimension's index RAM
 
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse: ...

@@ -20,6 +20,7 @@ from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library
 from qfinder.core.walk import ExcludeRules
 
 from .core_adapter import IndexCore
+from .core_port import EngineCore
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class LibraryCores:
         shutil.rmtree(staging, ignore_errors=True)  # a switch interrupted earlier starts over
         return self._open(staging, model_folder)
 
-    def promote(self, current: IndexCore, staged: IndexCore) -> IndexCore:
+    def promote(self, current: EngineCore, staged: EngineCore) -> IndexCore:
         """Close both, move the staged catalog, indexes and settings over the current ones."""
         staged.close()
         current.close()

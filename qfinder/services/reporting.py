@@ -42,4 +42,6 @@ def make_status(core: EngineCore | None, state: EngineState, message: str,
         provider=core.provider if core else None,
         dim=core.dim if core else None,
         message=message,
+        model=core.model_summary if core else None,
+        index_memory_bytes=core.index_memory_bytes() if core else None,
     )

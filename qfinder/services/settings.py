@@ -24,5 +24,7 @@ class EngineSettings:
     # How often the watcher's supervisor checks observers and roots; polled roots' interval.
     watch_check_s: float = 1.0
     polling_interval_s: float = 10.0
+    # Re-send the folders' states (files indexed/queued) at most this often while indexing.
+    roots_interval_s: float = 1.0
     # Start watching the roots (tests and the one-shot CLI turn this off).
     watch: bool = True

@@ -64,6 +64,7 @@ class EngineWorker(QObject):
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
         self.preemption = StepPreemption()  # a query may cancel a long step (any thread)
         self._reconcile_timer: QTimer | None = None
+        self._roots_due = 0.0  # monotonic time after which a step re-sends the folders' states
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
         run_guarded(what, job, self.error.emit)
@@ -279,6 +280,8 @@ class EngineWorker(QObject):
         self.progress.emit(progress)
         for failure in core.take_failures():
             self.file_failed.emit(failure)
+        if time.monotonic() >= self._roots_due:
+            self._emit_roots()  # the folders panel's "indexing n/m", at a bounded rate
 
     def _schedule_next(self, elapsed: float) -> None:
         delay_ms = int(elapsed * self._settings.throttle * 1000)
@@ -315,6 +318,7 @@ class EngineWorker(QObject):
     def _emit_roots(self) -> None:
         if self.core is None:
             return
+        self._roots_due = time.monotonic() + self._settings.roots_interval_s
         modes = self._bridge.modes() if self._bridge is not None else {}
         self._guard("Reporting folders", lambda: self.roots.emit(
             merge_root_states(self._core().root_states(), modes, self._paused)))

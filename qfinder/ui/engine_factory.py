@@ -8,7 +8,7 @@ from pathlib import Path
 from qfinder.core.exclude import ExcludeRules
 from qfinder.core.extract.model import ExtractLimits
 from qfinder.core.indexer import IndexSettings
-from qfinder.services.library_cores import LibraryCores
+from qfinder.services.library_cores import ENGINE_STEP, LibraryCores
 from qfinder.services.settings import EngineSettings
 from qfinder.ui.settings import AppSettings
 
@@ -21,7 +21,8 @@ def engine_settings(settings: AppSettings) -> EngineSettings:
 
 def index_settings(settings: AppSettings) -> IndexSettings:
     limits = dataclasses.replace(ExtractLimits(), max_file_bytes=settings.max_file_mb * 1024 * 1024)
-    return dataclasses.replace(IndexSettings(), chunk_tokens=settings.chunk_tokens,
+    # the engine's small steps (a query waits for at most one), not the CLI's IndexSettings()
+    return dataclasses.replace(ENGINE_STEP, chunk_tokens=settings.chunk_tokens,
                                max_chunks_per_file=settings.max_chunks_per_file, limits=limits)
 
 

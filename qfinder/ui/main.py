@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from qfinder.core.paths import data_dir
 from qfinder.core.state import EngineStatus
@@ -89,7 +89,7 @@ def make_engine(settings: AppSettings, folder: Path) -> Any:
     from qfinder.services.engine import EngineClient
     from qfinder.ui.engine_factory import core_factory, engine_settings
 
-    cores: Any = core_factory(settings, folder)  # LibraryCores satisfies CoreProvider at run time
+    cores = core_factory(settings, folder)
     return EngineClient(cores, engine_settings(settings), model_folder=settings.model_folder)
 
 
@@ -109,6 +109,8 @@ def run_desktop(args: list[str]) -> int:
     instance = _claim_single_instance(folder, folders)
     if instance is False:
         return 0
+    if instance is None:
+        return 1
     crash = CrashReporter(log_file).install()
     quit_on_signals(app)
     try:
@@ -128,11 +130,24 @@ def quit_on_signals(app: QApplication) -> None:
 
 
 def _claim_single_instance(folder: Path, folders: list[str]) -> Any:
-    """The SingleInstance we own, or False when another window took our folders."""
+    """The SingleInstance we own, False when another window took our folders, or None when
+    another window holds the data folder but does not answer (the person was told)."""
+    from qfinder.core.writelock import WriterBusyError
     from qfinder.services.single_instance import SingleInstance
 
     instance = SingleInstance(folder)
-    return instance if instance.claim(folders) else False
+    try:
+        return instance if instance.claim(folders) else False
+    except WriterBusyError:
+        log.error("another qfinder window holds %s but does not answer", folder)
+        QMessageBox.critical(None, "qfinder is already running", busy_message(folder))
+        return None
+
+
+def busy_message(folder: Path) -> str:
+    return (f"Another qfinder window is using the data folder {folder}, but it does not "
+            "respond.\n\nSwitch to that window, or close it (if it hangs, end the qfinder process) "
+            "and start qfinder again.")
 
 
 def _run_window(app: QApplication, settings: AppSettings, folder: Path, folders: list[str],

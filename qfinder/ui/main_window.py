@@ -17,11 +17,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from qfinder.core.results import SearchResponse
-from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, RootState
+from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, ModelSummary, RootState
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.failures_dialog import FailuresDialog
-from qfinder.ui.model_facts import facts_for_model, index_memory
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings
@@ -41,7 +40,7 @@ class MainWindow(QMainWindow):
         self.failures: dict[str, FileFailure] = {}
         self.root_states: tuple[RootState, ...] = ()
         self.engine_status: EngineStatus | None = None
-        self._model_key: tuple[object, ...] = ()
+        self._model: ModelSummary | None = None
         self.setWindowTitle("qfinder")
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
@@ -214,11 +213,18 @@ class MainWindow(QMainWindow):
     # -- engine signals --------------------------------------------------------------------
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.model.set_response(response)
-        self.ui.dim.set_stats(index_memory(self.engine), response.elapsed_ms, response.exact,
-                              len(response.results))
+        self._show_stats(response)
         query = response.request.text or "similar files"
         self.setWindowTitle(f"{query} — qfinder")
         self._refresh_empty_state()
+
+    def _show_stats(self, response: SearchResponse | None) -> None:
+        """The slider row: the engine's index memory for the current dimension, the last query."""
+        memory = self.engine_status.index_memory_bytes if self.engine_status else None
+        if response is None:
+            self.ui.dim.set_stats(memory, None, False)
+        else:
+            self.ui.dim.set_stats(memory, response.elapsed_ms, response.exact, len(response.results))
 
     def _on_cleared(self) -> None:
         self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
@@ -234,19 +240,19 @@ class MainWindow(QMainWindow):
         self.ui.status.set_engine_status(status)
         self.ui.folders.set_paused(status.state == "paused")
         has_model = status.model_name is not None
-        info = getattr(self.engine, "model_info", None) or (facts_for_model(self.settings.model_folder, status.model_name) if has_model else None)
+        info = status.model  # the engine's facts about the loaded model
         self.ui.filters.set_semantic_available(has_model)
         self.ui.dim.setEnabled(has_model)
-        key = (status.model_name, getattr(info, "min_dim", None), getattr(info, "full_dim", None))
-        if info is not None and key != self._model_key:
-            self._model_key = key  # only a new model resets the slider; the user's dim stays
+        if info is not None and info != self._model:
+            self._model = info  # only a new model resets the slider; the user's dim stays
             self.set_model_info(info, status.dim)
         elif not has_model:
             self.ui.instructions.set_instruction_aware(False)
+        self._show_stats(self.search.last_response)
 
-    def set_model_info(self, info: Any, current_dim: int | None = None) -> None:
-        """Adapt the slider and the instruction picker to the loaded model (a ModelInfo)."""
-        dim = current_dim or self.settings.default_dim or getattr(info, "default_dim", None)
+    def set_model_info(self, info: ModelSummary, current_dim: int | None = None) -> None:
+        """Adapt the slider and the instruction picker to the loaded model."""
+        dim = current_dim or self.settings.default_dim or info.default_dim
         self.ui.dim.blockSignals(True)
         self.ui.dim.set_model(info.min_dim, info.full_dim, dim)
         self.ui.dim.blockSignals(False)

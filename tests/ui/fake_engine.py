@@ -15,7 +15,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from qfinder.core.results import ChunkHit, FileResult, SearchRequest, SearchResponse
-from qfinder.core.state import EngineStatus, ProviderReport, RootState
+from qfinder.core.state import EngineStatus, ModelSummary, ProviderReport, RootState
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +57,12 @@ class FakeEngine(QObject):
     def announce(self) -> None:
         name = self.model_info.name if self.model_info else None
         provider = ProviderReport("auto", "CPUExecutionProvider") if name else None
-        dim = self.model_info.default_dim if self.model_info else None
-        self.status.emit(EngineStatus("idle", name, provider, dim))
+        info = self.model_info
+        dim = info.default_dim if info else None
+        summary = (ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
+                                info.instruction_aware) if info else None)
+        self.status.emit(EngineStatus("idle", name, provider, dim, model=summary,
+                                      index_memory_bytes=self.index_memory_bytes if info else None))
 
     def shutdown(self, timeout_s: float = 3.0) -> bool:
         return True

@@ -1,0 +1,83 @@
+"""What the engine reports while it works: folder progress, the model's facts, index memory."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from qfinder.core.indexer import IndexSettings
+from qfinder.core.state import EngineStatus, ModelSummary, RootState
+from qfinder.services.settings import EngineSettings
+
+SMALL_STEPS = IndexSettings(step_files=2, step_tokens=256)
+FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_interval_s=0.2,
+                      reconcile_interval_s=0, nice=5)
+
+
+def _corpus(root: Path, n: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (root / f"doc{i:03d}.txt").write_text(" ".join(f"w{i}x{j}" for j in range(60)) + "\n")
+
+
+def test_folder_states_are_resent_while_indexing_at_a_bounded_rate(qtbot, make_engine, tmp_path):
+    _corpus(tmp_path / "root", 24)
+    interval = 0.2
+    client = make_engine(index_settings=SMALL_STEPS,
+                         settings=dataclasses.replace(FAST, roots_interval_s=interval))
+    sent: list[tuple[float, RootState]] = []
+    client.roots.connect(lambda states: sent.extend((time.monotonic(), s) for s in states))
+    with qtbot.waitSignal(client.roots, timeout=30_000,
+                          check_params_cb=lambda states: bool(states) and states[0].files_indexed == 24
+                          and states[0].availability != "indexing"):
+        client.add_roots([str(tmp_path / "root")])
+    midway = [s for _, s in sent if s.availability == "indexing" and s.files_indexed > 0]
+    assert midway, f"no folder state between start and end: {[s for _, s in sent]}"
+    assert all(0 < s.files_pending < 24 for s in midway)
+    assert sent[-1][1].files_indexed == 24 and sent[-1][1].availability != "indexing"
+    during = [t for t, s in sent if s.files_indexed > 0 and s.files_pending > 0]
+    if len(during) > 1:  # re-sent from steps: never closer together than the interval
+        gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
+        assert min(gaps) >= interval * 0.9, gaps
+
+
+def test_status_carries_the_model_facts_and_index_memory(qtbot, make_engine, tmp_path, helpers):
+    _corpus(tmp_path / "root", 4)
+    client = make_engine()
+    statuses: list[EngineStatus] = []
+    client.status.connect(statuses.append)
+    with qtbot.waitSignal(client.roots, timeout=30_000,
+                          check_params_cb=lambda states: bool(states) and states[0].files_indexed == 4
+                          and states[0].availability != "indexing"):
+        client.add_roots([str(tmp_path / "root")])
+    status = statuses[-1]
+    assert status.model == ModelSummary(status.model_name or "", 128, 32, status.model.default_dim
+                                        if status.model else 0, True)
+    assert status.model is not None and 32 <= status.model.default_dim <= 128
+    memory = status.index_memory_bytes
+    assert memory is not None and memory > 0
+    dim = status.dim or 0
+    smaller = 32 if dim != 32 else 64
+    with qtbot.waitSignal(client.status, timeout=10_000,
+                          check_params_cb=lambda s: s.dim == smaller):
+        client.set_dim(smaller)
+    after = statuses[-1]
+    assert after.index_memory_bytes is not None
+    assert (after.index_memory_bytes < memory) == (smaller < dim)
+
+
+def test_no_model_reports_no_facts(qtbot, tmp_path):
+    from qfinder.services.engine import EngineClient
+    from qfinder.services.library_cores import LibraryCores
+
+    client = EngineClient(LibraryCores(tmp_path / "data"), EngineSettings(watch=False,
+                                                                           reconcile_interval_s=0))
+    try:
+        with qtbot.waitSignal(client.status, timeout=20_000,
+                              check_params_cb=lambda s: s.state != "starting") as blocker:
+            client.start()
+        status: EngineStatus = blocker.args[0]
+        assert status.model is None and status.index_memory_bytes is None
+    finally:
+        assert client.shutdown(3.0)
