@@ -15,6 +15,8 @@ from qfinder.ui.file_icons import icon_for_path
 from qfinder.ui.results_model import ResultsModel, Role
 
 PAD = 6
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # made once, not per row
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 ICON = 32
 BAR_W = 56
 SNIPPET_CHARS = 260
@@ -83,6 +85,7 @@ class ResultsDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fonts: dict[str, tuple[QFont, QFont]] = {}  # font key -> (bold, italic)
+        self._widths: dict[tuple[str, str], int] = {}  # (font key, date text) -> pixels
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
         line = option.fontMetrics.height()
@@ -135,7 +138,7 @@ class ResultsDelegate(QStyledItemDelegate):
         icon_for_path(result.path).paint(painter, icon_rect)
         left = icon_rect.right() + PAD * 2
         date = format_date(result.mtime)
-        date_w = max(fm.horizontalAdvance("0000-00-00"), fm.horizontalAdvance(date)) + PAD
+        date_w = self._date_width(option.font, fm, date)
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
         self._paint_bar(painter, option, bar_rect, relevance, selected)
         right = bar_rect.left() - PAD
@@ -145,18 +148,16 @@ class ResultsDelegate(QStyledItemDelegate):
         name_w = right - date_w - left
         name = os.path.basename(result.path)
         name_rect = QRect(left, rect.top(), max(0, name_w), line)
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        painter.drawText(name_rect, _LEFT,
                          painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, name_w))
         painter.setFont(option.font)
         painter.setPen(dim)
-        painter.drawText(QRect(right - date_w, rect.top(), date_w, line),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, date)
+        painter.drawText(QRect(right - date_w, rect.top(), date_w, line), _RIGHT, date)
         folder = os.path.dirname(result.path)
         where = location_label(chunk)
         folder_text = f"{folder}  ·  {where}" if where else folder
         folder_w = rect.right() - left
-        painter.drawText(QRect(left, rect.top() + line + PAD // 2, folder_w, line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        painter.drawText(QRect(left, rect.top() + line + PAD // 2, folder_w, line), _LEFT,
                          fm.elidedText(folder_text, Qt.TextElideMode.ElideMiddle, folder_w))
         snippet_rect = QRect(left, rect.top() + 2 * line + PAD, rect.right() - left, line + PAD)
         self._paint_snippet(painter, option, snippet_rect, chunk, text)
@@ -168,8 +169,7 @@ class ResultsDelegate(QStyledItemDelegate):
         bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
         self._paint_bar(painter, option, bar_rect, relevance, selected)
         painter.setPen(dim)
-        painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line), _LEFT,
                          location_label(chunk) or "another match")
         body = QRect(rect.left(), rect.top() + line + PAD // 2, rect.width(), line + PAD)
         self._paint_snippet(painter, option, body, chunk, text)
@@ -196,19 +196,32 @@ class ResultsDelegate(QStyledItemDelegate):
         if match and x < right:
             painter.setFont(bold)
             bfm = painter.fontMetrics()
-            width = min(bfm.horizontalAdvance(match), right - x)
+            width = bfm.horizontalAdvance(match)
             mark = QColor(option.palette.color(QPalette.ColorRole.Highlight))
             mark.setAlpha(70)
-            painter.fillRect(QRect(x - 1, rect.top(), width + 2, fm.height()), mark)
-            x = self._run(painter, bfm, x, baseline, right, match)
+            painter.fillRect(QRect(x - 1, rect.top(), min(width, right - x) + 2, fm.height()), mark)
+            x = self._run(painter, bfm, x, baseline, right, match, width)
             painter.setFont(option.font)
-            self._run(painter, fm, x, baseline, right, after)
+            if after and x < right:  # the last run: elidedText alone says what fits
+                painter.drawText(x, baseline, fm.elidedText(after, Qt.TextElideMode.ElideRight, right - x))
+
+    def _date_width(self, font: QFont, fm: QFontMetrics, date: str) -> int:
+        """Width of the date column: the widest of an ISO date and this text, measured once."""
+        key = (font.key(), date)
+        if key not in self._widths:
+            if len(self._widths) > 512:
+                self._widths.clear()
+            self._widths[key] = max(fm.horizontalAdvance("0000-00-00"), fm.horizontalAdvance(date)) + PAD
+        return self._widths[key]
 
     @staticmethod
-    def _run(painter: QPainter, fm: QFontMetrics, x: int, baseline: int, right: int, text: str) -> int:
+    def _run(painter: QPainter, fm: QFontMetrics, x: int, baseline: int, right: int, text: str,
+             width: int | None = None) -> int:
+        """Draw one run at x; returns where the next starts. Text measuring is the costly part
+        of painting a row, so a run is measured once (or not at all when `width` is given)."""
         if not text or x >= right:
             return x
-        width = fm.horizontalAdvance(text)
+        width = fm.horizontalAdvance(text) if width is None else width
         if x + width > right:
             text = fm.elidedText(text, Qt.TextElideMode.ElideRight, right - x)
             width = fm.horizontalAdvance(text)
