@@ -2,6 +2,9 @@
 
     lib = Library.open(data_dir, writer=True, model_folder="/models/qwen3-0.6b")  # the indexer
     lib = Library.open(data_dir)                    # a reader: search/status while another writes
+    lib = Library.open(data_dir, writer="prefer")   # the app: the writer, or a reader when busy
+    lib.read_only_reason  # None for a writer/plain reader; why a "prefer" open fell back
+    Library.writer_free(data_dir) -> bool           # cheap poll: could a writer open now?
     lib.indexer.plan([...]); lib.indexer.step()     # writer only (Indexer: see qfinder.core.indexer)
     lib.search(SearchRequest("invoices from march"))
     lib.status() -> LibraryStatus;  lib.root_states();  lib.set_dim(256);  lib.close()
@@ -11,6 +14,13 @@ data folder (an OS lock, `qfinder.core.writelock`); readers open the catalog rea
 save index files. The model folder given to a writer is remembered in ``settings.json`` so later
 readers load the same model; without a model (none given, none remembered, or `load_model=False`)
 keyword and filename search still work and content indexing waits for one.
+
+``writer="prefer"`` is for a front end that indexes when it can (the desktop app): when another
+process holds the write lock (e.g. `qfinder index` running), it returns a read-only Library
+(searchable; ``indexer`` None; nothing saved) whose ``read_only_reason`` says so, instead of
+raising `WriterBusyError`. Poll `Library.writer_free(data_dir)` and open again as the writer once
+it is True (the other process finished). When no catalog exists yet (the other writer is still
+creating it) there is nothing to read and WriterBusyError is raised as with ``writer=True``.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from qfinder.core.catalog import Catalog, CatalogCounts
 from qfinder.core.errors import IndexError_, ModelError
@@ -30,10 +40,11 @@ from qfinder.core.search import Searcher
 from qfinder.core.state import ProviderReport, RootState
 from qfinder.core.vector_index import IndexCost, VectorIndexes
 from qfinder.core.walk import ExcludeRules
-from qfinder.core.writelock import WriteLock
+from qfinder.core.writelock import WriteLock, WriterBusyError
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
+BUSY_REASON = "another qfinder process is indexing this data folder; indexing resumes when it finishes"
 
 
 @dataclass(frozen=True)
@@ -58,16 +69,6 @@ def _load_embedder(folder: str, provider: str) -> Any:
     return Embedder.from_folder(folder, provider=provider)
 
 
-def _saved_dims(folder: Path) -> dict[int, int]:
-    """{dim: bytes} of graph files saved in `folder` (hnsw-d<dim>.bin)."""
-    found: dict[int, int] = {}
-    for path in folder.glob("hnsw-d*.bin") if folder.is_dir() else ():
-        digits = path.stem.removeprefix("hnsw-d")
-        if digits.isdigit():
-            found[int(digits)] = path.stat().st_size
-    return found
-
-
 class Library:
     def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings, embedder: Any | None,
                  lock: WriteLock | None, index_settings: IndexSettings | None = None,
@@ -80,27 +81,50 @@ class Library:
         self.vectors = VectorIndexes(catalog, data_dir / INDEX_FOLDER, persist=lock is not None)
         self.searcher = Searcher(catalog, self.vectors, embedder, settings.dim)
         self.indexer: Indexer | None = None
+        self.read_only_reason: str | None = None  # set when writer="prefer" fell back to reading
         if lock is not None:
             self.indexer = Indexer(catalog, embedder, index_settings, rules)
 
     @classmethod
-    def open(cls, data_dir: str | os.PathLike[str], *, writer: bool = False, model_folder: str | None = None,
-             load_model: bool = True, provider: str | None = None,
+    def open(cls, data_dir: str | os.PathLike[str], *, writer: bool | Literal["prefer"] = False,
+             model_folder: str | None = None, load_model: bool = True, provider: str | None = None,
              index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None) -> Library:
+        """Open `data_dir`. writer=True raises WriterBusyError when another process writes;
+        writer="prefer" then opens it read-only with `read_only_reason` set (see the module doc)."""
         folder = Path(data_dir)
-        lock = None
+        lock, reason = None, None
         if writer:
             ensure_private_dir(folder)
             lock = WriteLock(folder)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except WriterBusyError:
+                if writer != "prefer" or not (folder / CATALOG_NAME).exists():
+                    raise
+                lock, reason = None, BUSY_REASON
         elif not (folder / CATALOG_NAME).exists():
             raise IndexError_(f"No qfinder index in {folder}.", "Index a folder first: qfinder index PATH --model DIR")
         try:
-            return cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules)
+            library = cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules)
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
+        library.read_only_reason = reason
+        return library
+
+    @staticmethod
+    def writer_free(data_dir: str | os.PathLike[str]) -> bool:
+        """Whether no other process holds the write lock now (taken and released at once)."""
+        if not Path(data_dir).is_dir():
+            return True
+        lock = WriteLock(Path(data_dir))
+        try:
+            lock.acquire()
+        except (WriterBusyError, OSError):
+            return False
+        lock.release()
+        return True
 
     @classmethod
     def _build(cls, folder: Path, lock: WriteLock | None, model_folder: str | None, load_model: bool,
@@ -160,7 +184,7 @@ class Library:
     def index_costs(self) -> tuple[IndexCost, ...]:
         """Per dimension: the loaded structures, plus graphs saved on disk and the current dim."""
         loaded = {cost.dim: cost for cost in self.vectors.costs()}
-        on_disk = _saved_dims(self.data_dir / INDEX_FOLDER)
+        on_disk = self.vectors.saved_dims()
         wanted = set(loaded) | set(on_disk) | ({self.dim} if self.dim else set())
         costs = []
         for dim in sorted(wanted):
@@ -172,11 +196,7 @@ class Library:
         """Delete the saved graphs (writer only): they are rebuilt from the catalog when needed."""
         if self._lock is None:
             return
-        for dim in list(self.vectors.costs()):
-            self.vectors.drop(dim.dim)
-        folder = self.data_dir / INDEX_FOLDER
-        for path in folder.glob("hnsw-d*") if folder.is_dir() else ():
-            path.unlink(missing_ok=True)
+        self.vectors.delete_saved()
 
     def close(self) -> None:
         try:

@@ -7,6 +7,14 @@
     vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, disk_bytes, build_s, …)]
     vx.estimate(dim)     # IndexCost of a dimension not built yet (RAM from n, d, M)
     vx.save(); vx.close()
+    vx.has(dim)          # built/loaded in memory (no build)
+    vx.build(dim) -> DimIndex   # built (or loaded from its file), NOT kept: for another thread
+    vx.adopt(index)      # install a DimIndex built elsewhere (synced with the catalog on use)
+    vx.saved_dims()      # {dim: bytes} of the graph files in the folder;  vx.delete_saved()
+
+Off-thread builds (the engine): a builder `VectorIndexes` on its own read-only Catalog calls
+`build(dim)` and hands the result to the serving one's `adopt(index)`; the next search syncs it
+with the catalog (what was written meanwhile is added), so nothing is built twice.
 
 `query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
@@ -53,6 +61,7 @@ def truncate_normalize(vectors: np.ndarray, dim: int | None) -> np.ndarray:
     return mrl_truncate(vectors, dim)
 
 
+GRAPH_PREFIX = "hnsw-d"  # graph files are <folder>/hnsw-d<dim>.bin (+ .json manifest)
 MAX_CANDIDATES = 2000  # re-scored candidates per query, at most
 
 
@@ -139,10 +148,7 @@ class VectorIndexes:
     def ensure(self, dim: int) -> DimIndex:
         """The structure for `dim`, loaded or built and synced with the catalog."""
         with self._lock:
-            stamp = self.catalog.stamp()
-            if stamp != self._stamp:
-                self._dims.clear()
-                self._stamp = stamp
+            self._follow_stamp()
             index = self._dims.get(dim)
             if index is None:
                 index = self._dims[dim] = self._open(dim)
@@ -179,7 +185,50 @@ class VectorIndexes:
         with self._lock:
             self._dims.pop(dim, None)
 
+    def has(self, dim: int) -> bool:
+        """Whether `dim` is in memory, ready to search without a build."""
+        with self._lock:
+            return dim in self._dims
+
+    def build(self, dim: int) -> DimIndex:
+        """The structure for `dim`, loaded from its file or built (and saved when persisting),
+        without keeping it: meant for a builder instance whose result another one `adopt`s."""
+        with self._lock:
+            self._follow_stamp()
+            return self._open(dim)
+
+    def adopt(self, index: DimIndex) -> None:
+        """Install a structure built by another instance over the same catalog; it is synced with
+        the catalog (added/removed vectors) on its next use."""
+        with self._lock:
+            self._follow_stamp()
+            self._dims[index.dim] = index
+
+    def saved_dims(self) -> dict[int, int]:
+        """{dim: bytes} of the graph files saved in the folder (hnsw-d<dim>.bin)."""
+        found: dict[int, int] = {}
+        for path in self.folder.glob(f"{GRAPH_PREFIX}*.bin") if self.folder.is_dir() else ():
+            digits = path.stem.removeprefix(GRAPH_PREFIX)
+            if digits.isdigit():
+                found[int(digits)] = path.stat().st_size
+        return found
+
+    def delete_saved(self) -> None:
+        """Forget every in-memory structure and delete the saved graphs and their manifests
+        (they are rebuilt from the catalog when needed)."""
+        with self._lock:
+            self._dims.clear()
+            for path in self.folder.glob(f"{GRAPH_PREFIX}*") if self.folder.is_dir() else ():
+                path.unlink(missing_ok=True)
+
     # --- internals ----------------------------------------------------------------------------
+    def _follow_stamp(self) -> None:
+        """A new model/chunker makes every structure stale."""
+        stamp = self.catalog.stamp()
+        if stamp != self._stamp:
+            self._dims.clear()
+            self._stamp = stamp
+
     def _check_query(self, query_full: np.ndarray, dim: int) -> np.ndarray:
         stamp = self.catalog.stamp()
         if stamp is None:
@@ -220,7 +269,7 @@ class VectorIndexes:
         )
 
     def _path(self, dim: int) -> Path:
-        return self.folder / f"hnsw-d{dim}.bin"
+        return self.folder / f"{GRAPH_PREFIX}{dim}.bin"
 
     def _open(self, dim: int) -> DimIndex:
         n = int(self.catalog.all_vector_ids().size)

@@ -8,7 +8,7 @@ import pytest
 
 from qfinder.core.results import SearchRequest
 from qfinder.core.session import Library
-from qfinder.core.writelock import WriterBusyError
+from qfinder.core.writelock import WriteLock, WriterBusyError
 
 
 @pytest.fixture
@@ -45,3 +45,41 @@ def test_without_a_model_names_and_keywords_still_work(tmp_path, tree):
         assert [r.path for r in response.results] == [str(tree / "recipe-soup.txt")]
         assert response.results[0].chunks == () and response.dim is None
         assert lib.status().counts.pending == 2
+
+
+def test_prefer_writer_falls_back_to_a_searchable_reader_while_another_process_indexes(tmp_path, tree):
+    data = tmp_path / "data"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    with pytest.raises(WriterBusyError), WriteLock(fresh):  # no catalog yet: nothing to read
+        Library.open(fresh, writer="prefer")
+    with Library.open(data, writer=True) as cli_writer:  # `qfinder index` running
+        cli_writer.indexer.plan([tree])
+        assert not Library.writer_free(data)
+        with Library.open(data, writer="prefer") as app:
+            assert app.indexer is None and app.read_only_reason is not None
+            assert "another qfinder process is indexing" in app.read_only_reason
+            hits = app.search(SearchRequest("soup", mode="hybrid")).results
+            assert [r.path for r in hits] == [str(tree / "recipe-soup.txt")]
+            app.drop_index_files()  # a reader never deletes the writer's files
+    assert Library.writer_free(data)
+    with Library.open(data, writer="prefer") as app:  # the other process finished: indexing resumes
+        assert app.indexer is not None and app.read_only_reason is None
+        assert not Library.writer_free(data)
+    with Library.open(data, writer=True) as writer:
+        assert writer.read_only_reason is None
+
+
+def test_index_costs_list_saved_graphs_and_drop_removes_them(tmp_path, tree, tiny_qwen3_dir):
+    data = tmp_path / "data"
+    with Library.open(data, writer=True, model_folder=str(tiny_qwen3_dir)) as lib:
+        lib.indexer.plan([tree])
+        while lib.indexer.pending():
+            lib.indexer.step()
+        lib.vectors.exact_below = 0  # a real graph file even for two files
+        lib.search(SearchRequest("soup", mode="semantic", dim=32))
+        costs = {c.dim: c for c in lib.index_costs()}
+        assert costs[32].kind == "hnsw" and costs[32].disk_bytes > 0
+        assert (data / "indexes" / "hnsw-d32.bin").exists()
+        lib.drop_index_files()
+        assert not list((data / "indexes").glob("hnsw-d*")) and not lib.vectors.has(32)

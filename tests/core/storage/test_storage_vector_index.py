@@ -268,3 +268,28 @@ def test_graph_of_another_catalog_is_never_used(
         assert vx.search(vectors[5], 16, 1, rerank=False)[0][0] == ids[5]
     assert any("catalog_uid" in r.getMessage() for r in caplog.records)
     other.close()
+
+
+def test_off_thread_build_is_adopted_and_saved_files_are_owned_by_the_indexes(
+    filled, tmp_path: Path, fill_catalog
+) -> None:
+    cat, ids, vectors = filled
+    folder = tmp_path / "idx"
+    serving = _indexes(cat, folder)
+    assert not serving.has(16) and serving.saved_dims() == {}
+    reader = Catalog(cat.path, readonly=True)  # the builder's own connection, as on a thread
+    try:
+        built = _indexes(reader, folder).build(16)
+    finally:
+        reader.close()
+    assert not serving.has(16) and set(serving.saved_dims()) == {16}  # built and saved, not kept
+    more = np.random.default_rng(9).standard_normal((10, 64)).astype(np.float32)
+    more /= np.linalg.norm(more, axis=1, keepdims=True)
+    new_ids = fill_catalog(cat, more, root="/late")  # written while it was being built
+    serving.adopt(built)
+    assert serving.has(16) and serving.costs()[0].kind == "hnsw"
+    assert serving.search(more[2], 16, 1)[0][0] == new_ids[2]  # synced on use, not rebuilt
+    assert serving.search(vectors[4], 16, 1)[0][0] == ids[4]
+    assert serving.costs()[0].build_s == built.build_s
+    serving.delete_saved()
+    assert not serving.has(16) and serving.saved_dims() == {} and not list(folder.glob("hnsw-d*"))
