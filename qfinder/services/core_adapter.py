@@ -82,6 +82,15 @@ class IndexCore:
             self._memory_estimate = (key, int(self.vectors.estimate(dim).ram_bytes))
         return self._memory_estimate[1]
 
+    def recovery_notice(self) -> str | None:
+        """What happened when the catalog was found unusable and moved aside on opening."""
+        recovery = self.catalog.recovery
+        if recovery is None:
+            return None
+        return (f"The index database {recovery.problem.describe()}; it was kept as "
+                f"{recovery.kept_at} and a new, empty index was started. "
+                "Add your folders again to search them.")
+
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
         response: SearchResponse = self.searcher.search(request)

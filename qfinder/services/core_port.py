@@ -31,6 +31,7 @@ class EngineCore(Protocol):
     @property
     def model_summary(self) -> ModelSummary | None: ...
     def index_memory_bytes(self) -> int | None: ...  # the current dimension's index RAM
+    def recovery_notice(self) -> str | None: ...  # the catalog was unusable and set aside: what
 
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse: ...

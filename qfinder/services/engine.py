@@ -101,11 +101,6 @@ class EngineClient(QObject):
     def running(self) -> bool:
         return self._thread.isRunning()
 
-    @property
-    def latest_search_id(self) -> int:
-        """The id of the newest search issued: a response with a lower id is stale."""
-        return self._gate.latest
-
     def shutdown(self, timeout_s: float = 3.0) -> bool:
         """Stop the engine: cancel inference, close the index cleanly, end the thread.
 

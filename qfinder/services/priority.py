@@ -33,8 +33,3 @@ def lower_current_thread(increment: int) -> int | None:
     log.debug("engine thread %d runs at nice %d", tid, target)
     return target
 
-
-def current_thread_nice() -> int | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())

@@ -97,6 +97,10 @@ class EngineWorker(QObject):
         except QfinderError as exc:
             self._message = str(exc)
             raise
+        notice = self.core.recovery_notice()
+        if notice:
+            log.warning("%s", notice)
+            self.error.emit(notice)  # once: the next start opens the new catalog as is
 
     def _start_watching(self) -> None:
         core = self._core()

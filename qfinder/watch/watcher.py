@@ -97,10 +97,6 @@ class FolderWatcher:
         with self._lock:
             return dict(self._modes)
 
-    def check_now(self) -> None:
-        """Ask the supervisor to look at the observers and roots at once."""
-        self._wake.set()
-
     # -- scheduling -------------------------------------------------------------------------
     def _schedule(self, root: str) -> None:
         if not os.path.isdir(root):

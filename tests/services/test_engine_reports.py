@@ -81,3 +81,30 @@ def test_no_model_reports_no_facts(qtbot, tmp_path):
         assert status.model is None and status.index_memory_bytes is None
     finally:
         assert client.shutdown(3.0)
+
+
+def test_a_recovered_catalog_is_reported_once(qtbot, make_engine, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "catalog.db").write_bytes(b"this is not a database at all\n" * 200)
+    client = make_engine(data_dir=data, start=False)
+    errors: list[str] = []
+    client.error.connect(errors.append)
+    with qtbot.waitSignal(client.status, timeout=20_000,
+                          check_params_cb=lambda s: s.state != "starting"):
+        client.start()
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert len(errors) == 1 and "index database" in errors[0] and "kept as" in errors[0]
+    kept = [p for p in data.iterdir() if p.name.startswith("catalog.db") and p.name != "catalog.db"
+            and str(p) in errors[0]]
+    assert kept, (errors[0], sorted(p.name for p in data.iterdir()))
+    assert client.worker.core is not None and client.worker.core.recovery_notice() is not None
+    assert client.shutdown(3.0)
+    again = make_engine(data_dir=data, start=False)  # the new catalog opens without a notice
+    later: list[str] = []
+    again.error.connect(later.append)
+    with qtbot.waitSignal(again.status, timeout=20_000,
+                          check_params_cb=lambda s: s.state != "starting"):
+        again.start()
+    assert again.worker.core is not None and again.worker.core.recovery_notice() is None
+    assert not later
