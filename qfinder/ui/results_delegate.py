@@ -84,8 +84,9 @@ class ResultsDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._fonts: dict[str, tuple[QFont, QFont]] = {}  # font key -> (bold, italic)
-        self._widths: dict[tuple[str, str], int] = {}  # (font key, date text) -> pixels
+        self._font = QFont()  # the view font the caches below were made for
+        self._bold, self._italic = QFont(), QFont()
+        self._date_widths: dict[str, int] = {}  # date text -> pixels, in self._font
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
         line = option.fontMetrics.height()
@@ -96,14 +97,15 @@ class ResultsDelegate(QStyledItemDelegate):
         return QSize(200, 2 * line + 2 * PAD) if is_chunk else QSize(200, 3 * line + 3 * PAD)
 
     def _variants(self, font: QFont) -> tuple[QFont, QFont]:
-        """Bold and italic copies of the view's font, made once per font."""
-        key = font.key()
-        if key not in self._fonts:
-            bold, italic = QFont(font), QFont(font)
-            bold.setBold(True)
-            italic.setItalic(True)
-            self._fonts[key] = (bold, italic)
-        return self._fonts[key]
+        """Bold and italic copies of the view's font, made again only when that font changes
+        (QFont == is cheap; QFont.key() builds a string on every call)."""
+        if font != self._font:
+            self._font = QFont(font)
+            self._bold, self._italic = QFont(font), QFont(font)
+            self._bold.setBold(True)
+            self._italic.setItalic(True)
+            self._date_widths.clear()
+        return self._bold, self._italic
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: E501
         painter.save()
@@ -207,12 +209,13 @@ class ResultsDelegate(QStyledItemDelegate):
 
     def _date_width(self, font: QFont, fm: QFontMetrics, date: str) -> int:
         """Width of the date column: the widest of an ISO date and this text, measured once."""
-        key = (font.key(), date)
-        if key not in self._widths:
-            if len(self._widths) > 512:
-                self._widths.clear()
-            self._widths[key] = max(fm.horizontalAdvance("0000-00-00"), fm.horizontalAdvance(date)) + PAD
-        return self._widths[key]
+        self._variants(font)  # clears the widths when the font changed
+        if date not in self._date_widths:
+            if len(self._date_widths) > 512:
+                self._date_widths.clear()
+            self._date_widths[date] = max(fm.horizontalAdvance("0000-00-00"),
+                                          fm.horizontalAdvance(date)) + PAD
+        return self._date_widths[date]
 
     @staticmethod
     def _run(painter: QPainter, fm: QFontMetrics, x: int, baseline: int, right: int, text: str,
