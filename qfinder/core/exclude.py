@@ -8,7 +8,8 @@ version-control and tool folders (``.git``, ``node_modules``, ``__pycache__``, c
 (``.ssh``, ``.gnupg``; excluded even when hidden files are included), virtualenvs (a folder
 holding ``pyvenv.cfg``), cache folders tagged with ``CACHEDIR.TAG``, any folder holding a
 ``.noindex`` marker, ``.gitignore`` files inside the root, and the user's own globs
-(gitignore syntax, relative to the root).
+(gitignore syntax, relative to the root). ``skip_folders`` are absolute folders never indexed
+wherever they appear, e.g. qfinder's own data folder inside an indexed root (`Library` adds it).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class ExcludeRules:
     include_hidden: bool = False
     globs: tuple[str, ...] = ()
     honour_gitignore: bool = True
+    skip_folders: tuple[str, ...] = ()  # absolute paths, with everything below them
+
+    def skips(self, path: str) -> bool:
+        """Is ``path`` (absolute) one of ``skip_folders`` or below one?"""
+        return any(inside(path, folder) for folder in self.skip_folders)
 
 
 DEFAULT_RULES = ExcludeRules()
@@ -162,6 +168,8 @@ def is_excluded(
     """
     root_s = os.path.abspath(os.fspath(root))
     path_s = os.path.abspath(os.fspath(path))
+    if rules.skips(path_s):
+        return True
     if not inside(path_s, root_s) or path_s == root_s:
         return path_s != root_s
     stack: list[tuple[str, pathspec.PathSpec]] = []

@@ -13,7 +13,9 @@ Both the CLI and the desktop engine thread build exactly this. Only one process 
 data folder (an OS lock, `qfinder.core.writelock`); readers open the catalog read-only and never
 save index files. The model folder given to a writer is remembered in ``settings.json`` so later
 readers load the same model; without a model (none given, none remembered, or `load_model=False`)
-keyword and filename search still work and content indexing waits for one.
+keyword and filename search still work and content indexing waits for one. The indexer's
+rules always skip the data folder (``ExcludeRules.skip_folders``), so a root that contains it
+never indexes qfinder's own files; ``lib.indexer.rules`` serves the watcher's `is_excluded` too.
 
 ``writer="prefer"`` is for a front end that indexes when it can (the desktop app): when another
 process holds the write lock (e.g. `qfinder index` running), it returns a read-only Library
@@ -67,6 +69,13 @@ def _load_embedder(folder: str, provider: str) -> Any:
         raise ModelError(f"The model folder {folder} does not exist.",
                          "Pass --model DIR with a downloaded model folder.")
     return Embedder.from_folder(folder, provider=provider)
+
+
+def _skipping_data_dir(rules: ExcludeRules, data_dir: Path) -> ExcludeRules:
+    """`rules` that never index the data folder itself (its catalog, graphs, settings), also
+    when it lies inside an indexed root."""
+    own = {os.path.abspath(data_dir), os.path.realpath(data_dir)}
+    return replace(rules, skip_folders=tuple(dict.fromkeys((*rules.skip_folders, *sorted(own)))))
 
 
 class Library:
@@ -138,6 +147,7 @@ class Library:
         if load_model and settings.model_folder:
             embedder = _load_embedder(settings.model_folder, settings.provider)
         catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
+        rules = _skipping_data_dir(rules or ExcludeRules(), folder)
         if lock is not None and settings != LibrarySettings.load(folder):
             settings.save(folder)  # remember the model for later readers
         return cls(folder, catalog, settings, embedder, lock, index_settings, rules)

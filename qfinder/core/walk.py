@@ -106,6 +106,8 @@ class _RootWalk:
         self.visited: set[tuple[int, int]] = set()
 
     def files(self) -> Iterator[FileEntry]:
+        if self.rules.skips(self.root):
+            return
         try:
             st = os.stat(self.root)
         except OSError as exc:
@@ -166,6 +168,8 @@ class _RootWalk:
         if ignored_by_specs(entry.path, is_dir, self.root, specs, self.rules):
             return None
         if is_dir:
+            if self.rules.skip_folders and self.rules.skips(entry.path):
+                return None  # e.g. qfinder's own data folder inside a root
             key = (st.st_dev, st.st_ino)
             if key in self.visited:
                 return None  # a loop or a second way into a folder already walked

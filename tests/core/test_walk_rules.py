@@ -178,3 +178,12 @@ def test_permission_denied_is_recorded_and_walk_goes_on(
         (tmp_path / "locked").chmod(0o755)
     assert result["errors"] == [[str(tmp_path / "locked"), "permission denied"]]
     assert sorted(result["files"]) == [str(tmp_path / "open" / "a.txt"), str(tmp_path / "z.txt")]
+
+
+def test_skip_folders_are_never_walked_nor_let_through(tmp_path: Path) -> None:
+    make_files(tmp_path, "a.txt", "data/catalog.db", "data/indexes/hnsw-d32.bin", "database/b.txt")
+    rules = ExcludeRules(skip_folders=(str(tmp_path / "data"),))
+    assert found(tmp_path, rules) == {"a.txt", "database/b.txt"}  # a prefix is not a parent
+    assert is_excluded(tmp_path / "data" / "catalog.db", tmp_path, rules)
+    assert not is_excluded(tmp_path / "database" / "b.txt", tmp_path, rules)
+    assert list(walk([tmp_path / "data"], rules)) == []  # the skipped folder given as a root

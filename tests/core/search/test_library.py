@@ -8,6 +8,7 @@ import pytest
 
 from qfinder.core.results import SearchRequest
 from qfinder.core.session import Library
+from qfinder.core.walk import is_excluded
 from qfinder.core.writelock import WriteLock, WriterBusyError
 
 
@@ -83,3 +84,34 @@ def test_index_costs_list_saved_graphs_and_drop_removes_them(tmp_path, tree, tin
         assert (data / "indexes" / "hnsw-d32.bin").exists()
         lib.drop_index_files()
         assert not list((data / "indexes").glob("hnsw-d*")) and not lib.vectors.has(32)
+
+
+def test_the_data_folder_inside_a_root_is_never_indexed(tmp_path, tree):
+    data = tree / "qfinder-data"  # the person chose a data folder inside what they index
+    with Library.open(data, writer=True) as lib:
+        lib.indexer.plan([tree])
+        lib.indexer.plan([tree])  # catalog.db, its WAL and settings exist now: still skipped
+        assert lib.status().counts.files == 2
+        assert lib.indexer.refresh_paths([data / "catalog.db", data]) == 0  # watcher events too
+        assert is_excluded(data / "catalog.db-wal", tree, lib.indexer.rules)
+        assert not is_excluded(tree / "trip.txt", tree, lib.indexer.rules)
+        assert lib.indexer.plan([data]).queued == 0 and lib.status().counts.files == 2
+
+
+def test_clear_pending_under_some_roots_keeps_the_others_queued(tmp_path, tree, tiny_qwen3_dir):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("Notes about the garden shed.")
+    with Library.open(tmp_path / "data", writer=True, model_folder=str(tiny_qwen3_dir)) as lib:
+        lib.indexer.plan([tree, other])
+        assert lib.indexer.pending() == 3
+        lib.indexer.clear_pending([str(tree) + "/"])
+        assert lib.indexer.pending() == 1 and lib.status().counts.pending == 3  # still pending
+        while lib.indexer.pending():
+            lib.indexer.step()
+        pending = {r.path: r.files_pending for r in lib.root_states()}
+        assert pending == {str(tree): 2, str(other): 0}  # only the other root was indexed
+        lib.indexer.plan([tree])
+        assert lib.indexer.pending() == 2
+        lib.indexer.clear_pending()
+        assert lib.indexer.pending() == 0
