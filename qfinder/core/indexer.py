@@ -8,6 +8,7 @@
     indexer.remove_paths(paths)    # forget files or folders (vectors and FTS rows too)
     indexer.reconcile(root)        # = plan([root]): after a watcher failure, at start, periodically
     indexer.remove_root(root)      # purge a root and compact
+    indexer.clear_pending(roots)   # drop queued work (all, or under some folders); stays "pending"
 
 Guarantees: `plan` commits every file's name and path (searchable at once, status "pending")
 before any content work; an unchanged tree costs one stat per file. `step` extracts and chunks a
@@ -274,8 +275,12 @@ class Indexer(ScanMixin):
                     count += 1
         return count
 
-    def clear_pending(self) -> None:
-        """Forget queued work (files stay "pending" in the catalog for the next plan)."""
+    def clear_pending(self, roots: Iterable[str | os.PathLike[str]] | None = None) -> None:
+        """Forget queued and in-flight work, all of it or only under `roots` (folders or files);
+        the files stay "pending" in the catalog, so the next plan/reconcile queues them again."""
+        if roots is not None:
+            self._dequeue_under(os.path.abspath(os.fspath(r)) for r in roots)
+            return
         self._heap.clear()
         self._queued.clear()
         self._active.clear()
