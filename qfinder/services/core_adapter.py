@@ -23,6 +23,7 @@ from qfinder.core.indexer import Indexer
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.session import Library
 from qfinder.core.state import FileFailure, IndexProgress, ModelSummary, ProviderReport, RootState
+from qfinder.core.vector_dim import DimIndex
 from qfinder.core.vector_index import VectorIndexes
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,13 @@ class IndexCore:
     """One opened Library (catalog + indexer + vector indexes + searcher + embedder)."""
 
     def __init__(self, library: Library, target_step_s: float | None = None) -> None:
-        if library.indexer is None:
+        # read-only: another process holds the write lock; this core only searches meanwhile
+        self.read_only_reason: str | None = library.read_only_reason
+        if library.indexer is None and self.read_only_reason is None:
             raise QfinderError("The engine needs the data folder opened for writing.")
         self.library = library
         self.catalog = library.catalog
-        self.indexer: Indexer = library.indexer
+        self._indexer: Indexer | None = library.indexer
         self.vectors = library.vectors
         self.searcher = library.searcher
         self.embedder = library.embedder
@@ -104,6 +107,7 @@ class IndexCore:
         return self.library.root_states()
 
     def add_root(self, path: str) -> None:
+        self._require_writer()
         self.catalog.add_root(os.path.abspath(path))
         self._root_paths = self.roots()
 
@@ -112,10 +116,24 @@ class IndexCore:
         self._root_paths = self.roots()
 
     def mark_root(self, path: str, available: bool) -> None:
-        self.catalog.mark_root(path, "watching" if available else "unavailable")
+        if self._indexer is not None:  # read-only: the writing process keeps the roots' state
+            self.catalog.mark_root(path, "watching" if available else "unavailable")
+
+    @property
+    def indexer(self) -> Indexer:
+        return self._require_writer()
+
+    def _require_writer(self) -> Indexer:
+        """The writer's indexer; a read-only core refuses changes, saying why."""
+        if self._indexer is None:
+            raise QfinderError(f"Folders cannot be changed now: {self.read_only_reason}.",
+                               "Try again when the other qfinder process has finished.")
+        return self._indexer
 
     # -- queuing work ----------------------------------------------------------------------
     def reconcile(self, roots: Sequence[str] | None = None) -> None:
+        if self._indexer is None:
+            return  # the writing process indexes; the engine reconciles when it takes over
         targets = list(self.roots() if roots is None else roots)
         report = self.indexer.plan(targets)
         log.info("reconciled %d root(s): %d new, %d changed, %d renamed, %d gone, %d queued",
@@ -123,11 +141,12 @@ class IndexCore:
                  report.queued)
 
     def apply_changes(self, removed: Sequence[str], changed: Sequence[str]) -> None:
-        if removed or changed:
+        if (removed or changed) and self._indexer is not None:
             self._failed_seen.difference_update(changed)  # a changed file may fail anew: report it
             self.indexer.refresh_paths([*removed, *changed])
 
     def retry_failed(self, paths: Sequence[str]) -> None:
+        self._require_writer()
         rows = self.catalog.failures(limit=100_000)
         wanted = set(paths)
         self._failed_seen.difference_update(wanted or {f.path for f in rows})
@@ -140,11 +159,12 @@ class IndexCore:
 
     def clear_pending(self) -> None:
         """Drop queued content work; the files stay 'pending' for the next reconcile."""
-        self.indexer._dequeue_under(self.roots())
+        if self._indexer is not None:
+            self._indexer.clear_pending()
 
     # -- doing work ------------------------------------------------------------------------
     def has_work(self) -> bool:
-        return self.indexer.pending() > 0
+        return self._indexer is not None and self._indexer.pending() > 0
 
     def step(self) -> IndexProgress:
         progress = self.indexer.step(max_tokens=self.step_tokens())
@@ -182,26 +202,29 @@ class IndexCore:
         if _under(path, self._data_dir):
             return True  # our own catalog's writes must never trigger indexing
         root = next((r for r in self._root_paths if _under(path, r)), None)
-        return root is not None and path != root and is_excluded(path, root, self.indexer.rules)
+        if root is None or path == root or self._indexer is None:
+            return False
+        return is_excluded(path, root, self._indexer.rules)
 
     # -- dimension -------------------------------------------------------------------------
     def dim_ready(self, dim: int) -> bool:
-        return any(cost.dim == dim for cost in self.vectors.costs())
+        return self.vectors.has(dim)
 
     def build_dim(self, dim: int) -> object:
-        """Build `dim` from a read-only connection (another thread); the file is its result."""
+        """Build `dim` from a read-only connection (another thread); the structure is its result.
+
+        Saved only by a writer: a read-only core must not write the other process's files."""
         reader = Catalog(self.catalog.path, readonly=True)
         try:
-            builder = VectorIndexes(reader, self.vectors.folder, persist=True,
+            builder = VectorIndexes(reader, self.vectors.folder, persist=self._indexer is not None,
                                     exact_below=self.vectors.exact_below)
-            builder.ensure(dim)
-            builder.close()
+            return builder.build(dim)
         finally:
             reader.close()
-        return dim
 
     def install_dim(self, dim: int, built: object) -> None:
-        self.vectors.ensure(dim)  # loads the saved graph (or re-reads a small exact matrix)
+        if isinstance(built, DimIndex):
+            self.vectors.adopt(built)
 
     def set_dim(self, dim: int) -> None:
         self.library.set_dim(dim)

@@ -32,6 +32,8 @@ class EngineCore(Protocol):
     def model_summary(self) -> ModelSummary | None: ...
     def index_memory_bytes(self) -> int | None: ...  # the current dimension's index RAM
     def recovery_notice(self) -> str | None: ...  # the catalog was unusable and set aside: what
+    @property
+    def read_only_reason(self) -> str | None: ...  # another process writes: this core only searches
 
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse: ...
@@ -71,7 +73,14 @@ class CoreProvider(Protocol):
     """Opens cores on the engine thread (qfinder.services.library_cores.LibraryCores)."""
 
     def open(self, model_folder: str | None) -> EngineCore:
-        """The data folder's core; `model_folder` None: the model the folder remembers."""
+        """The data folder's core; `model_folder` None: the model the folder remembers.
+
+        When another process holds the data folder's write lock the core is read-only
+        (`read_only_reason` says why): it searches; poll `writer_free()` and open again."""
+        ...
+
+    def writer_free(self) -> bool:
+        """Whether the data folder's write lock could be taken now."""
         ...
 
     def open_staging(self, model_folder: str) -> EngineCore:

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Literal
 
 from qfinder.core.indexer import IndexSettings
 from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library
@@ -44,8 +45,9 @@ class LibraryCores:
         self._rules = rules
         self._target_step_s = target_step_s  # None: always step_tokens
 
-    def _open(self, folder: Path, model_folder: str | None) -> IndexCore:
-        library = Library.open(folder, writer=True, model_folder=model_folder,
+    def _open(self, folder: Path, model_folder: str | None,
+              writer: bool | Literal["prefer"] = True) -> IndexCore:
+        library = Library.open(folder, writer=writer, model_folder=model_folder,
                                provider=self._provider, index_settings=self._index_settings,
                                rules=self._rules)
         try:
@@ -55,7 +57,11 @@ class LibraryCores:
             raise
 
     def open(self, model_folder: str | None) -> IndexCore:
-        return self._open(self.data_dir, model_folder)
+        """The writer; read-only (searching) while another process holds the write lock."""
+        return self._open(self.data_dir, model_folder, writer="prefer")
+
+    def writer_free(self) -> bool:
+        return Library.writer_free(self.data_dir)
 
     def open_staging(self, model_folder: str) -> IndexCore:
         staging = self.data_dir / STAGING_FOLDER

@@ -26,5 +26,7 @@ class EngineSettings:
     polling_interval_s: float = 10.0
     # Re-send the folders' states (files indexed/queued) at most this often while indexing.
     roots_interval_s: float = 1.0
+    # While another process holds the data folder's write lock: how often to check for its end.
+    writer_poll_s: float = 5.0
     # Start watching the roots (tests and the one-shot CLI turn this off).
     watch: bool = True

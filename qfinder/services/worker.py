@@ -28,6 +28,7 @@ from .rebuild import DimBuilder, ModelSwitch
 from .reporting import make_status, merge_root_states
 from .settings import EngineSettings
 from .watch_bridge import WatchBridge
+from .writer_wait import WriterWait
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class EngineWorker(QObject):
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
         self.preemption = StepPreemption()  # a query may cancel a long step (any thread)
         self._reconcile_timer: QTimer | None = None
+        self._writer_wait: WriterWait | None = None  # polls the write lock while read-only
         self._roots_due = 0.0  # monotonic time after which a step re-sends the folders' states
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
@@ -77,19 +79,42 @@ class EngineWorker(QObject):
         self._throttle_timer = QTimer(self)
         self._throttle_timer.setSingleShot(True)
         self._throttle_timer.timeout.connect(self._tick)
+        self._writer_wait = WriterWait(self._cores.writer_free, self._settings.writer_poll_s, self)
+        self._writer_wait.free.connect(self._take_over)
         self._guard("Opening the index", self._open_core)
+        self._begin()
+
+    def _begin(self) -> None:
+        """Index and watch as the writer, or search read-only until the writer lock is free."""
         if self.core is None:
             self._set_state("error", self._message or "The index could not be opened.")
+            return
+        reason = self.core.read_only_reason
+        if reason:
+            self._set_state("idle", reason[:1].upper() + reason[1:] + ".")  # searching still works
+            self._emit_roots()
+            self._writer_wait.start()  # type: ignore[union-attr]
             return
         if self._settings.watch:
             self._start_watching()
         interval = self._settings.reconcile_interval_s
-        if interval > 0:
+        if interval > 0 and self._reconcile_timer is None:
             self._reconcile_timer = QTimer(self)
             self._reconcile_timer.timeout.connect(self.reconcile_all)
             self._reconcile_timer.start(int(interval * 1000))
         self._guard("Checking folders for changes", lambda: self._core().reconcile(None))
         self._after_change()
+
+    @Slot()
+    def _take_over(self) -> None:
+        """The other process finished: reopen as the writer and catch up with the folders."""
+        if self._stop.is_set() or self.core is None:
+            return
+        reader, self.core = self.core, None
+        self._guard("Closing the read-only index", reader.close)
+        self._guard("Opening the index", self._open_core)
+        log.info("took over indexing (writer lock free)")
+        self._begin()
 
     def _open_core(self) -> None:
         try:
@@ -117,7 +142,7 @@ class EngineWorker(QObject):
     @Slot()
     def close(self) -> None:
         """Stop watching, finish or roll back the open transaction, and end the thread's loop."""
-        for timer in (self._throttle_timer, self._reconcile_timer):
+        for timer in (self._throttle_timer, self._reconcile_timer, self._writer_wait):
             if timer is not None:
                 timer.stop()
         if self._bridge is not None:
@@ -240,6 +265,9 @@ class EngineWorker(QObject):
     def set_model(self, folder: str) -> None:
         def job() -> None:
             current = self._core()
+            if current.read_only_reason:
+                raise QfinderError(f"The model cannot be changed now: {current.read_only_reason}.",
+                                   "Try again when the other qfinder process has finished.")
             self._set_state("rebuilding", f"Loading the model in {folder}…")
             self._switch.begin(self._cores.open_staging(folder), current.roots())
 
