@@ -1,9 +1,8 @@
 """The engine worker: a QObject living on the engine thread that owns the core.
 
 Everything that touches the embedder, the catalog or the vector indexes runs here, one job at a
-time. Requests arrive as queued slot calls (posted events, handled in arrival order). Indexing is
-never one long job: `_tick` does one small step and posts the next tick behind whatever arrived
-meanwhile, so a query waits for at most the step that was running when it came in.
+time. Requests arrive as queued slot calls (posted events, handled in arrival order). Indexing
+runs in small steps between them (qfinder.services.indexing_loop).
 """
 
 from __future__ import annotations
@@ -11,17 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from qfinder.core.errors import QfinderError
 from qfinder.core.results import SearchRequest
-from qfinder.core.state import EngineState, IndexProgress
+from qfinder.core.state import EngineState
 from qfinder.watch import ChangeBatch, WatchNotice
 
 from .core_port import CoreProvider, EngineCore
+from .indexing_loop import IndexingLoop
 from .jobs import LatestSearch, StepPreemption, run_guarded
 from .priority import lower_current_thread
 from .rebuild import DimBuilder, ModelSwitch
@@ -33,7 +32,7 @@ from .writer_wait import WriterWait
 log = logging.getLogger(__name__)
 
 
-class EngineWorker(QObject):
+class EngineWorker(QObject, IndexingLoop):
     results = Signal(object)  # SearchResponse
     progress = Signal(object)  # IndexProgress
     status = Signal(object)  # EngineStatus
@@ -273,70 +272,6 @@ class EngineWorker(QObject):
 
         self._guard("Switching models", job)
         self._after_change()
-
-    # -- the indexing loop -------------------------------------------------------------------
-    def _after_change(self) -> None:
-        self._emit_status()
-        self._emit_roots()
-        self._post_tick()
-
-    def _post_tick(self) -> None:
-        if self._tick_pending or self._paused or self._stop.is_set() or self.core is None:
-            return
-        self._tick_pending = True
-        self._tick_posted.emit()
-
-    @Slot()
-    def _tick(self) -> None:
-        self._tick_pending = False
-        if self._paused or self._stop.is_set() or self.core is None:
-            return
-        worker_core = self._switch.pending or self.core
-        if not worker_core.has_work():
-            self._finish_idle()
-            return
-        started = time.perf_counter()
-        self.preemption.begin(worker_core)
-        try:
-            self._guard("Indexing", lambda: self._step(worker_core))
-        finally:
-            self.preemption.end(stopping=self._stop.is_set())
-        elapsed = time.perf_counter() - started
-        self.batch_seconds = [*self.batch_seconds[-49:], elapsed]
-        self._schedule_next(elapsed)
-
-    def _step(self, core: EngineCore) -> None:
-        if self._state not in ("indexing", "rebuilding"):
-            self._set_state("rebuilding" if self._switch.pending else "indexing", "Indexing…")
-        progress: IndexProgress = core.step()
-        self.progress.emit(progress)
-        for failure in core.take_failures():
-            self.file_failed.emit(failure)
-        if time.monotonic() >= self._roots_due:
-            self._emit_roots()  # the folders panel's "indexing n/m", at a bounded rate
-
-    def _schedule_next(self, elapsed: float) -> None:
-        delay_ms = int(elapsed * self._settings.throttle * 1000)
-        if delay_ms > 0 and self._throttle_timer is not None:
-            self._throttle_timer.start(delay_ms)
-        else:
-            self._post_tick()
-
-    def _finish_idle(self) -> None:
-        staged = self._switch.finish()
-        if staged is not None and self.core is not None:
-            current, self.core = self.core, None
-            try:
-                self.core = self._cores.promote(current, staged)
-            except Exception as exc:
-                log.error("switching to the new model failed:\n%s", traceback.format_exc())
-                self._set_state("error", f"Switching models failed: {exc}")
-                self.error.emit(f"Switching models failed: {exc}")
-                return
-            self._rewatch()
-        if self._state != "idle":
-            self._set_state("idle", "Up to date.")
-            self._emit_roots()
 
     # -- reporting ---------------------------------------------------------------------------
     def _set_state(self, state: EngineState, message: str) -> None:
