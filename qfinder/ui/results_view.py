@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QKeySequence, Q
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
 
 from qfinder.core.results import ChunkHit, FileResult
-from qfinder.ui.results_delegate import ResultsDelegate
+from qfinder.ui.results_delegate import ResultsDelegate, warm_up
 from qfinder.ui.results_model import ResultsModel, Role
 
 EMPTY_NO_ROOTS = "Drop a folder here to start\n\nor use “Add folder…” in the Folders panel."
@@ -29,7 +29,9 @@ class ResultsView(QTreeView):
     def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
-        self.setItemDelegate(ResultsDelegate(self))
+        delegate = ResultsDelegate(self)
+        self.setItemDelegate(delegate)
+        warm_up(self, delegate)
         self.setHeaderHidden(True)
         self.setUniformRowHeights(False)
         self.setAlternatingRowColors(True)
