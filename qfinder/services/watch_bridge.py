@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from qfinder.watch import ChangeBatch, FolderWatcher, WatchNotice
 
+from .core_port import EngineCore
 from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,19 @@ class WatchBridge(QObject):
 
     def modes(self) -> dict[str, str]:
         return self.watcher.modes()
+
+
+def apply_batch(core: EngineCore, batch: ChangeBatch) -> None:
+    """One call for everything (gone, changed, folders to walk): a move is seen as a rename."""
+    removed = [*batch.removed_prefixes, *batch.removed]
+    changed = [*batch.changed, *batch.scan_folders]
+    core.apply_changes(removed, changed)
+
+
+def apply_notice(core: EngineCore, notice: WatchNotice) -> None:
+    """A root went away or came back (its state only: never purged), or needs a reconcile."""
+    if notice.kind in ("unavailable", "available"):
+        for root in notice.roots:
+            core.mark_root(root, notice.kind == "available")
+    if notice.reconcile:
+        core.reconcile(list(notice.reconcile))

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from qfinder.core.errors import QfinderError
 from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
+from qfinder.core.writelock import WriterBusyError
 from qfinder.watch import ChangeBatch, WatchNotice
 
 from .core_port import CoreProvider, EngineCore
@@ -26,10 +27,13 @@ from .priority import lower_current_thread
 from .rebuild import DimBuilder, ModelSwitch
 from .reporting import make_status, merge_root_states
 from .settings import EngineSettings
-from .watch_bridge import WatchBridge
+from .watch_bridge import WatchBridge, apply_batch, apply_notice
 from .writer_wait import WriterWait
 
 log = logging.getLogger(__name__)
+
+CREATING_ELSEWHERE = ("Another qfinder process is creating the index in this data folder; "
+                      "searching and indexing start when it finishes.")
 
 
 class EngineWorker(QObject, IndexingLoop):
@@ -65,6 +69,7 @@ class EngineWorker(QObject, IndexingLoop):
         self.preemption = StepPreemption()  # a query may cancel a long step (any thread)
         self._reconcile_timer: QTimer | None = None
         self._writer_wait: WriterWait | None = None  # polls the write lock while read-only
+        self._creating_elsewhere = False  # the lock was busy and there was no catalog to read
         self._roots_due = 0.0  # monotonic time after which a step re-sends the folders' states
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
@@ -85,6 +90,10 @@ class EngineWorker(QObject, IndexingLoop):
 
     def _begin(self) -> None:
         """Index and watch as the writer, or search read-only until the writer lock is free."""
+        if self.core is None and self._creating_elsewhere:
+            self._set_state("idle", CREATING_ELSEWHERE)
+            self._writer_wait.start()  # type: ignore[union-attr]
+            return
         if self.core is None:
             self._set_state("error", self._message or "The index could not be opened.")
             return
@@ -107,17 +116,24 @@ class EngineWorker(QObject, IndexingLoop):
     @Slot()
     def _take_over(self) -> None:
         """The other process finished: reopen as the writer and catch up with the folders."""
-        if self._stop.is_set() or self.core is None:
+        if self._stop.is_set():
             return
         reader, self.core = self.core, None
-        self._guard("Closing the read-only index", reader.close)
+        if reader is not None:
+            self._guard("Closing the read-only index", reader.close)
         self._guard("Opening the index", self._open_core)
         log.info("took over indexing (writer lock free)")
         self._begin()
 
     def _open_core(self) -> None:
+        self._creating_elsewhere = False
         try:
             self.core = self._cores.open(self._model_folder)
+        except WriterBusyError:
+            # another process holds the lock and has no catalog yet: nothing to search; wait
+            self._creating_elsewhere = True
+            log.info("another process is creating the index; waiting for it")
+            return
         except QfinderError as exc:
             self._message = str(exc)
             raise
@@ -218,21 +234,11 @@ class EngineWorker(QObject, IndexingLoop):
 
     @Slot(object)
     def apply_batch(self, batch: ChangeBatch) -> None:
-        removed = [*batch.removed_prefixes, *batch.removed]
-        changed = [*batch.changed, *batch.scan_folders]
-        self._each_core("Applying file changes", lambda core: core.apply_changes(removed, changed))
+        self._each_core("Applying file changes", lambda core: apply_batch(core, batch))
 
     @Slot(object)
     def apply_notice(self, notice: WatchNotice) -> None:
-        def job() -> None:
-            core = self._core()
-            for root in notice.roots:
-                if notice.kind in ("unavailable", "available"):
-                    core.mark_root(root, notice.kind == "available")
-            if notice.reconcile:
-                core.reconcile(list(notice.reconcile))
-
-        self._guard("Handling a watcher notice", job)
+        self._guard("Handling a watcher notice", lambda: apply_notice(self._core(), notice))
         if notice.kind in ("watch-limit", "error", "polling"):
             self.error.emit(f"{notice.message} {notice.hint}".strip())
         self._after_change()

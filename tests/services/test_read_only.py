@@ -50,3 +50,27 @@ def test_engine_searches_read_only_while_another_process_indexes(qtbot, make_eng
     # the lock is free: the engine reopens as the writer and catches up with the folder
     helpers.wait_found(qtbot, engine, "harbour", lambda paths: str(root / "second.txt") in paths)
     assert engine.worker.core is not None and engine.worker.core.read_only_reason is None
+
+
+def test_engine_waits_while_another_process_creates_the_index(qtbot, make_engine, helpers,
+                                                              tmp_path: Path):
+    from qfinder.services.worker import CREATING_ELSEWHERE
+
+    data = tmp_path / "data"
+    data.mkdir()
+    other = WriteLock(data)
+    other.acquire()  # holds the lock before any catalog exists
+    try:
+        engine = make_engine(data_dir=data, settings=FAST, start=False)
+        with qtbot.waitSignal(engine.status, timeout=20_000,
+                              check_params_cb=lambda s: s.state != "starting") as blocker:
+            engine.start()
+        assert blocker.args[0].state == "idle" and blocker.args[0].message == CREATING_ELSEWHERE
+        assert engine.worker.core is None
+    finally:
+        other.release()
+    with qtbot.waitSignal(engine.status, timeout=10_000,
+                          check_params_cb=lambda s: s.model is not None):
+        pass  # the next poll takes the lock and opens the index as its writer
+    assert engine.worker.core is not None and engine.worker.core.read_only_reason is None
+    assert helpers.ask(qtbot, engine, "anything").results == ()
