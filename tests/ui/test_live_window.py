@@ -108,7 +108,9 @@ def test_gui_thread_never_stalls_while_indexing_and_searching(qtbot, live, tmp_p
     print(f"{len(meter.gaps)} ticks, {searches} searches: longest stall {worst_wall:.0f} ms, "
           f"longest GUI-thread busy stretch {worst_busy:.0f} ms, load/core {load:.1f}")
     assert searches >= 3 and state is not None and state.files_pending == 0
-    assert worst_busy < 50, f"the GUI thread itself worked {worst_busy:.0f} ms without a break"
+    # The GUI thread's own work per event-loop turn (a response: model reset, row layout, the
+    # rows' paint) measures 20-25 ms here on 2 loaded cores; 40 leaves room for a slow CI core.
+    assert worst_busy < 40, f"the GUI thread itself worked {worst_busy:.0f} ms without a break"
     # The wall-clock gap adds the OS's delay of a ready thread to the GUI's own work: on a
     # quiet machine that is a few ms; with every core busy (the suite itself, CI neighbours)
     # tens of ms, whatever the app does. The busy stretch above is the app's own share.
