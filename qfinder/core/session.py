@@ -62,13 +62,22 @@ class LibraryStatus:
     indexes: tuple[IndexCost, ...]
 
 
-def _load_embedder(folder: str, provider: str) -> Any:
-    from qfinder.core.model import Embedder  # onnxruntime only when a model is used
+@dataclass(frozen=True)
+class ModelRuntime:
+    """How to run the remembered model: which variant file of its folder, how many CPU threads."""
+
+    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default graph
+    threads: int | None = None  # onnxruntime intra-op threads; None: onnxruntime's choice
+
+
+def _load_embedder(folder: str, provider: str, runtime: ModelRuntime) -> Any:
+    from qfinder.core.model import Embedder, EmbedOptions  # onnxruntime only when a model is used
 
     if not Path(folder).is_dir():
         raise ModelError(f"The model folder {folder} does not exist.",
                          "Pass --model DIR with a downloaded model folder.")
-    return Embedder.from_folder(folder, provider=provider)
+    return Embedder.from_folder(folder, provider=provider, variant=runtime.variant,
+                                options=EmbedOptions(threads=runtime.threads))
 
 
 def _skipping_data_dir(rules: ExcludeRules, data_dir: Path) -> ExcludeRules:
@@ -97,7 +106,8 @@ class Library:
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str], *, writer: bool | Literal["prefer"] = False,
              model_folder: str | None = None, load_model: bool = True, provider: str | None = None,
-             index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None) -> Library:
+             index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
+             runtime: ModelRuntime | None = None) -> Library:
         """Open `data_dir`. writer=True raises WriterBusyError when another process writes;
         writer="prefer" then opens it read-only with `read_only_reason` set (see the module doc)."""
         folder = Path(data_dir)
@@ -114,7 +124,8 @@ class Library:
         elif not (folder / CATALOG_NAME).exists():
             raise IndexError_(f"No qfinder index in {folder}.", "Index a folder first: qfinder index PATH --model DIR")
         try:
-            library = cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules)
+            library = cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules,
+                                 runtime or ModelRuntime())
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -137,7 +148,8 @@ class Library:
 
     @classmethod
     def _build(cls, folder: Path, lock: WriteLock | None, model_folder: str | None, load_model: bool,
-               provider: str | None, index_settings: IndexSettings | None, rules: ExcludeRules | None) -> Library:
+               provider: str | None, index_settings: IndexSettings | None, rules: ExcludeRules | None,
+               runtime: ModelRuntime) -> Library:
         settings = LibrarySettings.load(folder)
         if model_folder is not None:
             settings = settings.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
@@ -145,7 +157,7 @@ class Library:
             settings = settings.with_changes(provider=provider)
         embedder = None
         if load_model and settings.model_folder:
-            embedder = _load_embedder(settings.model_folder, settings.provider)
+            embedder = _load_embedder(settings.model_folder, settings.provider, runtime)
         catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
         rules = _skipping_data_dir(rules or ExcludeRules(), folder)
         if lock is not None and settings != LibrarySettings.load(folder):

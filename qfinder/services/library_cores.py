@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from qfinder.core.indexer import IndexSettings
-from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library
+from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library, ModelRuntime
 from qfinder.core.walk import ExcludeRules
 
 from .core_adapter import IndexCore
@@ -38,9 +38,11 @@ class LibraryCores:
     def __init__(self, data_dir: str | os.PathLike[str], *, provider: str | None = None,
                  index_settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None,
-                 target_step_s: float | None = TARGET_STEP_S) -> None:
+                 target_step_s: float | None = TARGET_STEP_S,
+                 runtime: ModelRuntime | None = None) -> None:
         self.data_dir = Path(data_dir)
         self._provider = provider
+        self._runtime = runtime
         self._index_settings = index_settings or ENGINE_STEP
         self._rules = rules
         self._target_step_s = target_step_s  # None: always step_tokens
@@ -49,7 +51,7 @@ class LibraryCores:
               writer: bool | Literal["prefer"] = True) -> IndexCore:
         library = Library.open(folder, writer=writer, model_folder=model_folder,
                                provider=self._provider, index_settings=self._index_settings,
-                               rules=self._rules)
+                               rules=self._rules, runtime=self._runtime)
         try:
             return IndexCore(library, self._target_step_s)
         except BaseException:

@@ -8,6 +8,7 @@ from pathlib import Path
 from qfinder.core.exclude import ExcludeRules
 from qfinder.core.extract.model import ExtractLimits
 from qfinder.core.indexer import IndexSettings
+from qfinder.core.session import ModelRuntime
 from qfinder.services.library_cores import ENGINE_STEP, LibraryCores
 from qfinder.services.settings import EngineSettings
 from qfinder.ui.settings import AppSettings
@@ -32,5 +33,6 @@ def exclude_rules(settings: AppSettings) -> ExcludeRules:
 
 def core_factory(settings: AppSettings, data_dir: Path) -> LibraryCores:
     provider = None if settings.provider == "auto" else settings.provider
+    runtime = ModelRuntime(variant=settings.variant, threads=settings.threads or None)
     return LibraryCores(data_dir, provider=provider, index_settings=index_settings(settings),
-                        rules=exclude_rules(settings))
+                        rules=exclude_rules(settings), runtime=runtime)

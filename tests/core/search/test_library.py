@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from qfinder.core.errors import QfinderError
 from qfinder.core.results import SearchRequest
-from qfinder.core.session import Library
+from qfinder.core.session import Library, ModelRuntime
 from qfinder.core.walk import is_excluded
 from qfinder.core.writelock import WriteLock, WriterBusyError
 
@@ -115,3 +116,13 @@ def test_clear_pending_under_some_roots_keeps_the_others_queued(tmp_path, tree, 
         assert lib.indexer.pending() == 2
         lib.indexer.clear_pending()
         assert lib.indexer.pending() == 0
+
+
+def test_runtime_choices_reach_the_onnx_session(tmp_path, tiny_qwen3_dir):
+    """The settings dialog's thread count and variant are what the model actually runs with."""
+    data = tmp_path / "data"
+    runtime = ModelRuntime(threads=1)
+    with Library.open(data, writer=True, model_folder=str(tiny_qwen3_dir), runtime=runtime) as lib:
+        assert lib.embedder._session.get_session_options().intra_op_num_threads == 1
+    with pytest.raises(QfinderError, match="int8"):
+        Library.open(data, writer=True, runtime=ModelRuntime(variant="int8"))
