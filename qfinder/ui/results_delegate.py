@@ -84,7 +84,7 @@ class ResultsDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._font = QFont()  # the view font the caches below were made for
+        self._font: QFont | None = None  # the view font the caches below were made for
         self._bold, self._italic = QFont(), QFont()
         self._date_widths: dict[str, int] = {}  # date text -> pixels, in self._font
 
@@ -99,7 +99,7 @@ class ResultsDelegate(QStyledItemDelegate):
     def _variants(self, font: QFont) -> tuple[QFont, QFont]:
         """Bold and italic copies of the view's font, made again only when that font changes
         (QFont == is cheap; QFont.key() builds a string on every call)."""
-        if font != self._font:
+        if self._font is None or font != self._font:
             self._font = QFont(font)
             self._bold, self._italic = QFont(font), QFont(font)
             self._bold.setBold(True)

@@ -52,3 +52,14 @@ def test_dims_sizes_and_eta():
     assert human_bytes(3_400_000) == "3.2 MB" and human_bytes(None) == "–"
     assert format_eta(None) == "estimating…" and format_eta(45) == "45 s left"
     assert format_eta(3600) == "60 min left" and format_eta(7200) == "2.0 h left"
+
+
+def test_file_names_are_bold_from_the_first_row_painted(qapp):
+    """The delegate's font cache once started from the default font and so never made the bold
+    copy for a view using that same font: every file name was painted in the regular weight."""
+    from PySide6.QtGui import QFont
+
+    from qfinder.ui.results_delegate import ResultsDelegate
+
+    bold, italic = ResultsDelegate()._variants(QFont())
+    assert bold.bold() and not italic.bold() and italic.italic()
