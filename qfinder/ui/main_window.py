@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
             self.ui.dim.set_stats(memory, None, False)
         else:
             self.ui.dim.set_stats(memory, response.elapsed_ms, response.exact, len(response.results))
+        fit_rows(self.ui, self.width())  # longer figures may no longer fit beside the filters
 
     def _on_cleared(self) -> None:
         self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
