@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.cli import cli
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,12 @@ def docs(tmp_path):
     (root / "boats.md").write_text("# Boats\n\nThe kayak and the canoe are kept in the boathouse.")
     (root / "sub" / "taxes.txt").write_text("The tax return for the fiscal year is due in April.")
     return root
+
+
+@pytest.fixture
+def indexed(tmp_path, docs, cli_model_dir, capsys):
+    """A data folder with `docs` indexed through `qfinder index` (quiet when not on a terminal)."""
+    data = tmp_path / "data"
+    code, out, err = cli(capsys, "index", docs, "--model", cli_model_dir, "--data-dir", data)
+    assert (code, out) == (0, ""), err
+    return data

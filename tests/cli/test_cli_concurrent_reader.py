@@ -8,8 +8,8 @@ import json
 import shutil
 
 import pytest
+from support.cli import cli
 
-from qfinder.cli import run
 from qfinder.core.catalog import Catalog
 from qfinder.core.errors import IndexError_
 from qfinder.core.session import Library
@@ -17,18 +17,6 @@ from qfinder.core.session import Library
 PAGE_SIZE_AT, PAGES_AT = 16, 28  # big-endian fields of the 100-byte SQLite header
 
 
-def cli(capsys, *argv):
-    code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def indexed(tmp_path, docs, cli_model_dir, capsys):
-    data = tmp_path / "data"
-    code, _, err = cli(capsys, "index", docs, "--model", cli_model_dir, "--data-dir", data)
-    assert code == 0, err
-    return data
 
 
 def copy_page1_from_wal(db):

@@ -10,23 +10,9 @@ import subprocess
 import sys
 
 import pytest
+from support.cli import cli
 
-from qfinder.cli import run
 from qfinder.core.writelock import WriteLock
-
-
-def cli(capsys, *argv):
-    code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def indexed(tmp_path, docs, cli_model_dir, capsys):
-    data = tmp_path / "data"
-    code, out, err = cli(capsys, "index", docs, "--model", cli_model_dir, "--data-dir", data)
-    assert (code, out) == (0, ""), err  # quiet when not on a terminal
-    return data
 
 
 def test_search_json_shape_and_remembered_model(indexed, docs, capsys):
