@@ -42,8 +42,16 @@ def snippet_runs(chunk: ChunkHit | None, limit: int = SNIPPET_CHARS) -> tuple[st
         after = " " + after
     keep = limit // 4
     if len(before) > keep:
-        before = "…" + before[-keep:]
+        before = "…" + _from_word_start(before[-keep:], cut_inside_word=not before[-keep - 1].isspace())
     return before, match, after[:limit]
+
+
+def _from_word_start(tail: str, cut_inside_word: bool) -> str:
+    """`tail` without the partial word a cut left at its start ("…en beat" → "…beat")."""
+    if not cut_inside_word:
+        return tail
+    space = tail.find(" ")
+    return tail[space + 1:] if 0 <= space < len(tail) - 1 else tail
 
 
 def format_date(mtime: float, now: float | None = None) -> str:

@@ -63,3 +63,12 @@ def test_file_names_are_bold_from_the_first_row_painted(qapp):
 
     bold, italic = ResultsDelegate()._variants(QFont())
     assert bold.bold() and not italic.bold() and italic.italic()
+
+
+def test_trimmed_snippet_starts_on_a_whole_word():
+    text = "They then beat the defending Super Bowl XLIX champion New England Patriots " * 2
+    start = text.rindex("Super Bowl")
+    before, match, _ = snippet_runs(_hit(text, (start, start + 10)), limit=80)
+    assert match == "Super Bowl" and before.startswith("…")
+    first_word = before[1:].split(" ")[0]
+    assert first_word in text.split(" "), f"cut mid-word: {before!r}"
