@@ -7,12 +7,16 @@ fields agree; anything else raises `StaleIndexFile(reason)` and the caller rebui
 
     manifest = save_index(index, path, Manifest(model_id, dim, M, ef_construction, generation, count))
     index, manifest = load_index(path, expected, max_elements)   # or StaleIndexFile
+
+The re-score store (qfinder.core.rescore_store) uses the same atomic writes and StaleIndexFile:
+write_atomic(path, payload), read_store_manifest(path) -> StoreManifest, npy_bytes(array).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import struct
@@ -20,10 +24,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import hnswlib
+import numpy as np
 
 from qfinder.core.paths import ensure_private_dir
 
 FORMAT = 1
+STORE_FORMAT = 1  # the re-score store's files (qfinder.core.rescore_store)
 _HEADER = struct.Struct("<QQQQQQiIQQQdQ")  # hnswlib 0.8 HierarchicalNSW::saveIndex layout
 _LABEL_BYTES = 8
 
@@ -46,11 +52,56 @@ class Manifest:
     catalog_uid: str = ""  # the catalog whose chunk ids the labels are
 
 
+@dataclass(frozen=True)
+class StoreManifest:
+    """Manifest of the re-score store: what its rows are, and a crc32 of the ids file and of
+    each block of rows (checked on load)."""
+
+    model_id: str
+    catalog_uid: str
+    full_dim: int
+    generation: int
+    rows: int
+    ids_crc: int
+    block_crcs: tuple[int, ...]
+    format: int = STORE_FORMAT
+
+
+def read_store_manifest(path: Path) -> StoreManifest:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        m = StoreManifest(**{**raw, "block_crcs": tuple(raw.get("block_crcs", ()))})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StaleIndexFile(f"unreadable manifest ({exc})") from exc
+    numbers = (m.full_dim, m.generation, m.rows, m.ids_crc, *m.block_crcs)
+    if not all(type(x) is int and x >= 0 for x in numbers):
+        raise StaleIndexFile("manifest numbers out of range")
+    return m
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write a private file through a tmp file + fsync + rename (the caller fsyncs the folder)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fsync_write(tmp, payload)
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def manifest_path(index_path: Path) -> Path:
     return index_path.with_suffix(".json")
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
+def fsync_write(path: Path, data: bytes) -> None:
     with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -62,7 +113,7 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     if os.name != "posix":
         return
     fd = os.open(folder, os.O_RDONLY)
@@ -127,11 +178,11 @@ def save_index(index: hnswlib.Index, path: Path, manifest: Manifest) -> Manifest
             os.chmod(tmp, 0o600)
         os.replace(tmp, path)
         meta_tmp = manifest_path(tmp)
-        _fsync_write(meta_tmp, json.dumps(asdict(done), indent=1).encode())
+        fsync_write(meta_tmp, json.dumps(asdict(done), indent=1).encode())
         if os.name == "posix":
             os.chmod(meta_tmp, 0o600)
         os.replace(meta_tmp, manifest_path(path))
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return done
     except StaleIndexFile as exc:
         raise OSError(f"index file {tmp} did not save correctly: {exc}") from exc

@@ -4,9 +4,8 @@
     vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
     hits = vx.search(query_full, dim=256, k=20, rerank=True)  # [(chunk_id, score)]
     vx.last_stats        # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
-    vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, disk_bytes, build_s, …)]
-    vx.estimate(dim)     # IndexCost of a dimension not built yet (RAM from n, d, M)
-    vx.save(); vx.close()
+    vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, …)] of those built
+    vx.estimate(dim)     # IndexCost of a dimension not built yet;  vx.save(); vx.close()
     vx.has(dim)          # built/loaded in memory (no build)
     vx.build(dim) -> DimIndex   # built (or loaded from its file), NOT kept: for another thread
     vx.adopt(index)      # install a DimIndex built elsewhere (synced with the catalog on use)
@@ -19,20 +18,19 @@ with the catalog (what was written meanwhile is added), so nothing is built twic
 `query_full` is the full-size, L2-normalised query vector (Embedder.embed_queries, dim=None).
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
 "funnel": the nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors;
-oversample None = `auto_oversample(d)`: 64 at d <= 128 down to 16 at d = 512, 2 at full size;
-at most MAX_CANDIDATES), then an exact re-score of those candidates with the full-size vectors
-read from the catalog; rerank=False returns the raw d-dimensional top k. Scores are inner
-products (cosine) in [-1, 1], best first; k is clamped to the live vectors (fewer hits, no error).
-Errors: IndexError_ for no stamp yet, a query of the wrong size / non-finite / all zero, or d
-outside 1..full_dim. hnswlib: M=16, ef_construction=200, ef_search=200 (raised to the number
-of candidates). The chunk ids of filtered-out files are the caller's to drop (ask for more k).
+oversample None = `auto_oversample(d)`, at most MAX_CANDIDATES), then an exact re-score of those
+with the full-size vectors (`qfinder.core.rescore_store`: a memory-mapped float16 matrix, one
+gather + one matmul); rerank=False returns the raw top k at d. Scores are cosines, best first;
+k is clamped to the live vectors. IndexError_: no stamp yet, a query of the wrong size /
+non-finite / all zero, d outside 1..full_dim. hnswlib: M=16, ef_construction=200, ef_search=200
+(raised to the number of candidates). Filtered-out files are the caller's to drop.
 
-Every search first syncs the structure for d with the catalog when `catalog.generation()`
-moved: new vector ids are added, removed ones are mark_deleted; past `compact_at` deleted
-(20 %) the graph is rebuilt compactly. Graphs are saved (atomically, with a manifest; see
-`qfinder.core.index_files`) after a full build, by `save()`/`close()`, and when dirty for
-`autosave_s`. A missing, stale, corrupt or foreign index file is rebuilt from the catalog
-(no re-embedding), with a log line. One lock serialises add, delete and query.
+Every search first syncs the structure for d, and the re-score store, with the catalog when
+`catalog.generation()` moved: new ids are added, removed ones mark_deleted; past `compact_at`
+(20 %) deleted the graph is rebuilt. Graphs are saved atomically with a manifest
+(`qfinder.core.index_files`) after a build, by `save()`/`close()`, and when dirty for
+`autosave_s`; a missing, stale, corrupt or foreign file is rebuilt from the catalog (no
+re-embedding), with a log line. One lock serialises add, delete and query.
 """
 
 from __future__ import annotations
@@ -40,61 +38,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.errors import IndexError_
 from qfinder.core.index_files import Manifest, StaleIndexFile, load_index, save_index
-from qfinder.core.vector_dim import DimIndex, exact_ram_bytes, hnsw_ram_bytes
+from qfinder.core.rescore_store import RescoreStore
+from qfinder.core.vector_dim import (
+    MAX_CANDIDATES,
+    DimIndex,
+    IndexCost,
+    SearchStats,
+    auto_oversample,
+    check_query,
+    exact_ram_bytes,
+    hnsw_ram_bytes,
+    truncate_normalize,
+)
+
+__all__ = ["IndexCost", "SearchStats", "VectorIndexes", "auto_oversample"]
 
 log = logging.getLogger(__name__)
 
 
-def truncate_normalize(vectors: np.ndarray, dim: int | None) -> np.ndarray:
-    """qfinder.core.model.mrl.truncate_normalize, imported on first use: the model package pulls
-    in onnxruntime, which keyword-only searches, `status` and index builds do not need."""
-    from qfinder.core.model.mrl import truncate_normalize as mrl_truncate
-
-    return mrl_truncate(vectors, dim)
-
-
 GRAPH_PREFIX = "hnsw-d"  # graph files are <folder>/hnsw-d<dim>.bin (+ .json manifest)
-MAX_CANDIDATES = 2000  # re-scored candidates per query, at most
-
-
-def auto_oversample(dim: int, full_dim: int | None = None) -> int:
-    """Candidates per wanted hit for the full-size re-score. Lower dimensions need more: 8192/d
-    within 4..64 (64 at d <= 128, 32 at d = 256, 16 at d = 512); at full size only ANN misses
-    need fixing (2). Measured on 50k MRL-like vectors, see bench/bench_dims.py."""
-    if full_dim is not None and dim >= full_dim:
-        return 2
-    return min(64, max(4, -(-8192 // dim)))
-
-
-@dataclass(frozen=True)
-class IndexCost:
-    dim: int
-    kind: str  # "hnsw" | "exact"
-    count: int  # live vectors
-    deleted: int  # mark_deleted elements awaiting compaction
-    ram_bytes: int
-    disk_bytes: int
-    build_s: float
-    last_query_ms: float | None
-    last_rerank_ms: float | None
-
-
-@dataclass(frozen=True)
-class SearchStats:
-    dim: int
-    exact: bool
-    reranked: bool
-    candidates: int
-    ann_ms: float
-    rerank_ms: float
 
 
 class VectorIndexes:
@@ -117,6 +85,7 @@ class VectorIndexes:
         self._lock = threading.RLock()
         self._dims: dict[int, DimIndex] = {}
         self._stamp: PipelineStamp | None = None
+        self._store = RescoreStore(self.folder, persist=persist)  # full-size rows to re-score
         self.last_stats: SearchStats | None = None
 
     # --- public -------------------------------------------------------------------------------
@@ -136,12 +105,12 @@ class VectorIndexes:
             index = self.ensure(dim)
             labels, scores = index.query(truncate_normalize(query, dim), want, self.ef_search)
             exact, ann_ms = index.kind == "exact", index.last_query_ms or 0.0
-        rerank_ms = 0.0
-        if rerank and labels.size:
-            start = time.perf_counter()
-            labels, scores = self._rescore(labels, query)
-            rerank_ms = (time.perf_counter() - start) * 1000
-            index.last_rerank_ms = rerank_ms
+            rerank_ms = 0.0
+            if rerank and labels.size:
+                self._sync_store()
+                start = time.perf_counter()
+                labels, scores = self._store.rescore(labels, query)
+                rerank_ms = index.last_rerank_ms = (time.perf_counter() - start) * 1000
         self.last_stats = SearchStats(dim, exact, rerank, int(want), ann_ms, rerank_ms)
         return [(int(c), float(s)) for c, s in zip(labels[:k], scores[:k], strict=True)]
 
@@ -157,13 +126,13 @@ class VectorIndexes:
 
     def costs(self) -> list[IndexCost]:
         with self._lock:
-            return [self._cost(ix) for _, ix in sorted(self._dims.items())]
+            return [ix.cost() for _, ix in sorted(self._dims.items())]
 
     def estimate(self, dim: int) -> IndexCost:
         """Cost of `dim` without building it (RAM estimated from the vector count)."""
         with self._lock:
             if dim in self._dims:
-                return self._cost(self._dims[dim])
+                return self._dims[dim].cost()
         n = int(self.catalog.all_vector_ids().size)
         exact = n < self.exact_below
         ram = exact_ram_bytes(n, dim) if exact else hnsw_ram_bytes(n, dim, self.M)
@@ -174,6 +143,7 @@ class VectorIndexes:
             for index in self._dims.values():
                 if index.dirty:
                     self._save(index)
+            self._store.save()
 
     def close(self) -> None:
         self.save()
@@ -218,6 +188,7 @@ class VectorIndexes:
         (they are rebuilt from the catalog when needed)."""
         with self._lock:
             self._dims.clear()
+            self._store.delete()
             for path in self.folder.glob(f"{GRAPH_PREFIX}*") if self.folder.is_dir() else ():
                 path.unlink(missing_ok=True)
 
@@ -230,29 +201,13 @@ class VectorIndexes:
             self._stamp = stamp
 
     def _check_query(self, query_full: np.ndarray, dim: int) -> np.ndarray:
-        stamp = self.catalog.stamp()
-        if stamp is None:
-            raise IndexError_("Nothing is indexed yet.", "Index a folder first.")
-        query = np.asarray(query_full, dtype=np.float32).reshape(-1)
-        if query.size != stamp.full_dim:
-            raise IndexError_(
-                f"Query has {query.size} dimensions; the index holds {stamp.full_dim}."
-            )
-        if not 1 <= dim <= stamp.full_dim:
-            raise IndexError_(f"Dimension {dim} is outside 1..{stamp.full_dim}.")
-        if not np.all(np.isfinite(query)) or not np.any(query):
-            raise IndexError_(
-                "The query vector is not finite or all zeros.", "Check the model's output."
-            )
-        return query / np.linalg.norm(query)
+        return check_query(query_full, self.catalog.stamp(), dim)
 
-    def _rescore(self, labels: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        found, full = self.catalog.vectors(labels.tolist())
-        if not found.size:
-            return found, np.zeros(0, dtype=np.float32)
-        scores = truncate_normalize(full, None) @ query
-        order = np.argsort(-scores, kind="stable")
-        return found[order], scores[order]
+    def _sync_store(self) -> None:
+        """The re-score rows follow the catalog like the graphs do (added/removed ids)."""
+        stamp = self.catalog.stamp()
+        assert stamp is not None  # checked by _check_query
+        self._store.sync(self.catalog, stamp.model_id, stamp.full_dim, self.autosave_s)
 
     def _manifest(self, index: DimIndex, generation: int = 0, count: int = 0) -> Manifest:
         model = self._stamp.model_id if self._stamp else ""
@@ -288,11 +243,8 @@ class VectorIndexes:
             return self._build(dim, "hnsw")
         labels = np.asarray(graph.get_ids_list(), dtype=np.int64)  # deleted ones included
         index.adopt_graph(graph, labels, np.asarray(manifest.deleted, dtype=np.int64))
-        index.generation, index.disk_bytes, index.saved_at = (
-            manifest.generation,
-            path.stat().st_size,
-            time.time(),
-        )
+        index.generation, index.saved_at = manifest.generation, time.time()
+        index.disk_bytes = path.stat().st_size
         return index
 
     def _build(self, dim: int, kind: str) -> DimIndex:
@@ -344,16 +296,3 @@ class VectorIndexes:
             index.disk_bytes, index.saved_at, index.dirty = path.stat().st_size, time.time(), False
         except OSError as exc:  # a cache: searching goes on from memory
             log.warning("could not save the d=%d index to %s: %s", index.dim, path, exc)
-
-    def _cost(self, index: DimIndex) -> IndexCost:
-        return IndexCost(
-            index.dim,
-            index.kind,
-            int(index.live.size),
-            index.deleted,
-            index.ram_bytes(),
-            index.disk_bytes,
-            index.build_s,
-            index.last_query_ms,
-            index.last_rerank_ms,
-        )
