@@ -9,7 +9,8 @@ fields agree; anything else raises `StaleIndexFile(reason)` and the caller rebui
     index, manifest = load_index(path, expected, max_elements)   # or StaleIndexFile
 
 The re-score store (qfinder.core.rescore_store) uses the same atomic writes and StaleIndexFile:
-write_atomic(path, payload), read_store_manifest(path) -> StoreManifest, npy_bytes(array).
+write_atomic(path, payload), read_store_manifest(path) -> StoreManifest, npy_bytes(array),
+block_crcs(matrix, rows).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import io
 import json
 import os
 import struct
+import zlib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -77,6 +79,14 @@ def read_store_manifest(path: Path) -> StoreManifest:
     if not all(type(x) is int and x >= 0 for x in numbers):
         raise StaleIndexFile("manifest numbers out of range")
     return m
+
+
+def block_crcs(matrix: np.ndarray, rows: int, first_block: int = 0) -> list[int]:
+    """crc32 of each block of `rows` rows, from block `first_block` on."""
+    return [
+        zlib.crc32(np.ascontiguousarray(matrix[i : i + rows]).data)
+        for i in range(first_block * rows, matrix.shape[0], rows)
+    ]
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -139,7 +149,7 @@ def check_header(path: Path, manifest: Manifest) -> None:
     if len(raw) < _HEADER.size:
         raise StaleIndexFile(f"truncated header ({size} bytes)")
     (off0, max_el, count, per_el, label_off, data_off, max_level, entry,
-     max_m, max_m0, m, _mult, ef_c) = _HEADER.unpack(raw)
+     max_m, max_m0, m, _mult, ef_c) = _HEADER.unpack(raw)  # fmt: skip
     links0 = manifest.M * 2 * 4 + 4
     expected = {
         "offset": (off0, 0),
