@@ -158,3 +158,15 @@ def test_vector_indexes_rescore_through_the_store(filled):
     assert (folder / f"{STORE_NAME}.bin").exists()
     vx.delete_saved()
     assert not list(folder.glob(f"{STORE_NAME}*"))
+
+
+def test_unwritable_folder_keeps_rows_in_memory(filled, spectrum, fill_catalog, caplog):
+    cat, folder = filled
+    blocker = folder.parent / "blocker"
+    blocker.write_text("a file where the index folder should go")
+    store = _store(blocker / "indexes", cat, caplog, rebuilt=True)
+    assert not store.on_disk and any("could not write" in r.getMessage() for r in caplog.records)
+    fill_catalog(cat, spectrum(np.random.default_rng(5), 30, DIM), root="/v", start=400)
+    _sync(store, cat)
+    store.save()  # nothing to write to: no error, rows stay in memory
+    _check(store, cat)
