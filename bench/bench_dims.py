@@ -13,7 +13,8 @@ build time. Baseline in the same run: exact numpy brute force at full size.
 Synthetic vectors: clustered, with a decaying per-dimension spectrum (variance ∝ 1/(i+1)^decay),
 so the leading dimensions carry most of the information, as in a Matryoshka-trained model.
 Queries are held-out points near corpus points (same distribution), run through the real code
-path: SQLite catalog (float16 vectors) → VectorIndexes (hnswlib) → re-score.
+path: SQLite catalog (float16 vectors) → VectorIndexes (hnswlib) → re-score (from the
+memory-mapped float16 store, qfinder.core.rescore_store).
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ def sweep(
             f"{cost.ram_bytes / 2**20:>7.1f} {cost.disk_bytes / 2**20:>7.1f} {cost.build_s:>8.2f}"
         )
         vx.close()
+    store = folder / "rescore-f16.bin"  # qfinder.core.rescore_store: shared by every d
+    if store.exists():
+        print(f"re-score store: {store.stat().st_size / 2**20:.1f} MB of float16, memory-mapped")
     print(
         "raw: ANN at d only; rs: + full-size re-score of k*oversample candidates (x4 fixed, or auto);"
     )
