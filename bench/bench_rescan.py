@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from timing import timed
 
 from qfinder.core.catalog import Catalog
 from qfinder.core.indexer import Indexer, IndexSettings
@@ -54,14 +55,6 @@ def tiny_model(dest: Path) -> Path:
 
     return build_tiny_qwen3(dest)
 
-
-def timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def main() -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 from qfinder.core.walk import ExcludeRules, walk
 
@@ -39,14 +39,6 @@ def baseline(root: Path) -> int:
             count += 1
     return count
 
-
-def timed(fn, repeat: int) -> tuple[float, int]:
-    times, result = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
