@@ -61,6 +61,8 @@ def _human(s: LibraryStatus) -> str:
     for cost in s.indexes:
         out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {cost.ram_bytes / 2**20:.1f} MiB, "
                    f"disk {cost.disk_bytes / 2**20:.1f} MiB")
+    if s.rescore_bytes:
+        out.append(f"  full-size vectors for re-scoring: disk {s.rescore_bytes / 2**20:.1f} MiB (memory-mapped)")
     if s.failures:
         out.append("not indexed (name searchable):")
         out += [f"  {path}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]

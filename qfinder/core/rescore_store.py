@@ -124,6 +124,10 @@ class RescoreStore:
         for path in self._paths():
             path.unlink(missing_ok=True)
 
+    def disk_bytes(self) -> int:
+        """What the saved store takes on disk (its matrix, row ids and manifest)."""
+        return sum(path.stat().st_size for path in self._paths() if path.is_file())
+
     def _paths(self) -> tuple[Path, Path, Path]:
         stem = self.folder / STORE_NAME
         return stem.with_suffix(".bin"), stem.with_suffix(".ids.npy"), stem.with_suffix(".json")

@@ -60,6 +60,7 @@ class LibraryStatus:
     provider: ProviderReport | None
     dim: int | None
     indexes: tuple[IndexCost, ...]
+    rescore_bytes: int = 0  # the full-size vectors the funnel re-scores with (memory-mapped)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class Library:
         return LibraryStatus(
             str(self.data_dir), self.root_states(), self.catalog.counts(), failures,
             self.settings.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
+            self.vectors.rescore_bytes(),
         )
 
     def index_costs(self) -> tuple[IndexCost, ...]:

@@ -174,6 +174,10 @@ class VectorIndexes:
             self._follow_stamp()
             self._dims[index.dim] = index
 
+    def rescore_bytes(self) -> int:
+        """Disk taken by the full-size float16 vectors kept for re-scoring (shared by every dim)."""
+        return self._store.disk_bytes()
+
     def saved_dims(self) -> dict[int, int]:
         """{dim: bytes} of the graph files saved in the folder (hnsw-d<dim>.bin)."""
         found: dict[int, int] = {}

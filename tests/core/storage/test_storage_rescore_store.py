@@ -156,8 +156,10 @@ def test_vector_indexes_rescore_through_the_store(filled):
     np.testing.assert_allclose([s for _, s in hits], want_scores[:10], atol=1e-3)
     vx.close()
     assert (folder / f"{STORE_NAME}.bin").exists()
+    on_disk = sum(p.stat().st_size for p in folder.glob(f"{STORE_NAME}*"))
+    assert vx.rescore_bytes() == on_disk >= len(cat.all_vector_ids()) * cat.stamp().full_dim * 2
     vx.delete_saved()
-    assert not list(folder.glob(f"{STORE_NAME}*"))
+    assert not list(folder.glob(f"{STORE_NAME}*")) and vx.rescore_bytes() == 0
 
 
 def test_unwritable_folder_keeps_rows_in_memory(filled, spectrum, fill_catalog, caplog):
