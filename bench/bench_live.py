@@ -211,11 +211,13 @@ def run(args: argparse.Namespace) -> dict:
             break
         busy.append(ask(client, q)[0])
         sleep_in_loop(0.05)  # spread the queries over the indexing run
-    steps = list(client.worker.batch_seconds)
     out["preempted_steps"] = client.worker.preemption.count
     stats = core().indexer.stats
     out["tokens_per_s"] = stats.tokens_embedded / stats.embed_seconds if stats.embed_seconds else 0.0
     wait_until(lambda: not core().has_work(), 3600)
+    # every step of the phase, not only those while queries ran: the loop-wait probe covers the
+    # whole phase, and the tail's steps (one whole chunk each on a slow model) can be the longest
+    steps = list(client.worker.batch_seconds)
     out["engine_loop_longest_wait_ms"] = engine_probe.longest_ms
     out["gui_loop_longest_stall_ms"] = gui_probe.longest_ms
 

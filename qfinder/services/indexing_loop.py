@@ -2,7 +2,9 @@
 
 Indexing is never one long job: `_tick` does one step (one batch: extract, chunk, embed, one
 committed transaction) and posts the next tick behind whatever arrived meanwhile, so a query
-waits for at most the step that was running when it came in. A step may be preempted by a query
+waits for at most the step that was running when it came in. A tick that comes up while a search
+is still queued (it was posted before the search arrived) does not start a step: it re-posts
+itself behind the search, else that search would wait for the running job AND a whole new step. A step may be preempted by a query
 (StepPreemption), rested after (EngineSettings.throttle), and the folders' states are re-sent
 from steps at most every `roots_interval_s`. When no work is left a staged model switch is
 promoted and the engine reports "Up to date".
@@ -20,7 +22,7 @@ from PySide6.QtCore import QTimer, Slot
 from qfinder.core.state import EngineState, IndexProgress
 
 from .core_port import CoreProvider, EngineCore
-from .jobs import StepPreemption
+from .jobs import LatestSearch, StepPreemption
 from .rebuild import ModelSwitch
 from .settings import EngineSettings
 
@@ -39,6 +41,7 @@ class IndexingLoop:
     _cores: CoreProvider
     _settings: EngineSettings
     _stop: Any  # threading.Event
+    _gate: LatestSearch  # a search still queued holds back the next step
     _switch: ModelSwitch
     _state: EngineState
     _paused: bool
@@ -69,6 +72,9 @@ class IndexingLoop:
     def _tick(self) -> None:
         self._tick_pending = False
         if self._paused or self._stop.is_set() or self.core is None:
+            return
+        if self._gate.queued():
+            self._post_tick()  # behind the queued search: it goes first
             return
         worker_core = self._switch.pending or self.core
         if not worker_core.has_work():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import statistics
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -14,14 +15,26 @@ from qfinder.core.errors import CancelledError, QfinderError
 log = logging.getLogger(__name__)
 
 
+LONG_JOB_S = 0.5  # a job on the engine thread longer than this is logged (debug): who holds the loop
+
+
 class LatestSearch:
     """The newest search id the client has issued; older queued searches are skipped.
 
-    Written by the GUI thread, read by the engine thread: a single int attribute, so no lock.
+    `latest` is written by the GUI thread and `answered` (the newest id the engine thread has
+    taken off its queue) by the engine thread: single int attributes, so no lock. While
+    `latest > answered` a search is queued, and an indexing step not yet begun waits behind it.
     """
 
     def __init__(self) -> None:
         self.latest = 0
+        self.answered = 0
+
+    def take(self, request_id: int) -> None:
+        self.answered = max(self.answered, request_id)
+
+    def queued(self) -> bool:
+        return self.latest > self.answered
 
 
 def run_guarded(what: str, job: Callable[[], None], report: Callable[[str], None]) -> bool:
@@ -30,6 +43,7 @@ def run_guarded(what: str, job: Callable[[], None], report: Callable[[str], None
     A cancellation (shutdown stopping an inference) is expected and only logged.
     Returns True when the job finished.
     """
+    started = time.perf_counter()
     try:
         job()
         return True
@@ -41,6 +55,10 @@ def run_guarded(what: str, job: Callable[[], None], report: Callable[[str], None
     except Exception as exc:
         log.error("%s failed:\n%s", what, traceback.format_exc())
         report(f"{what} failed: {exc}")
+    finally:
+        elapsed = time.perf_counter() - started
+        if elapsed > LONG_JOB_S:
+            log.debug("%s held the engine thread for %.2f s", what, elapsed)
     return False
 
 

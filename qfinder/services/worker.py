@@ -185,6 +185,7 @@ class EngineWorker(QObject, IndexingLoop):
     # -- searching ---------------------------------------------------------------------------
     @Slot(object)
     def search(self, request: SearchRequest) -> None:
+        self._gate.take(request.request_id)  # off the queue: a step held back for it may run
         if self._stop.is_set() or request.request_id < self._gate.latest:
             return  # a newer query is already queued: this one's answer would be thrown away
         self._guard("Searching", lambda: self.results.emit(self._core().search(request)))
