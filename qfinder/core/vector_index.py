@@ -150,11 +150,6 @@ class VectorIndexes:
         with self._lock:
             self._dims.clear()
 
-    def drop(self, dim: int) -> None:
-        """Forget the in-memory structure for `dim` (the file stays as a cache)."""
-        with self._lock:
-            self._dims.pop(dim, None)
-
     def has(self, dim: int) -> bool:
         """Whether `dim` is in memory, ready to search without a build."""
         with self._lock:

@@ -24,10 +24,6 @@ class WriterWait(QObject):
         self._timer.setInterval(max(1, int(interval_s * 1000)))
         self._timer.timeout.connect(self._poll)
 
-    @property
-    def waiting(self) -> bool:
-        return self._timer.isActive()
-
     def start(self) -> None:
         self._timer.start()
 
