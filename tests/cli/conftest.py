@@ -6,13 +6,6 @@ import pytest
 from support.cli import cli
 
 
-@pytest.fixture(scope="session")
-def cli_model_dir(tmp_path_factory):
-    from support.qwen3 import build_tiny_qwen3
-
-    return build_tiny_qwen3(tmp_path_factory.mktemp("cli-tiny-qwen3"))
-
-
 @pytest.fixture
 def docs(tmp_path):
     root = tmp_path / "docs"
@@ -24,9 +17,9 @@ def docs(tmp_path):
 
 
 @pytest.fixture
-def indexed(tmp_path, docs, cli_model_dir, capsys):
+def indexed(tmp_path, docs, tiny_model_dir, capsys):
     """A data folder with `docs` indexed through `qfinder index` (quiet when not on a terminal)."""
     data = tmp_path / "data"
-    code, out, err = cli(capsys, "index", docs, "--model", cli_model_dir, "--data-dir", data)
+    code, out, err = cli(capsys, "index", docs, "--model", tiny_model_dir, "--data-dir", data)
     assert (code, out) == (0, ""), err
     return data

@@ -47,19 +47,19 @@ def test_modes_dim_and_no_rerank_options(indexed, capsys, mode):
     assert json.loads(out)["results"]
 
 
-def test_status_reports_counts_model_and_indexes(indexed, docs, cli_model_dir, capsys):
+def test_status_reports_counts_model_and_indexes(indexed, docs, tiny_model_dir, capsys):
     cli(capsys, "search", "garden", "--data-dir", indexed)
     code, out, err = cli(capsys, "status", "--json", "--data-dir", indexed)
     assert code == 0, err
     status = json.loads(out)
     assert (status["files"], status["indexed"], status["pending"], status["failed"]) == (3, 3, 0, 0)
-    assert status["roots"][0]["path"] == str(docs) and status["model_name"] == cli_model_dir.name
+    assert status["roots"][0]["path"] == str(docs) and status["model_name"] == tiny_model_dir.name
     assert status["provider"]["used"] and status["indexes"][0]["dim"] == status["dim"]
     code, out, _ = cli(capsys, "status", "--data-dir", indexed)
     assert "3 indexed" in out and str(docs) in out
 
 
-def test_reindex_of_unchanged_tree_and_remove_purges(indexed, docs, cli_model_dir, capsys):
+def test_reindex_of_unchanged_tree_and_remove_purges(indexed, docs, tiny_model_dir, capsys):
     assert cli(capsys, "index", docs, "--data-dir", indexed)[0] == 0  # model remembered
     code, _, err = cli(capsys, "remove", docs / "sub", "--data-dir", indexed)
     assert code == 0, err
@@ -76,9 +76,9 @@ def one_error_line(err):
     return len(lines) == 1 and lines[0].startswith("qfinder: ") and "Traceback" not in err
 
 
-def test_error_lines(tmp_path, docs, cli_model_dir, capsys):
+def test_error_lines(tmp_path, docs, tiny_model_dir, capsys):
     data = tmp_path / "data"
-    code, _, err = cli(capsys, "index", tmp_path / "missing", "--model", cli_model_dir, "--data-dir", data)
+    code, _, err = cli(capsys, "index", tmp_path / "missing", "--model", tiny_model_dir, "--data-dir", data)
     assert code == 2 and one_error_line(err) and "missing" in err
     code, _, err = cli(capsys, "index", docs, "--data-dir", data)
     assert code == 2 and one_error_line(err) and "--model" in err

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from watchdog.observers.inotify_c import InotifyFD
+from support.threads import no_thread_leaks  # noqa: F401  (autouse guard)
 
 from qfinder.core.indexer import IndexSettings
 from qfinder.core.results import SearchRequest, SearchResponse
@@ -20,34 +19,8 @@ FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_
                       reconcile_interval_s=0, nice=5)
 
 
-def _python_strays(before: set[threading.Thread]) -> list[threading.Thread]:
-    # watchdog keeps one process-wide inotify reader (InotifyFD); QThreads that ran Python code
-    # show up as _DummyThread forever, so Qt threads are checked through EngineClient.running.
-    return [t for t in threading.enumerate()
-            if t not in before and t.is_alive() and not isinstance(t, InotifyFD | threading._DummyThread)]
-
-
-@pytest.fixture(autouse=True)
-def no_thread_leaks() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 3.0
-    strays = _python_strays(before)
-    while strays and time.monotonic() < deadline:
-        strays[0].join(0.05)
-        strays = _python_strays(before)
-    assert not strays, f"threads left running: {[t.name for t in strays]}"
-
-
-@pytest.fixture(scope="session")
-def engine_model_dir(tmp_path_factory) -> Path:
-    from support.qwen3 import build_tiny_qwen3
-
-    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3") / "model")
-
-
 @pytest.fixture
-def make_engine(qtbot, tmp_path, engine_model_dir) -> Iterator[Callable[..., EngineClient]]:
+def make_engine(qtbot, tmp_path, tiny_model_dir) -> Iterator[Callable[..., EngineClient]]:
     """make_engine(data_dir=…, settings=…, index_settings=…) -> a started EngineClient, ready."""
     clients: list[EngineClient] = []
 
@@ -55,7 +28,7 @@ def make_engine(qtbot, tmp_path, engine_model_dir) -> Iterator[Callable[..., Eng
              index_settings: IndexSettings | None = None, model: Path | None = None,
              start: bool = True) -> EngineClient:
         cores = LibraryCores(data_dir or tmp_path / "data", index_settings=index_settings)
-        client = EngineClient(cores, settings, model_folder=str(model or engine_model_dir))
+        client = EngineClient(cores, settings, model_folder=str(model or tiny_model_dir))
         clients.append(client)
         if start:
             with qtbot.waitSignal(client.status, timeout=20_000,

@@ -100,13 +100,13 @@ def test_close_mid_indexing_is_quick_and_restart_resumes(qtbot, qtlog, make_engi
     assert not [r for r in qtlog.records if "QThread" in r.message]
 
 
-def test_kill_9_mid_batch_leaves_a_consistent_catalog(qtbot, make_engine, tmp_path, engine_model_dir):
+def test_kill_9_mid_batch_leaves_a_consistent_catalog(qtbot, make_engine, tmp_path, tiny_model_dir):
     root = tmp_path / "root"
     files = _corpus(root, 40)
     data = tmp_path / "data"
     child = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("engine_child.py")), str(data), str(root),
-         str(engine_model_dir)],
+         str(tiny_model_dir)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     try:
         assert child.stdout is not None

@@ -13,11 +13,11 @@ def _docs(root, n=6):
         (root / f"d{i}.txt").write_text(" ".join(f"t{i}y{j}" for j in range(200)))
 
 
-def test_step_shrinks_on_a_slow_model_and_is_capped_on_a_fast_one(tmp_path, engine_model_dir):
+def test_step_shrinks_on_a_slow_model_and_is_capped_on_a_fast_one(tmp_path, tiny_model_dir):
     _docs(tmp_path / "root")
     ceiling = IndexSettings(step_files=8, step_tokens=2048)
     slow = LibraryCores(tmp_path / "slow", index_settings=ceiling, target_step_s=1e-6)
-    core = slow.open(str(engine_model_dir))
+    core = slow.open(str(tiny_model_dir))
     try:
         assert core.step_tokens() == MIN_STEP_TOKENS  # nothing measured yet: a small first step
         core.add_root(str(tmp_path / "root"))
@@ -27,7 +27,7 @@ def test_step_shrinks_on_a_slow_model_and_is_capped_on_a_fast_one(tmp_path, engi
     finally:
         core.close()
     fast = LibraryCores(tmp_path / "fast", index_settings=ceiling, target_step_s=3600)
-    core = fast.open(str(engine_model_dir))
+    core = fast.open(str(tiny_model_dir))
     try:
         core.add_root(str(tmp_path / "root"))
         core.reconcile(None)

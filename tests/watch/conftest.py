@@ -7,32 +7,9 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from watchdog.observers.inotify_c import InotifyFD
+from support.threads import no_thread_leaks  # noqa: F401  (autouse guard)
 
 from qfinder.watch import ChangeBatch, FolderWatcher, WatchNotice
-
-
-def _stray_threads(before: set[threading.Thread]) -> list[threading.Thread]:
-    # watchdog keeps one process-wide inotify reader thread (InotifyFD.get_instance()) on purpose
-    return [t for t in threading.enumerate()
-            if t not in before and t.is_alive() and not isinstance(t, InotifyFD)]
-
-
-def wait_for_no_strays(before: set[threading.Thread], timeout: float = 3.0) -> list[threading.Thread]:
-    deadline = time.monotonic() + timeout
-    strays = _stray_threads(before)
-    while strays and time.monotonic() < deadline:
-        strays[0].join(0.05)
-        strays = _stray_threads(before)
-    return strays
-
-
-@pytest.fixture(autouse=True)
-def no_thread_leaks() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    strays = wait_for_no_strays(before)
-    assert not strays, f"threads left running: {[t.name for t in strays]}"
 
 
 class Collector:

@@ -63,12 +63,12 @@ def drain(indexer, root):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses SIGKILL")
-def test_kill_between_embed_and_commit_then_restart(tmp_path, tiny_qwen3_dir, tiny_embedder):
+def test_kill_between_embed_and_commit_then_restart(tmp_path, tiny_model_dir, tiny_embedder):
     root = tmp_path / "tree"
     root.mkdir()
     build_tree(root)
     db = tmp_path / "data" / "catalog.db"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tiny_qwen3_dir), str(root), str(db)],
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tiny_model_dir), str(root), str(db)],
                              stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     for line in child.stdout:

@@ -22,13 +22,13 @@ def tree(tmp_path):
     return root
 
 
-def test_model_is_remembered_and_readers_work_beside_the_writer(tmp_path, tree, tiny_qwen3_dir):
+def test_model_is_remembered_and_readers_work_beside_the_writer(tmp_path, tree, tiny_model_dir):
     data = tmp_path / "data"
-    with Library.open(data, writer=True, model_folder=str(tiny_qwen3_dir)) as writer:
+    with Library.open(data, writer=True, model_folder=str(tiny_model_dir)) as writer:
         writer.indexer.plan([tree])
         while writer.indexer.pending():
             writer.indexer.step()
-        assert json.loads((data / "settings.json").read_text())["model_folder"] == str(tiny_qwen3_dir)
+        assert json.loads((data / "settings.json").read_text())["model_folder"] == str(tiny_model_dir)
         with pytest.raises(WriterBusyError):
             Library.open(data, writer=True)
         with Library.open(data) as reader:  # no --model: the remembered one is loaded
@@ -72,9 +72,9 @@ def test_prefer_writer_falls_back_to_a_searchable_reader_while_another_process_i
         assert writer.read_only_reason is None
 
 
-def test_index_costs_list_saved_graphs_and_drop_removes_them(tmp_path, tree, tiny_qwen3_dir):
+def test_index_costs_list_saved_graphs_and_drop_removes_them(tmp_path, tree, tiny_model_dir):
     data = tmp_path / "data"
-    with Library.open(data, writer=True, model_folder=str(tiny_qwen3_dir)) as lib:
+    with Library.open(data, writer=True, model_folder=str(tiny_model_dir)) as lib:
         lib.indexer.plan([tree])
         while lib.indexer.pending():
             lib.indexer.step()
@@ -99,11 +99,11 @@ def test_the_data_folder_inside_a_root_is_never_indexed(tmp_path, tree):
         assert lib.indexer.plan([data]).queued == 0 and lib.status().counts.files == 2
 
 
-def test_clear_pending_under_some_roots_keeps_the_others_queued(tmp_path, tree, tiny_qwen3_dir):
+def test_clear_pending_under_some_roots_keeps_the_others_queued(tmp_path, tree, tiny_model_dir):
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("Notes about the garden shed.")
-    with Library.open(tmp_path / "data", writer=True, model_folder=str(tiny_qwen3_dir)) as lib:
+    with Library.open(tmp_path / "data", writer=True, model_folder=str(tiny_model_dir)) as lib:
         lib.indexer.plan([tree, other])
         assert lib.indexer.pending() == 3
         lib.indexer.clear_pending([str(tree) + "/"])
@@ -118,11 +118,11 @@ def test_clear_pending_under_some_roots_keeps_the_others_queued(tmp_path, tree, 
         assert lib.indexer.pending() == 0
 
 
-def test_runtime_choices_reach_the_onnx_session(tmp_path, tiny_qwen3_dir):
+def test_runtime_choices_reach_the_onnx_session(tmp_path, tiny_model_dir):
     """The settings dialog's thread count and variant are what the model actually runs with."""
     data = tmp_path / "data"
     runtime = ModelRuntime(threads=1)
-    with Library.open(data, writer=True, model_folder=str(tiny_qwen3_dir), runtime=runtime) as lib:
+    with Library.open(data, writer=True, model_folder=str(tiny_model_dir), runtime=runtime) as lib:
         assert lib.embedder._session.get_session_options().intra_op_num_threads == 1
     with pytest.raises(QfinderError, match="int8"):
         Library.open(data, writer=True, runtime=ModelRuntime(variant="int8"))
