@@ -20,7 +20,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
@@ -59,7 +59,8 @@ class EngineClient(QObject):
     _close = Signal()
 
     def __init__(self, cores: CoreProvider, settings: EngineSettings | None = None,
-                 model_folder: str | None = None, parent: QObject | None = None) -> None:
+                 model_folder: str | None = None, parent: QObject | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self.settings = settings or EngineSettings()
         self._ids = itertools.count(1)
@@ -67,7 +68,7 @@ class EngineClient(QObject):
         self._stop = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("qfinder-engine")
-        self.worker = EngineWorker(cores, self.settings, model_folder, self._stop, self._gate)
+        self.worker = EngineWorker(cores, self.settings, model_folder, self._stop, self._gate, clock)
         self.worker.moveToThread(self._thread)
         self._wire()
         self._started = False

@@ -47,8 +47,10 @@ class EngineWorker(QObject, IndexingLoop):
     _tick_posted = Signal()
 
     def __init__(self, cores: CoreProvider, settings: EngineSettings, model_folder: str | None,
-                 stop: threading.Event, gate: LatestSearch) -> None:
+                 stop: threading.Event, gate: LatestSearch,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self._clock = clock  # paces the folders' states; tests move it by hand
         self._cores = cores
         self._settings = settings
         self._model_folder = model_folder
@@ -292,7 +294,7 @@ class EngineWorker(QObject, IndexingLoop):
     def _emit_roots(self) -> None:
         if self.core is None:
             return
-        self._roots_due = time.monotonic() + self._settings.roots_interval_s
+        self._roots_due = self._clock() + self._settings.roots_interval_s
         modes = self._bridge.modes() if self._bridge is not None else {}
         self._guard("Reporting folders", lambda: self.roots.emit(
             merge_root_states(self._core().root_states(), modes, self._paused)))

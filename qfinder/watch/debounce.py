@@ -82,8 +82,10 @@ class Debouncer:
         sink: Callable[[ChangeBatch], None],
         quiet_s: float = 0.4,
         max_delay_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sink = sink
+        self._clock = clock  # when a batch is due is decided by this clock (tests move it by hand)
         self.quiet_s = quiet_s
         self.max_delay_s = max_delay_s
         self._cond = threading.Condition()
@@ -123,7 +125,7 @@ class Debouncer:
 
     def _note(self, action: Callable[[str], None], path: str) -> None:
         with self._cond:
-            now = time.monotonic()
+            now = self._clock()
             if not self._pending:
                 self._first_at = now
             self._last_at = now
@@ -140,7 +142,7 @@ class Debouncer:
                 if not self._pending:
                     self._cond.wait()
                     continue
-                remaining = self._due_at() - time.monotonic()
+                remaining = self._due_at() - self._clock()
                 if remaining <= 0:
                     batch = self._pending.to_batch()
                     self._pending = _Pending()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.gate import StepGate
 from support.threads import no_thread_leaks  # noqa: F401  (autouse guard)
 
 from qfinder.core.indexer import IndexSettings
@@ -21,14 +22,20 @@ FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_
 
 @pytest.fixture
 def make_engine(qtbot, tmp_path, tiny_model_dir) -> Iterator[Callable[..., EngineClient]]:
-    """make_engine(data_dir=…, settings=…, index_settings=…) -> a started EngineClient, ready."""
+    """make_engine(data_dir=…, settings=…, index_settings=…, gate=…, clock=…) -> a started
+    EngineClient, ready. With a StepGate its steps run only as the test allows (support.gate)."""
     clients: list[EngineClient] = []
+    gates: list[StepGate] = []
 
     def make(data_dir: Path | None = None, settings: EngineSettings = FAST,
              index_settings: IndexSettings | None = None, model: Path | None = None,
-             start: bool = True) -> EngineClient:
+             start: bool = True, gate: StepGate | None = None,
+             clock: Callable[[], float] = time.monotonic) -> EngineClient:
         cores = LibraryCores(data_dir or tmp_path / "data", index_settings=index_settings)
-        client = EngineClient(cores, settings, model_folder=str(model or tiny_model_dir))
+        if gate is not None:
+            gates.append(gate)
+            cores = gate.cores(cores)
+        client = EngineClient(cores, settings, model_folder=str(model or tiny_model_dir), clock=clock)
         clients.append(client)
         if start:
             with qtbot.waitSignal(client.status, timeout=20_000,
@@ -37,6 +44,8 @@ def make_engine(qtbot, tmp_path, tiny_model_dir) -> Iterator[Callable[..., Engin
         return client
 
     yield make
+    for gate in gates:
+        gate.abort_held()
     for client in clients:
         assert client.shutdown(3.0), "the engine did not stop within 3 s"
         assert not client.running

@@ -1,11 +1,14 @@
-"""Run an engine in a child process until killed: `python engine_child.py DATA ROOT MODEL`.
+"""Run an engine in a child process until killed: `python engine_child.py DATA ROOT MODEL N`.
 
-Prints `progress <files_done>` after every indexing step so the parent knows when to kill -9.
+Prints `progress <files_done>` after every indexing step. The first inference after N
+steps computes its vectors, prints `holding` and never returns: the parent kills -9 exactly there,
+mid-batch with nothing of that batch committed, however fast this machine embeds.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 
 from PySide6.QtCore import QCoreApplication
 
@@ -15,10 +18,37 @@ from qfinder.services.library_cores import LibraryCores
 from qfinder.services.settings import EngineSettings
 
 
+class HoldingCores(LibraryCores):
+    """Opens cores whose embedder hangs in the first inference after `steps` whole steps."""
+
+    def __init__(self, data: str, steps: int) -> None:
+        super().__init__(data, index_settings=IndexSettings(step_files=2, step_tokens=256))
+        self._steps_left = steps
+
+    def open(self, model_folder):  # type: ignore[no-untyped-def]
+        core = super().open(model_folder)
+        step, embed = core.step, core.embedder.embed_documents
+
+        def counted_step():  # type: ignore[no-untyped-def]
+            progress = step()
+            self._steps_left -= 1
+            return progress
+
+        def embed_or_hold(texts, dim=None):  # type: ignore[no-untyped-def]
+            vectors = embed(texts, dim)
+            if self._steps_left <= 0:
+                print("holding", flush=True)
+                threading.Event().wait()  # killed here
+            return vectors
+
+        core.step, core.embedder.embed_documents = counted_step, embed_or_hold
+        return core
+
+
 def main() -> int:
-    data, root, model = sys.argv[1:4]
+    data, root, model, steps = sys.argv[1:5]
     app = QCoreApplication([])
-    cores = LibraryCores(data, index_settings=IndexSettings(step_files=2, step_tokens=256))
+    cores = HoldingCores(data, int(steps))
     client = EngineClient(cores, EngineSettings(watch=False, reconcile_interval_s=0), model)
     client.progress.connect(lambda p: print(f"progress {p.files_done}", flush=True))
     client.error.connect(lambda m: print(f"error {m}", flush=True))

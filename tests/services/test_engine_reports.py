@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from support.gate import ManualClock, StepGate
 
 from qfinder.core.indexer import IndexSettings
 from qfinder.core.state import EngineStatus, ModelSummary, RootState
@@ -22,24 +24,34 @@ def _corpus(root: Path, n: int) -> None:
 
 
 def test_folder_states_are_resent_while_indexing_at_a_bounded_rate(qtbot, make_engine, tmp_path):
+    # The test moves the engine's clock by `tick` before each step it lets run: which steps
+    # re-send the folders' states depends on the clock alone, never on the CPU's speed.
     _corpus(tmp_path / "root", 24)
-    interval = 0.2
-    client = make_engine(index_settings=SMALL_STEPS,
+    interval, tick = 1.0, 0.4
+    gate, clock = StepGate(), ManualClock()
+    client = make_engine(index_settings=SMALL_STEPS, gate=gate, clock=clock,
                          settings=dataclasses.replace(FAST, roots_interval_s=interval))
     sent: list[tuple[float, RootState]] = []
-    client.roots.connect(lambda states: sent.extend((time.monotonic(), s) for s in states))
-    with qtbot.waitSignal(client.roots, timeout=30_000,
-                          check_params_cb=lambda states: bool(states) and states[0].files_indexed == 24
-                          and states[0].availability != "indexing"):
-        client.add_roots([str(tmp_path / "root")])
-    midway = [s for _, s in sent if s.availability == "indexing" and s.files_indexed > 0]
-    assert midway, f"no folder state between start and end: {[s for _, s in sent]}"
-    assert all(0 < s.files_pending < 24 for s in midway)
-    assert sent[-1][1].files_indexed == 24 and sent[-1][1].availability != "indexing"
-    during = [t for t, s in sent if s.files_indexed > 0 and s.files_pending > 0]
-    if len(during) > 1:  # re-sent from steps: never closer together than the interval
-        gaps = [b - a for a, b in zip(during, during[1:], strict=False)]
-        assert min(gaps) >= interval * 0.9, gaps
+    client.roots.connect(lambda states: sent.extend((clock.now, s) for s in states))
+
+    def finished() -> bool:
+        return bool(sent) and sent[-1][1].files_indexed == 24 and sent[-1][1].availability != "indexing"
+
+    client.add_roots([str(tmp_path / "root")])
+    steps = 0
+    while not finished():
+        qtbot.waitUntil(lambda: gate.held > 0 or finished(), timeout=30_000)
+        QCoreApplication.processEvents()
+        if gate.held:
+            clock.advance(tick)
+            gate.step(qtbot)
+            steps += 1
+    midway = [(t, s) for t, s in sent if s.availability == "indexing" and s.files_indexed > 0]
+    assert steps >= 12 and len(midway) >= 3, (steps, sent)  # 12+ steps x 0.4 s: 4+ intervals
+    assert all(0 < s.files_pending < 24 for _, s in midway)
+    gaps = [b[0] - a[0] for a, b in zip(midway, midway[1:], strict=False)]
+    # never more often than the interval, and as soon as it is due (the first step after it)
+    assert all(interval <= gap < interval + tick + 1e-9 for gap in gaps), gaps
 
 
 def test_status_carries_the_model_facts_and_index_memory(qtbot, make_engine, tmp_path, helpers):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from support.gate import StepGate
 from ui.fake_engine import FakeEngine, FakeModelInfo, sample_docs
 
 from qfinder.ui import opener as opener_module
@@ -63,7 +64,8 @@ def ui_model_dir(tiny_model_dir) -> Path:
 
 @pytest.fixture
 def live(qtbot, tmp_path, ui_model_dir, recording_opener):
-    """live(data_dir) -> (MainWindow, EngineClient): a window on a REAL engine, shut down after."""
+    """live(data_dir, gate=…) -> (MainWindow, EngineClient): a window on a REAL engine, shut down
+    after; with a StepGate (support.gate) its indexing steps run only as the test allows."""
     from qfinder.services.engine import EngineClient
     from qfinder.services.library_cores import LibraryCores
     from qfinder.services.settings import EngineSettings
@@ -74,12 +76,13 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
                           reconcile_interval_s=0, nice=5)
     made: list = []
 
-    def make(data_dir: Path | None = None, with_model: bool = True):
+    def make(data_dir: Path | None = None, with_model: bool = True, gate: StepGate | None = None):
         model = str(ui_model_dir) if with_model else None
-        engine = EngineClient(LibraryCores(data_dir or tmp_path / "data"), fast, model_folder=model)
+        cores = LibraryCores(data_dir or tmp_path / "data")
+        engine = EngineClient(gate.cores(cores) if gate else cores, fast, model_folder=model)
         window = MainWindow(engine, AppSettings(model_folder=model))
         qtbot.addWidget(window)
-        made.append((window, engine))
+        made.append((window, engine, gate))
         window.show()
         with qtbot.waitSignal(engine.status, timeout=20_000,
                               check_params_cb=lambda s: s.state != "starting"):
@@ -87,6 +90,8 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
         return window, engine
 
     yield make
-    for window, engine in made:
+    for window, engine, gate in made:
+        if gate is not None:
+            gate.abort_held()
         window.close()
         assert engine.shutdown(3.0), "the engine did not stop within 3 s"

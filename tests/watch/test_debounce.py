@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from support.gate import ManualClock
+
 from qfinder.watch import ChangeBatch, Debouncer
 
 
 def _run(notes: list[tuple[str, str]], quiet_s: float = 0.05) -> ChangeBatch:
-    got: list[ChangeBatch] = []
-    done = threading.Event()
+    # The debouncer's clock stands still while the notes go in, so they are one burst however
+    # slowly this machine runs them; moving it past the quiet period makes the batch due.
+    clock, got, done = ManualClock(), [], threading.Event()
 
     def sink(batch: ChangeBatch) -> None:
         got.append(batch)
         done.set()
 
-    deb = Debouncer(sink, quiet_s=quiet_s, max_delay_s=5.0)
+    deb = Debouncer(sink, quiet_s=quiet_s, max_delay_s=5.0, clock=clock)
     deb.start()
     try:
         for kind, path in notes:
             getattr(deb, f"note_{kind}")(path)
-        assert done.wait(3.0)
+        assert not got
+        clock.advance(quiet_s)
+        assert done.wait(10.0)
     finally:
         deb.stop()
     assert len(got) == 1
@@ -54,21 +60,25 @@ def test_folder_deleted_then_recreated_is_removed_then_scanned():
 
 
 def test_a_file_that_never_stops_changing_is_flushed_by_max_delay():
+    clock, flushed_at, flushed = ManualClock(), [], threading.Event()
     got: list[ChangeBatch] = []
-    flushed = threading.Event()
 
     def sink(batch: ChangeBatch) -> None:
         got.append(batch)
+        flushed_at.append(clock.now)
         flushed.set()
 
-    deb = Debouncer(sink, quiet_s=0.2, max_delay_s=0.3)
+    deb = Debouncer(sink, quiet_s=0.2, max_delay_s=0.3, clock=clock)
     deb.start()
+    first = clock.now
     try:
-        stop_at = threading.Event()
-        # keep touching faster than the quiet period until the forced flush arrives
-        while not flushed.is_set():
+        for _ in range(3):  # touched every 0.1 s: never quiet for 0.2 s
             deb.note_changed("/r/log.txt")
-            stop_at.wait(0.02)
+            clock.advance(0.1)
+        assert not got  # 0.2 s after the first change: not due yet
+        deb.note_changed("/r/log.txt")  # 0.3 s after the first change: forced out now
+        assert flushed.wait(10.0)
     finally:
         deb.stop()
     assert got[0].changed == ("/r/log.txt",)
+    assert flushed_at == [pytest.approx(first + 0.3)]  # by max_delay_s; quiet would be 0.5
