@@ -19,6 +19,7 @@ from qfinder.core.paths import data_dir
 from qfinder.core.state import EngineStatus
 from qfinder.ui import desktop_entry
 from qfinder.ui.crash import CrashReporter
+from qfinder.ui.platform_check import desktop_problem
 from qfinder.ui.settings import AppSettings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ def run_desktop(args: list[str]) -> int:
         written = desktop_entry.install()
         sys.stdout.write("Installed:\n" + "".join(f"  {p}\n" for p in written))
         return 0
+    problem = desktop_problem(os.environ)
+    if problem:
+        sys.stderr.write(f"qfinder: {problem}\n")
+        return 1
     if options.data_dir:
         os.environ["QFINDER_DATA_DIR"] = str(Path(options.data_dir).expanduser().resolve())
     settings = load_settings()
