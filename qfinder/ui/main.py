@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from qfinder.core.paths import data_dir
 from qfinder.core.state import EngineStatus
 from qfinder.ui import desktop_entry
 from qfinder.ui.crash import CrashReporter
+from qfinder.ui.log_file import setup_logging
 from qfinder.ui.platform_check import desktop_problem
 from qfinder.ui.settings import AppSettings, load_settings, save_settings
 
@@ -46,20 +46,6 @@ def local_folders(arguments: list[str]) -> list[str]:
         else:
             log.warning("ignoring %s: not a folder", argument)
     return folders
-
-
-def setup_logging(folder: Path) -> Path:
-    """A rotating log file in the data folder; returns its path for the crash dialog."""
-    logs = folder / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    path = logs / "qfinder.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
 
 
 def app_icon() -> QIcon:
