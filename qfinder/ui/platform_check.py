@@ -17,8 +17,8 @@ from pathlib import Path
 
 # Qt 6.5+ loads it with dlopen, so ldd on older plugins does not list it
 DLOPENED = ("libxcb-cursor.so.0",)
-NO_DISPLAY = ("no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set): start qfinder "
-              "in a desktop session, or use the command line (qfinder --help)")
+NO_DISPLAY = ("no graphical display to open the window on (DISPLAY for X11, WAYLAND_DISPLAY for "
+              "Wayland): start qfinder in a desktop session, or use the command line (qfinder --help)")
 # Fedora names packages by project, not by library; anything else falls back to an RPM
 # "provides" name, which dnf resolves to whatever package ships that library.
 FEDORA = {
