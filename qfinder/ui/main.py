@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import os
 import signal
 import sys
@@ -15,11 +14,18 @@ from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from qfinder.core.paths import data_dir
 from qfinder.core.state import EngineStatus
 from qfinder.ui import desktop_entry
 from qfinder.ui.crash import CrashReporter
-from qfinder.ui.settings import AppSettings, load_settings, save_settings
+from qfinder.ui.log_file import setup_logging
+from qfinder.ui.platform_check import desktop_problem
+from qfinder.ui.settings import (
+    AppSettings,
+    DataFolder,
+    data_folder_in_use,
+    load_settings,
+    save_settings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +51,6 @@ def local_folders(arguments: list[str]) -> list[str]:
         else:
             log.warning("ignoring %s: not a folder", argument)
     return folders
-
-
-def setup_logging(folder: Path) -> Path:
-    """A rotating log file in the data folder; returns its path for the crash dialog."""
-    logs = folder / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    path = logs / "qfinder.log"
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
-                                                   encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
 
 
 def app_icon() -> QIcon:
@@ -99,10 +91,15 @@ def run_desktop(args: list[str]) -> int:
         written = desktop_entry.install()
         sys.stdout.write("Installed:\n" + "".join(f"  {p}\n" for p in written))
         return 0
+    problem = desktop_problem(os.environ)
+    if problem:
+        sys.stderr.write(f"qfinder: {problem}\n")
+        return 1
     if options.data_dir:
         os.environ["QFINDER_DATA_DIR"] = str(Path(options.data_dir).expanduser().resolve())
     settings = load_settings()
-    folder = data_dir(settings.data_folder)
+    in_use = data_folder_in_use(settings)
+    folder = in_use.path
     log_file = setup_logging(folder)
     app = make_application([])
     folders = local_folders(options.folders)
@@ -114,7 +111,7 @@ def run_desktop(args: list[str]) -> int:
     crash = CrashReporter(log_file).install()
     quit_on_signals(app)
     try:
-        return _run_window(app, settings, folder, folders, instance, offer_setup=not options.no_setup)
+        return _run_window(app, settings, in_use, folders, instance, offer_setup=not options.no_setup)
     finally:
         crash.uninstall()
 
@@ -150,12 +147,12 @@ def busy_message(folder: Path) -> str:
             "and start qfinder again.")
 
 
-def _run_window(app: QApplication, settings: AppSettings, folder: Path, folders: list[str],
-                instance: Any, offer_setup: bool) -> int:
+def _run_window(app: QApplication, settings: AppSettings, data_folder: DataFolder,
+                folders: list[str], instance: Any, offer_setup: bool) -> int:
     from qfinder.ui.main_window import MainWindow
 
-    engine = make_engine(settings, folder)
-    window = MainWindow(engine, settings, save_settings=save_settings)
+    engine = make_engine(settings, data_folder.path)
+    window = MainWindow(engine, settings, save_settings=save_settings, data_folder=data_folder)
     instance.activated.connect(lambda extra: _bring_forward(window, list(extra or ())))
     window.show()
     engine.start()

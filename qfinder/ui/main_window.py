@@ -23,7 +23,7 @@ from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.failures_dialog import FailuresDialog
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
-from qfinder.ui.settings import AppSettings
+from qfinder.ui.settings import AppSettings, DataFolder, data_folder_in_use
 from qfinder.ui.window_layout import WindowParts, build_parts, fit_rows, restore_layout, save_layout
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,12 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     def __init__(self, engine: Any, settings: AppSettings | None = None,
                  save_settings: Callable[[AppSettings], object] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, data_folder: DataFolder | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self.settings = settings or AppSettings()
+        # fixed for this run: a folder chosen in the settings applies on the next start
+        self.data_folder = data_folder or data_folder_in_use(self.settings)
         self._save_settings = save_settings or (lambda _s: None)
         self.failures: dict[str, FileFailure] = {}
         self.root_states: tuple[RootState, ...] = ()
@@ -159,7 +161,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from qfinder.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, data_folder=self.data_folder)
         dialog.settings_saved.connect(self.apply_settings)
         dialog.open()
 

@@ -14,9 +14,9 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from qfinder.core.paths import config_dir
+from qfinder.core.paths import DATA_DIR_ENV, config_dir, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,23 @@ class AppSettings:
         kept = [t for t in self.recent_instructions if t != text]
         recent = (text, *kept)[:MAX_RECENT_INSTRUCTIONS]
         return dataclasses.replace(self, recent_instructions=recent)
+
+
+class DataFolder(NamedTuple):
+    path: Path
+    source: str  # where the choice came from, in the person's words
+
+
+def data_folder_in_use(settings: AppSettings) -> DataFolder:
+    """--data-dir (the app puts it in QFINDER_DATA_DIR) and QFINDER_DATA_DIR beat the saved
+    choice, as a command line beats a config file; then the platform's default."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return DataFolder(data_dir(override), f"set by --data-dir or {DATA_DIR_ENV} for this run; "
+                                              "a folder chosen here applies when neither is given")
+    if settings.data_folder:
+        return DataFolder(data_dir(settings.data_folder), "chosen in these settings")
+    return DataFolder(data_dir(), "the platform default")
 
 
 def settings_path() -> Path:

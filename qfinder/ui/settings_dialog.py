@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qfinder.ui.settings import AppSettings
+from qfinder.ui.settings import AppSettings, DataFolder, data_folder_in_use
 
 PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
 VARIANTS = ("", "fp32", "fp16", "int8", "q4")
@@ -61,8 +61,11 @@ def _spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
 class SettingsDialog(QDialog):
     settings_saved = Signal(object)  # AppSettings
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None,
+                 data_folder: DataFolder | None = None) -> None:
+        """`data_folder`: the one the app started with (default: what `settings` give now)."""
         super().__init__(parent)
+        self._data_folder = data_folder or data_folder_in_use(settings)
         self.setWindowTitle("qfinder settings")
         self.setMinimumWidth(560)
         self._original = settings
@@ -99,8 +102,12 @@ class SettingsDialog(QDialog):
         self.threads_spin.setSpecialValueText("automatic")
         form.addRow("Threads", self.threads_spin)
         self.data_edit = QLineEdit(s.data_folder or "", page)
-        self.data_edit.setPlaceholderText("platform default")
+        self.data_edit.setPlaceholderText("none chosen")
         form.addRow("Data folder", _folder_row(page, self.data_edit, "Data folder"))
+        in_use = QLabel(f"In use: {self._data_folder.path} ({self._data_folder.source})", page)
+        in_use.setWordWrap(True)
+        in_use.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(in_use)
         return page
 
     def _indexing_tab(self, s: AppSettings) -> QWidget:
