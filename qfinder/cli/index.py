@@ -1,7 +1,8 @@
 """`qfinder index PATH... [--model DIR] [--data-dir DIR]`: add folders and bring the index up to date.
 
 The model folder is remembered in the data folder, so later runs (and `qfinder search`) need no
---model. Re-running on an unchanged tree only stats files. Progress and an ETA are shown with
+--model. Without a model, names and words are indexed (keyword search works) and the first run
+with --model embeds that content. Re-running on an unchanged tree only stats files. Progress and an ETA are shown with
 tqdm when stderr is a terminal; otherwise the command is quiet. Every batch is committed, so an
 interrupted run (Ctrl-C, kill) resumes where it stopped.
 """
@@ -12,7 +13,6 @@ import argparse
 import sys
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder, report_recovery
-from qfinder.core.errors import ModelError
 from qfinder.core.indexer import Indexer
 from qfinder.core.session import Library
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         assert indexer is not None
         report_recovery(lib.catalog)
         if lib.embedder is None:
-            raise ModelError("No model is set for this index.", "Pass --model DIR (it is remembered).")
+            _say_what_waits_for_a_model(indexer)
         report = indexer.plan(roots)
         show = sys.stderr.isatty() and not args.quiet
         _drain(indexer, show)
@@ -46,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
                              f"{counts.name_only} name only); {report.new} new, {report.changed} changed, "
                              f"{report.gone} removed\n")
     return 0
+
+
+def _say_what_waits_for_a_model(indexer: Indexer) -> None:
+    what = ("names and words only" if indexer.words_only
+            else "names only (the content waits for the model this index was embedded with)")
+    sys.stderr.write(f"qfinder: no model set: indexing {what}; `qfinder index DIR --model M` adds search by meaning\n")
 
 
 def _drain(indexer: Indexer, show: bool) -> None:

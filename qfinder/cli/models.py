@@ -1,6 +1,7 @@
 """`qfinder models list | download NAME [--variant V] | optimize DIR [--output DIR]`
 
-list      the models qfinder knows, their variants, sizes and the folders already downloaded
+list      the models qfinder knows, their variants, sizes and the folders already downloaded;
+          partial downloads are listed apart, each with the command that resumes it
 download  fetch one variant from the Hugging Face Hub into qfinder's models folder (resumes)
 optimize  make an 8-bit MatMulNBits copy of an fp32 model for CPUs; kept only if its vectors
           match fp32 (min cosine >= 0.995). Both models are timed on the same texts: the 8-bit
@@ -46,9 +47,18 @@ def run_list(args: argparse.Namespace) -> int:
         for variant in spec.variants:
             how = "optimize locally" if variant.made_locally else f"~{variant.download_mb / 1000:.1f} GB download"
             sys.stdout.write(f"    {variant.name:<6} {how}, ~{variant.ram_mb / 1000:.1f} GB RAM  {variant.note}\n")
+    from qfinder.core.model.download import model_folders
+
     root = models_dir()
-    found = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    sys.stdout.write(f"\nDownloaded in {root}: {', '.join(found) or 'none'}\n")
+    folders = model_folders(root)
+    whole = [f.name for f in folders if f.complete]
+    sys.stdout.write(f"\nDownloaded in {root}: {', '.join(whole) or 'none'}\n")
+    partial = [f for f in folders if not f.complete]
+    if partial:
+        sys.stdout.write("Partial or incomplete (not usable yet):\n")
+    for state in partial:
+        resume = f"; resume: {state.resume}" if state.resume else ""
+        sys.stdout.write(f"    {state.name}  {state.problem}{resume}\n")
     return 0
 
 

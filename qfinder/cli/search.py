@@ -4,6 +4,10 @@ Options: --instruction TEXT (a preset key: web, topic, code, similar; or any tas
 --dim D (search dimension; default: remembered or the model's), --k N (files, default 10),
 --no-rerank (raw low-dimension ANN order), --mode hybrid|semantic|keyword, --folder DIR and
 --kind EXT (filters, repeatable), --like PATH ("files like this one"), --data-dir DIR.
+What cannot be honoured is refused with one line and exit 2: a --dim the model lacks (the rule
+`embed --dim` follows), --k below 1, --like of a missing or unindexed file. An option that only
+cannot change the answer (--instruction on a model without instructions; --dim or --instruction
+in keyword mode) gets a warning on stderr, and the query is answered.
 
 JSON output (--json), stable: one object per query, one line each; with --batch FILE (one
 query per line, blank lines skipped, "-" for stdin) the lines come in input order:
@@ -21,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir
 from qfinder.core.errors import QfinderError
@@ -50,20 +56,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise QfinderError(f"--k {args.k}: the number of files must be at least 1.")
     queries = list(_queries(args))
+    like_paths = [_existing_file(p) for p in args.like]
     folder = chosen_data_dir(args)
     load_model = args.mode != "keyword" or bool(args.like)
     with Library.open(folder, load_model=load_model) as lib:
         if load_model and lib.embedder is None and args.mode == "semantic":
             raise QfinderError("No model is set for this index.", "Run qfinder index PATH --model DIR first.")
+        _check_model_options(args, lib.embedder)
+        _check_indexed(lib, like_paths)
         for text in queries:
-            response = lib.search(_request(args, text))
+            response = lib.search(_request(args, text, like_paths))
             if args.json:
                 sys.stdout.write(json.dumps(response_json(text, response), ensure_ascii=False) + "\n")
             else:
                 sys.stdout.write(_human(response))
             sys.stdout.flush()
     return 0
+
+
+def _check_model_options(args: argparse.Namespace, embedder: Any | None) -> None:
+    """Refuse a dimension the model lacks (the rule `embed --dim` follows); warn about options
+    that cannot change this answer, since the query itself can still be answered."""
+    if embedder is None:
+        unused = "in keyword mode" if args.mode == "keyword" else "without a model"
+        if args.dim is not None:
+            _warn(f"--dim has no effect {unused}")
+        if args.instruction is not None:
+            _warn(f"--instruction has no effect {unused}")
+        return
+    from qfinder.core.model.mrl import check_dim  # the model (and onnxruntime) is loaded already
+
+    check_dim(args.dim, embedder.info.min_dim, embedder.info.full_dim)
+    if args.instruction is not None and not embedder.info.instruction_aware:
+        _warn(f"--instruction is ignored: {embedder.info.name} does not read instructions")
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"qfinder: warning: {message}\n")
+
+
+def _existing_file(raw: str) -> str:
+    path = os.path.abspath(os.path.expanduser(raw))
+    if not os.path.isfile(path):
+        raise QfinderError(f"--like {raw}: no such file.", "Give a file of an indexed folder.")
+    return path
+
+
+def _check_indexed(lib: Library, paths: list[str]) -> None:
+    for path in paths:
+        if lib.catalog.file(path) is None:
+            raise QfinderError(f"--like {path}: this file is not in the index.",
+                               "Run qfinder index on its folder first.")
 
 
 def _queries(args: argparse.Namespace) -> Iterator[str]:
@@ -83,14 +129,12 @@ def _queries(args: argparse.Namespace) -> Iterator[str]:
     yield from (line for line in lines if line)
 
 
-def _request(args: argparse.Namespace, text: str) -> SearchRequest:
-    import os
-
+def _request(args: argparse.Namespace, text: str, like_paths: list[str]) -> SearchRequest:
     filters = SearchFilters(folders=tuple(os.path.abspath(f) for f in args.folder),
                             kinds=tuple(k.lower().lstrip(".") for k in args.kind))
     return SearchRequest(text=text, instruction=resolve_instruction(args.instruction), dim=args.dim,
-                         k=max(1, args.k), rerank=not args.no_rerank, mode=args.mode, filters=filters,
-                         like_paths=tuple(os.path.abspath(p) for p in args.like))
+                         k=args.k, rerank=not args.no_rerank, mode=args.mode, filters=filters,
+                         like_paths=tuple(like_paths))
 
 
 def result_json(result: FileResult) -> dict[str, object]:

@@ -209,16 +209,16 @@ class Catalog(CatalogReads):
     def replace_file_chunks(
         self,
         file_id: int,
-        items: Sequence[tuple[Chunk, np.ndarray]],
+        items: Sequence[tuple[Chunk, np.ndarray | None]],
         content_hash: str | None = None,
     ) -> bool:
-        """Make `items` (chunk, full-size vector) the file's chunks, in one transaction; the file
-        becomes "indexed". Chunks whose hash the file already had keep their id (and the vector
+        """Make `items` (chunk, full-size vector or None: words only) the file's chunks, in one
+        transaction; the file becomes "indexed". Chunks whose hash the file already had keep their id (and the vector
         caches need no update for them). False (nothing stored) if the file row is gone."""
         stamp = self.stamp()
         if stamp is None:
             raise IndexError_("No pipeline stamp is set.", "Call reset_for_stamp(stamp) first.")
-        blobs = [_vector_blob(vec, stamp.full_dim) for _, vec in items]
+        blobs = [None if vec is None else _vector_blob(vec, stamp.full_dim) for _, vec in items]
         with self.write() as conn:
             if conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is None:
                 return False  # deleted meanwhile: never leave orphan chunks
@@ -297,12 +297,13 @@ def _chunk_ids_by_hash(conn: sqlite3.Connection, file_id: int) -> dict[str, list
     return found
 
 
-def _insert_chunk(conn: sqlite3.Connection, file_id: int, ord_: int, chunk: Chunk, blob: bytes) -> None:
+def _insert_chunk(conn: sqlite3.Connection, file_id: int, ord_: int, chunk: Chunk, blob: bytes | None) -> None:
     cur = conn.execute(
         'INSERT INTO chunks(file_id, ord, text, start, "end", page, line, hash) VALUES (?,?,?,?,?,?,?,?)',
         (file_id, ord_, chunk.text, chunk.start, chunk.end, chunk.page, chunk.line, chunk.hash),
     )
-    conn.execute("INSERT INTO vectors(chunk_id, vec) VALUES (?, ?)", (cur.lastrowid, blob))
+    if blob is not None:
+        conn.execute("INSERT INTO vectors(chunk_id, vec) VALUES (?, ?)", (cur.lastrowid, blob))
 
 
 def _vector_blob(vector: np.ndarray, full_dim: int) -> bytes:

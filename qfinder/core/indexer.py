@@ -1,6 +1,6 @@
 """Incremental indexing in small steps that a caller drives (CLI loop or the engine thread).
 
-    indexer = Indexer(catalog, embedder)          # embedder None: names only, content stays pending
+    indexer = Indexer(catalog, embedder)          # embedder None: names and words (see below)
     report = indexer.plan(["/home/me/Documents"])  # walk, diff by (size, mtime_ns, inode), queue
     while indexer.pending():
         progress = indexer.step(max_files=16, max_tokens=4096)   # one batch, one commit
@@ -18,6 +18,10 @@ finds the unfinished files still "pending" (no duplicates: a file's chunks are r
 atomically; no ghosts: files gone from disk are deleted by the diff). A file that changes while
 read is re-queued; failures and text-less files are recorded with a reason and not retried
 until they change. A different model or chunker (pipeline stamp) resets the vectors.
+Without a model (embedder None) a catalog that no model has embedded yet gets each file's
+chunks without vectors, cut by words (`words_only`): keyword search finds text at once, and
+the model that comes later re-reads and embeds every file (its stamp replaces the words-only
+one). A catalog a model has embedded keeps its vectors: without that model, content waits.
 Not thread-safe: one owner thread calls everything.
 """
 
@@ -29,7 +33,11 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from tokenizers import Tokenizer, normalizers, pre_tokenizers
+from tokenizers.models import WordLevel
 
 from qfinder.core.catalog import Catalog, PipelineStamp
 from qfinder.core.chunking import CHUNKER_VERSION, Chunk, chunk_text
@@ -44,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PROMPT_ROOM = 16  # tokens left for the document prompt and special tokens
 MAX_REQUEUES = 3  # a file that keeps changing while read waits for the next plan/refresh
+WORDS_ONLY_MODEL = "words-only"  # the stamp's model id while no model has embedded the catalog
 
 
 @dataclass(frozen=True)
@@ -87,21 +96,28 @@ class Indexer(ScanMixin):
         self._active: list[FileWork] = []
         self._current: str | None = None
         self._failures: list[FileFailure] = []
-        if embedder is not None:
+        self.words_only = embedder is None and _no_model_embedded(catalog.stamp())
+        if self._reads_content:
             self.ensure_pipeline()
+
+    @property
+    def _reads_content(self) -> bool:
+        return self.embedder is not None or self.words_only
 
     # --- pipeline ----------------------------------------------------------------------------
     def stamp(self) -> PipelineStamp:
-        assert self.embedder is not None
+        chunker = self.settings.chunker_id(self.chunk_size())
+        if self.embedder is None:
+            return PipelineStamp(WORDS_ONLY_MODEL, 0, chunker)
         info = self.embedder.info
-        return PipelineStamp(info.model_id, int(info.full_dim), self.settings.chunker_id(self.chunk_size()))
+        return PipelineStamp(info.model_id, int(info.full_dim), chunker)
 
     def ensure_pipeline(self) -> bool:
         """Adopt the current model/chunker; True when stored vectors were dropped for it."""
         stamp = self.stamp()
         if self.catalog.stamp_matches(stamp):
             return False
-        had_vectors = self.catalog.stamp() is not None
+        had_vectors = not _no_model_embedded(self.catalog.stamp())
         self.catalog.reset_for_stamp(stamp)
         self._active.clear()
         if had_vectors:
@@ -114,7 +130,7 @@ class Indexer(ScanMixin):
         return len(self._queued) + len(self._active)
 
     def _enqueue(self, path: str, size: int, mtime_ns: int) -> None:
-        if path in self._queued or self.embedder is None:
+        if path in self._queued or not self._reads_content:
             return
         self._queued[path] = size
         heapq.heappush(self._heap, (work_priority(size, mtime_ns), path))
@@ -137,25 +153,27 @@ class Indexer(ScanMixin):
     # --- one step -------------------------------------------------------------------------------
     def step(self, max_files: int | None = None, max_tokens: int | None = None) -> IndexProgress:
         """Prepare up to `max_files` files, embed up to `max_tokens` tokens, commit what is complete."""
-        if self.embedder is None:
+        if not self._reads_content:
             return self.progress()
         started = time.perf_counter()
         budget = max_tokens or self.settings.step_tokens
         self._fill(max_files or self.settings.step_files, budget)
-        self._embed(budget)
+        if self.embedder is not None:
+            self._embed(budget)
         self._commit()
         self.stats.seconds += time.perf_counter() - started
         return self.progress()
 
     def _chunker(self, text: str, pages: Any, is_code: bool) -> Sequence[Chunk]:
-        assert self.embedder is not None
         s = self.settings
-        return chunk_text(text, self.embedder.tokenizer, size=self.chunk_size(), overlap=s.overlap_tokens,
+        tokenizer = self.embedder.tokenizer if self.embedder is not None else words_tokenizer()
+        return chunk_text(text, tokenizer, size=self.chunk_size(), overlap=s.overlap_tokens,
                           pages=pages, code=is_code, max_chunks=s.max_chunks_per_file)
 
     def chunk_size(self) -> int:
         """Chunk tokens: the setting, capped so a chunk (plus prompt and special tokens) fits the model."""
-        assert self.embedder is not None
+        if self.embedder is None:
+            return max(16, self.settings.chunk_tokens)
         cap = int(self.embedder.info.max_tokens) - PROMPT_ROOM
         return max(16, min(self.settings.chunk_tokens, cap))
 
@@ -207,11 +225,13 @@ class Indexer(ScanMixin):
             work.vectors.update({c.hash: fresh[c.hash] for c in work.chunks if c.hash in fresh})
 
     def _commit(self) -> None:
-        ready = [w for w in self._active if w.complete]
-        if not ready:
-            return
-        self._active = [w for w in self._active if not w.complete]
-        self._settle(ready)
+        if self.embedder is None:  # words only: a read file is all there is to store
+            ready, self._active = self._active, []
+        else:
+            ready = [w for w in self._active if w.complete]
+            self._active = [w for w in self._active if not w.complete]
+        if ready:
+            self._settle(ready)
 
     def _settle(self, works: list[FileWork]) -> None:
         """Record a batch of finished files in ONE transaction."""
@@ -237,7 +257,7 @@ class Indexer(ScanMixin):
             self._requeue(work.path, now)
             return
         if work.outcome == "ready":
-            items = [(chunk, work.vectors[chunk.hash]) for chunk in work.chunks]
+            items = [(chunk, work.vectors.get(chunk.hash)) for chunk in work.chunks]  # None: words only
             self.catalog.replace_file_chunks(work.file_id, items, content_hash=work.content_hash)
             self.stats.chunks_stored += len(items)
         else:
@@ -297,6 +317,21 @@ class Indexer(ScanMixin):
         current = self._current if self.pending() else None
         return IndexProgress(s.files_done, self.pending(), s.chunks_stored, int(chunks_pending),
                              tps, eta, current)
+
+
+def _no_model_embedded(stamp: PipelineStamp | None) -> bool:
+    return stamp is None or stamp.model_id == WORDS_ONLY_MODEL
+
+
+@lru_cache(maxsize=1)
+def words_tokenizer() -> Tokenizer:
+    """Cuts text where no model's tokenizer is at hand: one token per word, punctuation run or
+    CJK character (so chunks hold about `chunk_tokens` words for the keyword index)."""
+    tokenizer = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=True,
+                                                      strip_accents=False, lowercase=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    return tokenizer
 
 
 def _current_signature(path: str) -> Signature | None:

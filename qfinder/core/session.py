@@ -13,7 +13,7 @@ Both the CLI and the desktop engine thread build exactly this. Only one process 
 data folder (an OS lock, `qfinder.core.writelock`); readers open the catalog read-only and never
 save index files. The model folder given to a writer is remembered in ``settings.json`` so later
 readers load the same model; without a model (none given, none remembered, or `load_model=False`)
-keyword and filename search still work and content indexing waits for one. The indexer's
+keyword and filename search still work and embedding waits for one (`Indexer.words_only`). The indexer's
 rules always skip the data folder (``ExcludeRules.skip_folders``), so a root that contains it
 never indexes qfinder's own files; ``lib.indexer.rules`` serves the watcher's `is_excluded` too.
 

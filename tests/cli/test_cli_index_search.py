@@ -80,8 +80,6 @@ def test_error_lines(tmp_path, docs, tiny_model_dir, capsys):
     data = tmp_path / "data"
     code, _, err = cli(capsys, "index", tmp_path / "missing", "--model", tiny_model_dir, "--data-dir", data)
     assert code == 2 and one_error_line(err) and "missing" in err
-    code, _, err = cli(capsys, "index", docs, "--data-dir", data)
-    assert code == 2 and one_error_line(err) and "--model" in err
     code, _, err = cli(capsys, "index", docs, "--model", tmp_path / "no-model", "--data-dir", data)
     assert code == 2 and one_error_line(err)
     code, _, err = cli(capsys, "search", "x", "--data-dir", tmp_path / "empty")

@@ -7,6 +7,10 @@ later run, continues with an HTTP Range request (huggingface_hub ≥ 1.x itself 
 The Hub is reached through huggingface_hub (model info, URLs, auth headers, its HTTP session and
 error mapping, offline switch). HF_ENDPOINT is read at call time, so a mirror (or a local
 stand-in in tests) can be used without restarting.
+
+`model_folders()` says which folders of the models folder hold a whole model and which are
+partial (an unfinished .part file, missing weights, nothing at all) with the command that
+resumes them: a folder counts as whole only when `find_model_folder` accepts it.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ import fnmatch
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import HfApi, constants, hf_hub_url
 from huggingface_hub import errors as hf_errors
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-from qfinder.core.errors import DownloadError, QfinderError
-from qfinder.core.model.registry import COMMON_FILES, ModelSpec, find_spec
+from qfinder.core.errors import DownloadError, ModelError, QfinderError
+from qfinder.core.model.folder import find_model_folder
+from qfinder.core.model.registry import COMMON_FILES, ModelSpec, find_spec, spec_for_folder_name
 from qfinder.core.paths import models_dir
 
 log = logging.getLogger(__name__)
@@ -48,8 +54,8 @@ def download_model(name: str, variant: str | None = None, root: Path | None = No
                             f"Download fp32, then run `qfinder models optimize {target_folder(spec, 'fp32', root)}`.")
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None
     dest = target_folder(spec, chosen.name, root)
+    files = _files_to_fetch(spec, chosen.patterns, endpoint)  # before any folder: a failed listing leaves none
     dest.mkdir(parents=True, exist_ok=True)
-    files = _files_to_fetch(spec, chosen.patterns, endpoint)
     total = sum(size for _, size in files)
     done = 0
     for filename, size in files:
@@ -58,6 +64,54 @@ def download_model(name: str, variant: str | None = None, root: Path | None = No
         done += size
     log.info("downloaded %s (%s) to %s: %d files, %d bytes", spec.name, chosen.name, dest, len(files), total)
     return dest
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """One folder of the models folder: a whole model, or why not and how to resume it."""
+
+    name: str
+    problem: str = ""  # "" when the folder holds a whole, loadable model
+    resume: str | None = None  # the command that resumes a partial download of a known model
+
+    @property
+    def complete(self) -> bool:
+        return not self.problem
+
+
+def model_folders(root: Path | None = None) -> list[FolderState]:
+    base = root or models_dir()
+    return [folder_state(p) for p in sorted(base.iterdir()) if p.is_dir()] if base.is_dir() else []
+
+
+def folder_state(folder: Path) -> FolderState:
+    problem = _missing_part(folder)
+    return FolderState(folder.name, problem, _resume_command(folder.name) if problem else None)
+
+
+def _missing_part(folder: Path) -> str:
+    unfinished = sorted(folder.rglob("*.part"))
+    if unfinished:
+        return f"{unfinished[0].relative_to(folder).as_posix()} is unfinished"
+    if not any(folder.iterdir()):
+        return "empty"
+    try:
+        find_model_folder(folder)  # graph readable, every weights file there and whole
+    except ModelError as exc:
+        return exc.message.rstrip(".")
+    return ""
+
+
+def _resume_command(folder_name: str) -> str | None:
+    """The download that fills this folder again (folders are named by `target_folder`)."""
+    spec = spec_for_folder_name(folder_name)
+    if spec is None:
+        return None
+    variant = folder_name[len(spec.name):].lstrip("-") or "fp32"
+    if variant not in {v.name for v in spec.variants if not v.made_locally}:
+        return None
+    default = spec.variants[0].name
+    return f"qfinder models download {spec.name}" + ("" if variant == default else f" --variant {variant}")
 
 
 def _files_to_fetch(spec: ModelSpec, patterns: tuple[str, ...], endpoint: str | None) -> list[tuple[str, int]]:

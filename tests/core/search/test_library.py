@@ -38,15 +38,37 @@ def test_model_is_remembered_and_readers_work_beside_the_writer(tmp_path, tree, 
             assert reader.status().counts.indexed == 2
 
 
-def test_without_a_model_names_and_keywords_still_work(tmp_path, tree):
+def drain(indexer):
+    while indexer.pending():
+        indexer.step()
+
+
+def test_without_a_model_names_and_words_are_indexed(tmp_path, tree):
     with Library.open(tmp_path / "data", writer=True) as lib:
         assert lib.embedder is None and lib.dim is None
         lib.indexer.plan([tree])
-        assert lib.indexer.pending() == 0  # content waits for a model
-        response = lib.search(SearchRequest("soup", mode="hybrid"))
-        assert [r.path for r in response.results] == [str(tree / "recipe-soup.txt")]
-        assert response.results[0].chunks == () and response.dim is None
-        assert lib.status().counts.pending == 2
+        drain(lib.indexer)
+        response = lib.search(SearchRequest("Lisbon", mode="hybrid"))  # in the text, not the name
+        assert [r.path for r in response.results] == [str(tree / "trip.txt")] and response.dim is None
+        assert "Lisbon" in response.results[0].best.snippet
+        counts = lib.status().counts
+        assert (counts.indexed, counts.pending, counts.vectors) == (2, 0, 0) and counts.chunks >= 2
+        lib.indexer.plan([tree])
+        assert lib.indexer.pending() == 0  # nothing to redo until a model comes
+
+
+def test_a_writer_without_a_model_keeps_what_a_model_embedded(tmp_path, tree, tiny_model_dir):
+    data = tmp_path / "data"
+    with Library.open(data, writer=True, model_folder=str(tiny_model_dir)) as lib:
+        lib.indexer.plan([tree])
+        drain(lib.indexer)
+        before = lib.status().counts
+    (tree / "later.txt").write_text("Added while the model was not loaded.")
+    with Library.open(data, writer=True, load_model=False) as lib:
+        lib.indexer.plan([tree])
+        assert lib.indexer.pending() == 0  # content waits for the model that stamped the vectors
+        counts = lib.status().counts
+        assert (counts.vectors, counts.indexed, counts.pending) == (before.vectors, 2, 1)
 
 
 def test_prefer_writer_falls_back_to_a_searchable_reader_while_another_process_indexes(tmp_path, tree):
