@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -62,32 +63,48 @@ def test_typing_instruction_and_slider_on_a_real_engine(qtbot, live, tmp_path):
     assert blocker.args[0].request.dim == 32 and window.ui.model.rowCount() > 0
 
 
+def _runqueue_wait_ns() -> int:
+    """How long this thread has waited, ready to run, for a CPU (Linux schedstat; else 0)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as stats:
+            return int(stats.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 class StallMeter:
-    """A 5 ms main-thread timer: the longest gap between ticks is the longest stall, and the
-    main thread's own CPU time within that gap says whether the GUI thread was busy (its own
-    work) or waiting (the OS scheduler or the GIL while other threads run Python)."""
+    """A 5 ms main-thread timer: the longest gap between ticks is the longest stall. Within a
+    gap, the main thread's own CPU time is the GUI's own work, and the time it spent ready but
+    waiting for a CPU is the OS's doing (other processes on busy cores), not the app's: the
+    app's share of a stall is the gap without that wait (its work, plus the GIL or locks held
+    by the engine)."""
 
     def __init__(self) -> None:
         self.clock = QElapsedTimer()
         self.timer = QTimer()
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
-        self.gaps: list[tuple[float, float]] = []  # (wall ms, main-thread cpu ms)
+        self.gaps: list[tuple[float, float, float]] = []  # (wall, main-thread cpu, run-queue) ms
+
+    def _now(self) -> tuple[int, int, int]:
+        return self.clock.nsecsElapsed(), time.thread_time_ns(), _runqueue_wait_ns()
 
     def start(self) -> None:
         self.clock.start()
-        self._last = (self.clock.nsecsElapsed(), time.thread_time_ns())
+        self._last = self._now()
         self.timer.start()
 
     def _tick(self) -> None:
-        now = (self.clock.nsecsElapsed(), time.thread_time_ns())
-        self.gaps.append(((now[0] - self._last[0]) / 1e6, (now[1] - self._last[1]) / 1e6))
+        now = self._now()
+        self.gaps.append(tuple((a - b) / 1e6 for a, b in zip(now, self._last, strict=True)))  # type: ignore[arg-type]
         self._last = now
 
-    def stop(self) -> tuple[float, float]:
+    def stop(self) -> tuple[float, float, float]:
+        """(longest wall-clock gap, longest busy stretch, longest gap less its run-queue wait)."""
         self.timer.stop()
         settled = self.gaps[2:]
-        return max(g[0] for g in settled), max(g[1] for g in settled)
+        return (max(g[0] for g in settled), max(g[1] for g in settled),
+                max(g[0] - g[2] for g in settled))
 
 
 def test_gui_thread_never_stalls_while_indexing_and_searching(qtbot, live, tmp_path):
@@ -113,19 +130,17 @@ def test_gui_thread_never_stalls_while_indexing_and_searching(qtbot, live, tmp_p
     still_indexing = state is not None and state.files_pending > 0
     gate.open()
     _wait_indexed(qtbot, window, docs, 60)
-    worst_wall, worst_busy = meter.stop()
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
-    print(f"{len(meter.gaps)} ticks: longest stall {worst_wall:.0f} ms, "
-          f"longest GUI-thread busy stretch {worst_busy:.0f} ms, load/core {load:.1f}")
+    worst_wall, worst_busy, worst_own = meter.stop()
+    print(f"{len(meter.gaps)} ticks: longest stall {worst_wall:.0f} ms ({worst_own:.0f} ms without "
+          f"waiting for a CPU), longest GUI-thread busy stretch {worst_busy:.0f} ms, "
+          f"load/core {os.getloadavg()[0] / (os.cpu_count() or 1):.1f}")
     assert still_indexing and window.ui.model.rowCount() > 0
     # The GUI thread's own work per event-loop turn (a response: model reset, row layout, the
-    # rows' paint) measures 20-25 ms here on 2 loaded cores; 40 leaves room for a slow CI core.
+    # rows' paint) measures 5-25 ms on 2 cores; 40 leaves room for a slow CI core.
     assert worst_busy < 40, f"the GUI thread itself worked {worst_busy:.0f} ms without a break"
-    # The wall-clock gap adds the OS's delay of a ready thread to the GUI's own work: on a
-    # quiet machine that is a few ms; with every core busy (the suite itself, CI neighbours)
-    # tens of ms, whatever the app does. The busy stretch above is the app's own share.
-    limit = 50 if load < 0.75 else 100 if load < 1.5 else 250
-    assert worst_wall < limit, f"the GUI thread stalled {worst_wall:.0f} ms (load/core {load:.1f})"
+    # Waiting for the GIL or a lock the engine holds counts against the app; waiting for a CPU
+    # that other processes keep busy does not (it is how loaded the machine is, not the app).
+    assert worst_own < 100, f"the GUI thread stalled {worst_own:.0f} ms, not counting CPU waits"
 
 
 def test_closing_during_indexing_exits_cleanly_and_next_start_resumes(qtbot, qtlog, live, tmp_path):
