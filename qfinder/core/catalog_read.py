@@ -10,7 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_query import filter_sql, fts_match, like_escape, literal_phrases
+from qfinder.core.catalog_query import (
+    filter_sql,
+    fts_match,
+    informative,
+    like_escape,
+    literal_phrases,
+)
 from qfinder.core.catalog_schema import db_error
 from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
 from qfinder.core.results import SearchFilters
@@ -239,7 +245,7 @@ class CatalogReads:
     ) -> list[tuple[int, float]]:
         """[(file_id, score)] of files whose name or path contains the query's words, best first
         (names before paths, shorter names first). Case-insensitive substring match."""
-        words = [w for w in query.replace('"', " ").split() if w]
+        words = informative(query.replace('"', " ").split())
         if not words:
             return []
         where, params = filter_sql(filters)
