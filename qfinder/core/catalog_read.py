@@ -57,7 +57,7 @@ class CatalogReads:
             try:
                 return self._conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise db_error(self.path, exc) from exc
+                raise db_error(self.path, exc, self._conn) from exc
 
     def _meta(self, key: str) -> str | None:
         rows = self._all("SELECT value FROM meta WHERE key = ?", (key,))
@@ -165,14 +165,15 @@ class CatalogReads:
         (in any file). Embed only the others, then pass all to `replace_file_chunks`."""
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), SQL_BATCH):
-            batch = wanted[i : i + SQL_BATCH]
-            sql = (
-                "SELECT c.hash, v.vec FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
-                f"WHERE c.hash IN ({','.join('?' * len(batch))})"
-            )
-            for digest, blob in self._all(sql, batch):
-                out.setdefault(digest, np.frombuffer(blob, dtype=np.float16))
+        for source in (
+            "SELECT c.hash, v.vec FROM chunks c JOIN vectors v ON v.chunk_id = c.id WHERE c.hash IN",
+            "SELECT hash, vec FROM kept_vectors WHERE hash IN",  # from a damaged catalog replaced
+        ):
+            missing = [h for h in wanted if h not in out]
+            for i in range(0, len(missing), SQL_BATCH):
+                batch = missing[i : i + SQL_BATCH]
+                for digest, blob in self._all(f"{source} ({','.join('?' * len(batch))})", batch):
+                    out.setdefault(digest, np.frombuffer(blob, dtype=np.float16))
         return out
 
     def vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
