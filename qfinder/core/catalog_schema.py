@@ -205,7 +205,7 @@ class Unusable:
     other_version: bool = False  # sound, but written by a qfinder that uses another schema
 
     def describe(self) -> str:
-        """Completes "The index database …" and "the index database …; kept it as …"."""
+        """Completes "The index database …" (and the recovery notices, see Recovery.describe)."""
         if self.other_version:
             return f"was made by another qfinder version ({self.detail})"
         return f"is damaged ({self.detail})"
