@@ -29,8 +29,7 @@ def chosen_data_dir(args: argparse.Namespace) -> Path:
 def report_recovery(catalog: Catalog) -> None:
     """One line on stderr when opening found the catalog unusable and started a new one."""
     if catalog.recovery is not None:
-        sys.stderr.write(f"qfinder: the index database {catalog.recovery.problem.describe()}; kept it as "
-                         f"{catalog.recovery.kept_at} and started a new index\n")
+        sys.stderr.write(f"qfinder: the index database {catalog.recovery.describe()}; started a new index\n")
 
 
 def existing_folder(raw: str) -> str:

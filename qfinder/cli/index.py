@@ -37,9 +37,12 @@ def run(args: argparse.Namespace) -> int:
         report_recovery(lib.catalog)
         if lib.embedder is None:
             _say_what_waits_for_a_model(indexer)
+        if lib.catalog.recovery is not None:  # rebuild every folder the damaged file knew
+            roots = list(dict.fromkeys([*roots, *(root.path for root in lib.catalog.roots())]))
         report = indexer.plan(roots)
         show = sys.stderr.isatty() and not args.quiet
         _drain(indexer, show)
+        lib.catalog.settle()
         if show:
             counts = lib.catalog.counts()
             sys.stderr.write(f"indexed {counts.indexed} files ({counts.failed} failed, "

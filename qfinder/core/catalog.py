@@ -33,7 +33,12 @@ Errors: every SQLite failure in use is an IndexError_ (busy: another writer held
 name-only ("failed"/"name-only" drop the file's chunks; its name stays searchable).
 Threads: one Catalog may be shared by threads (a lock serialises its connection); processes each
 open their own. Write from one process only. `cat.compact()` (run by remove_root and
-reset_for_stamp) merges FTS segments and checkpoints the WAL.
+reset_for_stamp) merges FTS segments and checkpoints the WAL; `cat.settle()` (when indexing has
+caught up) and every failed write truncate the WAL too, so a full disk gets its space back.
+Damage: a failed request is called damage (CatalogDamaged) only when `PRAGMA quick_check`
+confirms it; the writer also checks every page on opening. Either way the writer then keeps the
+file aside and starts a new one holding what could be read back (`cat.recovery`: its folders, and
+its vectors by chunk hash so that unchanged text is not embedded again).
 """
 
 from __future__ import annotations
@@ -46,12 +51,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from qfinder.core.catalog_read import CatalogReads, prefix_condition
+from qfinder.core.catalog_salvage import salvage
 from qfinder.core.catalog_schema import db_error, make_private, open_checked
 from qfinder.core.catalog_types import (
     FILE_STATUSES,
@@ -77,7 +83,11 @@ class Catalog(CatalogReads):
         self.readonly = readonly
         self._lock = threading.RLock()
         self._depth = 0
-        self._conn, self.recovery = open_checked(self.path, readonly, recover)
+        self._conn, recovery = open_checked(self.path, readonly, recover)
+        if recovery is not None and not recovery.problem.other_version:
+            kept = salvage(self._conn, recovery.kept_at)
+            recovery = replace(recovery, roots_kept=kept.roots, vectors_kept=kept.vectors)
+        self.recovery = recovery
 
     def close(self) -> None:
         with self._lock:
@@ -106,7 +116,7 @@ class Catalog(CatalogReads):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise db_error(self.path, exc) from exc
+                raise db_error(self.path, exc, self._conn) from exc
             self._depth = 1
             try:
                 yield self._conn
@@ -115,7 +125,8 @@ class Catalog(CatalogReads):
                 with suppress(sqlite3.Error):
                     self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise db_error(self.path, exc) from exc
+                    self.checkpoint()  # a failed write on a full disk must not leave a WAL on it
+                    raise db_error(self.path, exc, self._conn) from exc
                 raise
             finally:
                 self._depth = 0
@@ -128,6 +139,7 @@ class Catalog(CatalogReads):
         """Adopt a new pipeline: drop every chunk and vector, mark all files pending."""
         with self.write() as conn:
             conn.execute("DELETE FROM chunks")
+            conn.execute("DELETE FROM kept_vectors")  # made by the old pipeline
             conn.execute("UPDATE files SET status = 'pending', content_hash = NULL, error = NULL")
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('stamp', ?)",
@@ -280,9 +292,23 @@ class Catalog(CatalogReads):
         with self.write() as conn:
             conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
             conn.execute("INSERT INTO files_fts(files_fts) VALUES ('optimize')")
-        with self._lock, suppress(sqlite3.OperationalError):  # busy readers: checkpoint later
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.checkpoint()
         make_private(self.path)
+
+    def settle(self) -> None:
+        """Indexing has caught up: drop the vectors kept from a damaged catalog this one replaced
+        (every file still there was indexed again) and give the WAL's disk space back."""
+        if self._all("SELECT 1 FROM kept_vectors LIMIT 1"):
+            with self.write() as conn:
+                conn.execute("DELETE FROM kept_vectors")
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it to 0 bytes. After a disk-full stop the
+        WAL alone could fill the space freed meanwhile; this is what lets the next run resume.
+        Best effort: a reader still on an old snapshot, or no space yet, leaves it for later."""
+        with self._lock, suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _name(path: str) -> str:

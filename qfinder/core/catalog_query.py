@@ -5,7 +5,8 @@
   - other words are optional terms (OR) that raise the BM25 score, except when the query has
     no phrase, where any word may match;
   - every term is double-quoted, so FTS5 operators (AND, NEAR, *, :, ^, -, parentheses) in
-    user text are plain words and can never raise a syntax error.
+    user text are plain words and can never raise a syntax error;
+  - a pasted page keeps only its MAX_TERMS most informative distinct words (`informative`).
 Returns None when the text holds no searchable word.
 """
 
@@ -25,6 +26,9 @@ def fts_text(text: str) -> str:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Words per keyword or name query. A query of ~1,000 words made SQLite's expression tree too
+# deep to run; past a few dozen words more terms only slow BM25 down without changing the ranking.
+MAX_TERMS = 64
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
 
@@ -39,6 +43,16 @@ def loose_terms(word: str) -> list[str]:
     for run in _CJK_RUN.findall(word):
         terms += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
     return terms
+
+
+def informative(terms: list[str], limit: int = MAX_TERMS) -> list[str]:
+    """The `limit` most informative distinct terms, in query order. Longer words are rarer
+    (Zipf's law of abbreviation), so without corpus statistics the longest are kept."""
+    distinct = list(dict.fromkeys(terms))
+    if len(distinct) <= limit:
+        return distinct
+    kept = set(sorted(distinct, key=len, reverse=True)[:limit])  # stable: earlier wins a tie
+    return [term for term in distinct if term in kept]
 
 
 def _quote(term: str) -> str:
@@ -61,7 +75,8 @@ def fts_match(text: str) -> str | None:
     phrases, words = split_query(text)
     if not phrases and not words:
         return None
-    terms = list(dict.fromkeys(t for w in words for t in loose_terms(w)))
+    phrases = informative(phrases)
+    terms = informative([t for w in words for t in loose_terms(w)])
     if not phrases:
         return " OR ".join(_quote(t) for t in terms)
     required = " AND ".join(_quote(p) for p in phrases)

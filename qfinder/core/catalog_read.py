@@ -10,7 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_query import filter_sql, fts_match, like_escape, literal_phrases
+from qfinder.core.catalog_query import (
+    filter_sql,
+    fts_match,
+    informative,
+    like_escape,
+    literal_phrases,
+)
 from qfinder.core.catalog_schema import db_error
 from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
 from qfinder.core.results import SearchFilters
@@ -51,7 +57,7 @@ class CatalogReads:
             try:
                 return self._conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise db_error(self.path, exc) from exc
+                raise db_error(self.path, exc, self._conn) from exc
 
     def _meta(self, key: str) -> str | None:
         rows = self._all("SELECT value FROM meta WHERE key = ?", (key,))
@@ -159,14 +165,15 @@ class CatalogReads:
         (in any file). Embed only the others, then pass all to `replace_file_chunks`."""
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(wanted), SQL_BATCH):
-            batch = wanted[i : i + SQL_BATCH]
-            sql = (
-                "SELECT c.hash, v.vec FROM chunks c JOIN vectors v ON v.chunk_id = c.id "
-                f"WHERE c.hash IN ({','.join('?' * len(batch))})"
-            )
-            for digest, blob in self._all(sql, batch):
-                out.setdefault(digest, np.frombuffer(blob, dtype=np.float16))
+        for source in (
+            "SELECT c.hash, v.vec FROM chunks c JOIN vectors v ON v.chunk_id = c.id WHERE c.hash IN",
+            "SELECT hash, vec FROM kept_vectors WHERE hash IN",  # from a damaged catalog replaced
+        ):
+            missing = [h for h in wanted if h not in out]
+            for i in range(0, len(missing), SQL_BATCH):
+                batch = missing[i : i + SQL_BATCH]
+                for digest, blob in self._all(f"{source} ({','.join('?' * len(batch))})", batch):
+                    out.setdefault(digest, np.frombuffer(blob, dtype=np.float16))
         return out
 
     def vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +246,7 @@ class CatalogReads:
     ) -> list[tuple[int, float]]:
         """[(file_id, score)] of files whose name or path contains the query's words, best first
         (names before paths, shorter names first). Case-insensitive substring match."""
-        words = [w for w in query.replace('"', " ").split() if w]
+        words = informative(query.replace('"', " ").split())
         if not words:
             return []
         where, params = filter_sql(filters)

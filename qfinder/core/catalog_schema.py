@@ -12,6 +12,8 @@ Tables (all in one file, `catalog.db` in the data folder):
   chunks_fts  FTS5 over chunks.text (external content, kept in sync by triggers)
   files_fts   FTS5 (trigram) over files.name and files.path (external content, triggers)
   meta(key, value)                     schema, pipeline stamp (JSON), generation counter
+  kept_vectors(hash PK, vec)           vectors read back from a damaged catalog this one replaced
+                                       (qfinder.core.catalog_salvage); empty once re-indexed
 Deleting a chunk deletes its vector and FTS row; deleting a file deletes its chunks (triggers).
 chunks_fts indexes `fts_text(text)`: CJK characters spaced apart, so each is a token and a CJK
 word is searched as a phrase of characters (unicode61 would make a whole CJK run one token).
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE TABLE IF NOT EXISTS vectors (chunk_id INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS kept_vectors (hash TEXT PRIMARY KEY, vec BLOB NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
@@ -202,7 +205,7 @@ class Unusable:
     other_version: bool = False  # sound, but written by a qfinder that uses another schema
 
     def describe(self) -> str:
-        """Completes "The index database …" and "the index database …; kept it as …"."""
+        """Completes "The index database …" (and the recovery notices, see Recovery.describe)."""
         if self.other_version:
             return f"was made by another qfinder version ({self.detail})"
         return f"is damaged ({self.detail})"
@@ -214,6 +217,16 @@ class Recovery:
 
     kept_at: Path
     problem: Unusable
+    roots_kept: int = 0  # read back from the damaged file (qfinder.core.catalog_salvage)
+    vectors_kept: int = 0
+
+    def describe(self) -> str:
+        """Completes "The index database …": what was found and what was kept of it."""
+        kept = ""
+        if self.roots_kept:
+            kept = (f"; its {self.roots_kept} folder(s) are indexed again, reusing "
+                    f"{self.vectors_kept} stored vector(s)")
+        return f"{self.problem.describe()}; it was kept as {self.kept_at}{kept}"
 
 
 class _OtherSchema(sqlite3.DatabaseError):
@@ -234,18 +247,50 @@ def move_aside(db_path: Path, problem: Unusable) -> Path:
     return target
 
 
-def db_error(db_path: Path, exc: sqlite3.Error) -> IndexError_:
-    """A person-readable error for a SQLite failure during use."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
+class CatalogDamaged(IndexError_):
+    """SQLite failed and `PRAGMA quick_check` confirmed the file is damaged (or it cannot be
+    opened at all): the writers set it aside and rebuild; readers can only report it."""
+
+
+def page_damage(conn: sqlite3.Connection) -> str | None:
+    """What `PRAGMA quick_check` finds wrong with the open database; None when it is sound or
+    the check could not run (busy, I/O). Reads every page: about 1 s per GB."""
+    try:
+        found = [str(row[0]) for row in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return str(exc) if _error_name(exc) in ("SQLITE_CORRUPT", "SQLITE_NOTADB") else None
+    return None if found == ["ok"] else "; ".join(" ".join(line.split()) for line in found)
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    """The primary result code's name (SQLITE_CORRUPT_VTAB -> SQLITE_CORRUPT)."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    return "_".join(name.split("_")[:2])
+
+
+def _in_use(exc: sqlite3.Error) -> bool:
+    return _error_name(exc) in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc) or "busy" in str(exc)
+
+
+def db_error(db_path: Path, exc: sqlite3.Error, conn: sqlite3.Connection | None = None) -> IndexError_:
+    """A person-readable error for a SQLite failure during use. Damage is only ever reported
+    when `conn`'s quick_check confirms it (a query SQLite refuses is not damage)."""
+    if _in_use(exc):
         return IndexError_(
             f"The index database {db_path} is busy: another qfinder process is writing to it.",
             "Try again in a moment; only one process indexes a data folder at a time.",
         )
+    if _error_name(exc) == "SQLITE_FULL":
+        return IndexError_(
+            f"The disk holding the index database {db_path} is full.",
+            "Free some space and run again: what was indexed so far is kept.",
+        )
+    damage = page_damage(conn) if conn is not None else None
+    if damage is not None:
+        return _unusable_error(db_path, Unusable(damage if damage == str(exc) else f"{exc}; {damage}"))
     return IndexError_(
-        f"The index database {db_path} could not be used: {text}.",
-        "If it is damaged, run `qfinder index FOLDER…` again or restart the qfinder app (either keeps "
-        "it aside and rebuilds); or delete the file to start over.",
+        f"The index database {db_path} could not run this request: {exc}.",
+        "The database itself checked out sound; nothing needs rebuilding.",
     )
 
 
@@ -290,6 +335,12 @@ def _open_existing(db_path: Path, readonly: bool) -> sqlite3.Connection | Unusab
     try:
         conn = connect(db_path, readonly)
         if not readonly:
+            # Damage that no query has hit yet would otherwise survive `qfinder index`: the
+            # writer checks every page once when it opens (about 1 s per GB).
+            damage = page_damage(conn)
+            if damage is not None:
+                conn.close()
+                return Unusable(damage)
             create_schema(conn)
             make_private(db_path)
         _check_schema(conn)
@@ -297,7 +348,7 @@ def _open_existing(db_path: Path, readonly: bool) -> sqlite3.Connection | Unusab
     except _OtherSchema as exc:
         return Unusable(str(exc), other_version=True)
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc) or "unable to open" in str(exc):
+        if _in_use(exc) or "unable to open" in str(exc):
             raise db_error(db_path, exc) from exc  # in use or unreachable, not damaged
         return Unusable(str(exc))
     except sqlite3.DatabaseError as exc:
@@ -305,9 +356,11 @@ def _open_existing(db_path: Path, readonly: bool) -> sqlite3.Connection | Unusab
 
 
 def _unusable_error(db_path: Path, problem: Unusable) -> IndexError_:
-    # Either front end rebuilds: `qfinder index` and the app are the catalog's writers.
+    # Either front end rebuilds: `qfinder index` and the app are the catalog's writers, and each
+    # checks the file when it opens it and when one of its own requests fails.
     keep = "the old file is kept aside" if problem.other_version else "the damaged file is kept aside"
-    return IndexError_(
+    kind = IndexError_ if problem.other_version else CatalogDamaged
+    return kind(
         f"The index database {db_path} {problem.describe()}.",
         f"Rebuild it: run `qfinder index FOLDER…` again or restart the qfinder app ({keep}); "
         "or delete the file to start over.",

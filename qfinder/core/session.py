@@ -159,10 +159,12 @@ class Library:
         embedder = None
         if load_model and settings.model_folder:
             embedder = _load_embedder(settings.model_folder, settings.provider, runtime)
+        if lock is not None and settings != LibrarySettings.load(folder):
+            # Before the catalog exists: a run killed right after creating it must still be
+            # resumable without --model (the catalog alone says nothing about the model).
+            settings.save(folder)
         catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
         rules = _skipping_data_dir(rules or ExcludeRules(), folder)
-        if lock is not None and settings != LibrarySettings.load(folder):
-            settings.save(folder)  # remember the model for later readers
         return cls(folder, catalog, settings, embedder, lock, index_settings, rules)
 
     # --- searching ------------------------------------------------------------------------------

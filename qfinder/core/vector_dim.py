@@ -81,6 +81,26 @@ def check_query(query_full: np.ndarray, stamp: PipelineStamp | None, dim: int) -
     return query / np.linalg.norm(query)
 
 
+def labels_disagreement(
+    labels: np.ndarray, dead: np.ndarray, catalog_ids: np.ndarray, same_generation: bool
+) -> str | None:
+    """Why a loaded graph (all its `labels`, the manifest's `dead` ones) cannot be the catalog's
+    vectors (`catalog_ids`, sorted), or None. A manifest can be readable, correctly signed and
+    still wrong; trusted, it would hide chunks for good, since chunk ids are never reused. For the
+    same reason every catalog id up to the graph's largest label existed when it was saved."""
+    if not np.isin(dead, labels).all():
+        return "the manifest marks deleted labels the graph does not hold"
+    live = np.setdiff1d(labels, dead)
+    if np.isin(catalog_ids, dead).any():
+        return "the manifest marks deleted vectors the catalog still holds"
+    if same_generation and not np.array_equal(live, catalog_ids):
+        return f"{live.size} live labels for the catalog's {catalog_ids.size} vectors"
+    saved_then = catalog_ids[catalog_ids <= (labels.max() if labels.size else -1)]
+    if not np.isin(saved_then, live).all():
+        return "the graph lacks vectors the catalog held when it was saved"
+    return None
+
+
 def hnsw_ram_bytes(n: int, dim: int, M: int) -> int:
     """Memory of an hnswlib index of n elements (design.md §4: n·(4d + 8M + overhead))."""
     level0 = (2 * M * 4 + 4) + 4 * dim + 8

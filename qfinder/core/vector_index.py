@@ -29,8 +29,9 @@ Every search first syncs the structure for d, and the re-score store, with the c
 `catalog.generation()` moved: new ids are added, removed ones mark_deleted; past `compact_at`
 (20 %) deleted the graph is rebuilt. Graphs are saved atomically with a manifest
 (`qfinder.core.index_files`) after a build, by `save()`/`close()`, and when dirty for
-`autosave_s`; a missing, stale, corrupt or foreign file is rebuilt from the catalog (no
-re-embedding), with a log line. One lock serialises add, delete and query.
+`autosave_s`; a missing, stale, corrupt or foreign file, or one whose labels disagree with
+the catalog's vectors (`labels_disagreement`), is rebuilt from the catalog (no re-embedding),
+with a log line. One lock serialises add, delete and query.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from qfinder.core.vector_dim import (
     check_query,
     exact_ram_bytes,
     hnsw_ram_bytes,
+    labels_disagreement,
     truncate_normalize,
 )
 
@@ -241,7 +243,13 @@ class VectorIndexes:
             log.info("rebuilding the d=%d index from the catalog: %s (%s)", dim, exc, path)
             return self._build(dim, "hnsw")
         labels = np.asarray(graph.get_ids_list(), dtype=np.int64)  # deleted ones included
-        index.adopt_graph(graph, labels, np.asarray(manifest.deleted, dtype=np.int64))
+        dead = np.asarray(manifest.deleted, dtype=np.int64)
+        same_generation = manifest.generation == self.catalog.generation()
+        problem = labels_disagreement(labels, dead, self.catalog.all_vector_ids(), same_generation)
+        if problem is not None:
+            log.info("rebuilding the d=%d index from the catalog: %s (%s)", dim, problem, path)
+            return self._build(dim, "hnsw")
+        index.adopt_graph(graph, labels, dead)
         index.generation, index.saved_at = manifest.generation, time.time()
         index.disk_bytes = path.stat().st_size
         return index

@@ -90,9 +90,8 @@ class IndexCore:
         recovery = self.catalog.recovery
         if recovery is None:
             return None
-        return (f"The index database {recovery.problem.describe()}; it was kept as "
-                f"{recovery.kept_at} and a new, empty index was started. "
-                "Add your folders again to search them.")
+        again = "" if recovery.roots_kept else " Add your folders again to search them."
+        return f"The index database {recovery.describe()}; a new index was started.{again}"
 
     # -- searching -------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -192,6 +191,10 @@ class IndexCore:
             if failure.path not in self._failed_seen:
                 self._failed_seen.add(failure.path)
                 self._failures.append(failure)
+
+    def settle(self) -> None:
+        if self._indexer is not None:  # a reader must not write the other process's catalog
+            self.catalog.settle()
 
     def take_failures(self) -> list[FileFailure]:
         taken, self._failures = self._failures, []

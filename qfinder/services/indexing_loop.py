@@ -7,7 +7,8 @@ is still queued (it was posted before the search arrived) does not start a step:
 itself behind the search, else that search would wait for the running job AND a whole new step. A step may be preempted by a query
 (StepPreemption), rested after (EngineSettings.throttle), and the folders' states are re-sent
 from steps at most every `roots_interval_s`. When no work is left a staged model switch is
-promoted and the engine reports "Up to date".
+promoted, the catalog settles (its WAL truncated: after a full disk the space freed is not
+taken back by the WAL) and the engine reports "Up to date".
 """
 
 from __future__ import annotations
@@ -122,5 +123,6 @@ class IndexingLoop:
                 return
             self._rewatch()
         if self._state != "idle":
+            self._guard("Tidying the index", lambda: self.core.settle() if self.core else None)
             self._set_state("idle", "Up to date.")
             self._emit_roots()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from qfinder.core.catalog_schema import CatalogDamaged
 from qfinder.core.errors import QfinderError
 from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
@@ -75,7 +76,27 @@ class EngineWorker(QObject, IndexingLoop):
         self._roots_due = 0.0  # monotonic time after which a step re-sends the folders' states
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
-        run_guarded(what, job, self.error.emit)
+        def job_or_rebuild() -> None:
+            try:
+                job()
+            except CatalogDamaged as exc:
+                if self.core is None or self.core.read_only_reason:
+                    raise  # the writing process owns the file: it rebuilds, this one reports
+                log.warning("%s found the index database damaged: %s", what, exc)
+                self._rebuild_damaged()
+
+        run_guarded(what, job_or_rebuild, self.error.emit)
+
+    def _rebuild_damaged(self) -> None:
+        """quick_check confirmed the damage: reopening sets the file aside and starts a new
+        catalog with the folders and vectors it could read (the notice says so); then re-index."""
+        damaged, self.core = self.core, None
+        if damaged is not None:
+            self._guard("Closing the damaged index", damaged.close)
+        self._open_core()
+        self._rewatch()
+        self._core().reconcile(None)
+        self._after_change()
 
     # -- lifetime ----------------------------------------------------------------------------
     @Slot()

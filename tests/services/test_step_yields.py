@@ -41,6 +41,9 @@ class RecordingCore:
     def take_failures(self) -> list:
         return []
 
+    def settle(self) -> None:
+        self.calls.append("settle")
+
     def search(self, request: SearchRequest) -> SearchResponse:
         self.calls.append(f"search {request.text}")
         return SearchResponse(request, (), 0.0, None, False, False)

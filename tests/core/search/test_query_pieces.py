@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from qfinder.core.catalog_query import informative
 from qfinder.core.fusion import (
     contains_phrases,
     fts_match_expression,
@@ -70,3 +71,11 @@ def test_instruction_presets_and_custom_text():
     assert resolve_instruction("code") == CODE_TASK
     assert resolve_instruction("  Find recipes  ") == "Find recipes"
     assert [p.key for p in PRESETS] == ["web", "topic", "code", "similar"]
+
+
+def test_a_pasted_page_keeps_its_longest_distinct_words_in_query_order():
+    words = [f"w{i}" for i in range(200)] + ["w5", "tomatoes", "basil"]
+    kept = informative(words, limit=64)
+    assert len(kept) == 64 and len(set(kept)) == 64
+    assert "tomatoes" in kept and "basil" in kept and "w5" not in kept  # short ones go first
+    assert kept == sorted(kept, key=words.index)

@@ -108,6 +108,22 @@ def test_damaged_file_is_detected_and_rebuilt(filled, tmp_path: Path, caplog, da
     _rebuilt(filled, folder, caplog)
 
 
+@pytest.mark.parametrize("lie", ["all_deleted", "one_live_deleted", "unknown_deleted"])
+def test_a_manifest_that_disagrees_with_the_catalog_is_rebuilt(filled, tmp_path: Path, caplog, lie: str) -> None:
+    """Readable and signed right (the .bin's sha256 still matches), but its labels are wrong:
+    loaded as is, semantic search would lose those chunks for good (labels are never reused)."""
+    cat, ids, _ = filled
+    folder = tmp_path / "idx"
+    _built(filled, folder)
+    meta = folder / "hnsw-d16.json"
+    manifest = json.loads(meta.read_text())
+    deleted = {"all_deleted": ids.tolist(), "one_live_deleted": [int(ids[7])],
+               "unknown_deleted": [int(ids.max()) + 10]}[lie]
+    meta.write_text(json.dumps({**manifest, "deleted": deleted}))
+    _rebuilt(filled, folder, caplog)
+    assert json.loads(meta.read_text())["deleted"] == []
+
+
 def test_wrong_dimension_file_and_foreign_model(filled, tmp_path: Path, caplog) -> None:
     folder = tmp_path / "idx"
     _built(filled, folder, dims=(16, 32))
