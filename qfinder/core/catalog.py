@@ -31,6 +31,8 @@ Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogR
 Errors: every SQLite failure in use is an IndexError_ (busy: another writer held the lock past
 10 s; otherwise damaged/unreadable, with a hint). Status values: pending | indexed | failed |
 name-only ("failed"/"name-only" drop the file's chunks; its name stays searchable).
+Paths are stored exactly, also names that are not valid UTF-8 (qfinder.core.pathnames): as their
+bytes in TEXT columns, read back as the same str os.scandir gives.
 Threads: one Catalog may be shared by threads (a lock serialises its connection); processes each
 open their own. Write from one process only. `cat.compact()` (run by remove_root and
 reset_for_stamp) merges FTS segments and checkpoints the WAL.
@@ -51,7 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_read import CatalogReads, prefix_condition
+from qfinder.core.catalog_query import prefix_condition
+from qfinder.core.catalog_read import CatalogReads
 from qfinder.core.catalog_schema import db_error, make_private, open_checked
 from qfinder.core.catalog_types import (
     FILE_STATUSES,
@@ -63,6 +66,7 @@ from qfinder.core.catalog_types import (
 )
 from qfinder.core.chunking import Chunk
 from qfinder.core.errors import IndexError_
+from qfinder.core.pathnames import db_text_factory, sql_path
 
 __all__ = ["Catalog", "CatalogCounts", "ChunkRow", "FileRow", "PipelineStamp", "RootRow"]
 
@@ -78,6 +82,7 @@ class Catalog(CatalogReads):
         self._lock = threading.RLock()
         self._depth = 0
         self._conn, self.recovery = open_checked(self.path, readonly, recover)
+        self._conn.text_factory = db_text_factory  # paths stored as their bytes read back exactly
 
     def close(self) -> None:
         with self._lock:
@@ -141,20 +146,21 @@ class Catalog(CatalogReads):
     def add_root(self, path: str) -> int:
         with self.write() as conn:
             conn.execute(
-                "INSERT INTO roots(path, state, added) VALUES (?, 'watching', ?) "
+                "INSERT INTO roots(path, state, added) VALUES (CAST(? AS TEXT), 'watching', ?) "
                 "ON CONFLICT(path) DO UPDATE SET state = 'watching'",
-                (path, time.time()),
+                (sql_path(path), time.time()),
             )
-            return int(conn.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()[0])
+            row = conn.execute("SELECT id FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
+            return int(row.fetchone()[0])
 
     def mark_root(self, path: str, state: str) -> None:
         with self.write() as conn:
-            conn.execute("UPDATE roots SET state = ? WHERE path = ?", (state, path))
+            conn.execute("UPDATE roots SET state = ? WHERE path = CAST(? AS TEXT)", (state, sql_path(path)))
 
     def remove_root(self, path: str) -> int:
         """Forget a root: its files, chunks, vectors and FTS rows are deleted (and compacted)."""
         with self.write() as conn:
-            conn.execute("DELETE FROM roots WHERE path = ?", (path,))
+            conn.execute("DELETE FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
             removed = self.delete_prefix(path)
         self.compact()
         return removed
@@ -173,12 +179,14 @@ class Catalog(CatalogReads):
         """(file id, changed): a new file or a changed (size, mtime_ns, inode) becomes pending."""
         with self.write() as conn:
             row = conn.execute(
-                "SELECT id, size, mtime_ns, inode FROM files WHERE path = ?", (path,)
+                "SELECT id, size, mtime_ns, inode FROM files WHERE path = CAST(? AS TEXT)",
+                (sql_path(path),),
             ).fetchone()
             if row is None:
                 cur = conn.execute(
-                    "INSERT INTO files(path, root_id, name, size, mtime_ns, inode, kind) VALUES (?,?,?,?,?,?,?)",
-                    (path, root_id, _name(path), size, mtime_ns, inode, kind),
+                    "INSERT INTO files(path, root_id, name, size, mtime_ns, inode, kind) "
+                    "VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT), ?, ?, ?, ?)",
+                    (sql_path(path), root_id, sql_path(_name(path)), size, mtime_ns, inode, kind),
                 )
                 return int(cur.lastrowid or 0), True
             if tuple(row[1:]) == (size, mtime_ns, inode):
@@ -252,16 +260,20 @@ class Catalog(CatalogReads):
             rows = conn.execute(f"SELECT id, path FROM files WHERE {cond}", params).fetchall()
             for fid, path in rows:
                 moved = new_base + path[len(old_base) :]
-                conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (moved, fid))
                 conn.execute(
-                    "UPDATE files SET path = ?, name = ? WHERE id = ?", (moved, _name(moved), fid)
+                    "DELETE FROM files WHERE path = CAST(? AS TEXT) AND id != ?", (sql_path(moved), fid)
+                )
+                conn.execute(
+                    "UPDATE files SET path = CAST(? AS TEXT), name = CAST(? AS TEXT) WHERE id = ?",
+                    (sql_path(moved), sql_path(_name(moved)), fid),
                 )
             self._bump(conn)
         return len(rows)
 
     def delete_file(self, path: str) -> bool:
         with self.write() as conn:
-            gone = conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+            deleted = conn.execute("DELETE FROM files WHERE path = CAST(? AS TEXT)", (sql_path(path),))
+            gone = deleted.rowcount > 0
             if gone:
                 self._bump(conn)
         return gone

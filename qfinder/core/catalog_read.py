@@ -10,9 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_query import filter_sql, fts_match, like_escape, literal_phrases
+from qfinder.core.catalog_query import (
+    filter_sql,
+    fts_match,
+    like_escape,
+    literal_phrases,
+    prefix_condition,
+)
 from qfinder.core.catalog_schema import db_error
 from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
+from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
 from qfinder.core.state import FileFailure
 
@@ -32,13 +39,6 @@ def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
 def _squash(text: str) -> str:
     """Lower case with whitespace runs as one space: "quoted  phrases" match across line breaks."""
     return " ".join(text.lower().split())
-
-
-def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
-    """`column` equals `prefix` or lies under it (no LIKE wildcards from the path)."""
-    base = prefix.rstrip("/\\")
-    cond = f"({column} = ? OR substr({column}, 1, ?) IN (?, ?))"
-    return cond, [base, len(base) + 1, base + "/", base + "\\"]
 
 
 class CatalogReads:
@@ -81,7 +81,7 @@ class CatalogReads:
         ]
 
     def file(self, path: str) -> FileRow | None:
-        rows = self._all(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
+        rows = self._all(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = CAST(? AS TEXT)", (sql_path(path),))
         return FileRow(*rows[0]) if rows else None
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, FileRow]:
@@ -149,8 +149,9 @@ class CatalogReads:
 
     def file_chunk_ids(self, path: str) -> list[int]:
         rows = self._all(
-            "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ? ORDER BY c.ord",
-            (path,),
+            "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = CAST(? AS TEXT) "
+            "ORDER BY c.ord",
+            (sql_path(path),),
         )
         return [r[0] for r in rows]
 
