@@ -14,6 +14,7 @@ so vectors of two models can never mix. `cat.generation()` is bumped on every ve
 
 Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `with cat.write():`):
     root_id = cat.add_root(path);  cat.mark_root(path, "unavailable");  cat.remove_root(path)
+    cat.set_scan_failures(root, [FileFailure(path, reason), …])   # what its last walk missed
     file_id, changed = cat.upsert_file(path, root_id=…, size=…, mtime_ns=…, inode=…, kind="txt")
         new or changed stat -> status "pending" (old chunks stay searchable until replaced)
     cached = cat.cached_vectors([c.hash for c in chunks])  # {hash: float16 vector} already stored
@@ -24,7 +25,8 @@ Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `wit
     cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
 Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogReads`:
     stamp(), generation(), roots(), file(path), files_by_id(ids), files_with_status(status),
-    file_states_under(root), counts(root=None), failures(), chunks(ids), file_chunk_ids(path),
+    file_states_under(root), counts(root=None), failures(), scan_failures(), chunks(ids),
+    file_chunk_ids(path),
     cached_vectors(hashes), vectors(ids) -> (found_ids, float32 [m, full_dim]),
     all_vector_ids(), iter_vectors(block), fts_search(query, limit, filters) -> [(chunk_id, score)],
     name_search(query, limit, filters) -> [(file_id, score)]
@@ -54,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from qfinder.core.catalog_query import prefix_condition
-from qfinder.core.catalog_read import CatalogReads
+from qfinder.core.catalog_read import SCAN_FAILURES_KEY, CatalogReads
 from qfinder.core.catalog_schema import db_error, make_private, open_checked
 from qfinder.core.catalog_types import (
     FILE_STATUSES,
@@ -67,6 +69,7 @@ from qfinder.core.catalog_types import (
 from qfinder.core.chunking import Chunk
 from qfinder.core.errors import IndexError_
 from qfinder.core.pathnames import db_text_factory, sql_path
+from qfinder.core.state import FileFailure
 
 __all__ = ["Catalog", "CatalogCounts", "ChunkRow", "FileRow", "PipelineStamp", "RootRow"]
 
@@ -162,8 +165,21 @@ class Catalog(CatalogReads):
         with self.write() as conn:
             conn.execute("DELETE FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
             removed = self.delete_prefix(path)
+            self.set_scan_failures(path, [])
         self.compact()
         return removed
+
+    def set_scan_failures(self, root: str, failures: Sequence[FileFailure]) -> None:
+        """Replace what the walk of `root` could not list or record (see `failures()`)."""
+        with self.write() as conn:
+            by_root = self._scan_failures_by_root()
+            by_root.pop(root, None)
+            if failures:
+                by_root[root] = [[f.path, f.reason] for f in failures]
+            conn.execute(  # JSON escapes the lone surrogates of undecodable names: kept exactly
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                (SCAN_FAILURES_KEY, json.dumps(by_root)),
+            )
 
     # --- files --------------------------------------------------------------------------------
     def upsert_file(

@@ -23,6 +23,7 @@ from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
 from qfinder.core.state import FileFailure
 
+SCAN_FAILURES_KEY = "scan_failures"  # meta: JSON {root: [[path, reason], …]}
 SQL_BATCH = 900  # ids per IN (...) clause, below SQLite's variable limit
 
 _FILE_COLUMNS = (
@@ -128,13 +129,25 @@ class CatalogReads:
         )
 
     def failures(self, limit: int = 200) -> list[FileFailure]:
-        """Failed and name-only files with their recorded reasons, most recent first."""
+        """What the last scans could not read or record (folders first), then failed and
+        name-only files with their recorded reasons, most recent first."""
+        scanned = self.scan_failures()[:limit]
         rows = self._all(
             "SELECT path, coalesce(error, status) FROM files WHERE status IN ('failed', 'name-only') "
             "AND error IS NOT NULL ORDER BY indexed_at DESC LIMIT ?",
-            (limit,),
+            (limit - len(scanned),),
         )
-        return [FileFailure(path=p, reason=r) for p, r in rows]
+        return scanned + [FileFailure(path=p, reason=r) for p, r in rows]
+
+    def scan_failures(self) -> list[FileFailure]:
+        """Paths the last walk of each root could not list or record."""
+        entries = self._scan_failures_by_root().values()
+        return [FileFailure(path, reason) for listed in entries for path, reason in listed]
+
+    def _scan_failures_by_root(self) -> dict[str, list[list[str]]]:
+        # kept in meta, not in files: such a path has no file row (and must not get one)
+        raw = self._meta(SCAN_FAILURES_KEY)
+        return json.loads(raw) if raw else {}
 
     # --- chunks and vectors -----------------------------------------------------------------
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:

@@ -25,7 +25,7 @@ class FailuresDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Files that could not be indexed")
+        self.setWindowTitle("Files and folders that could not be indexed")
         self._paths: list[str] = []  # exact, per row; the table shows them readably
         self.resize(760, 380)
         self.table = QTableWidget(0, 2, self)
@@ -50,7 +50,8 @@ class FailuresDialog(QDialog):
         self.table.itemSelectionChanged.connect(
             lambda: self.retry_selected.setEnabled(bool(self.table.selectedIndexes())))
         column = QVBoxLayout(self)
-        hint = QLabel("These files are still found by name. They are retried when they change.")
+        hint = QLabel("These files are still found by name. They are retried when they change; "
+                      "folders that could not be read are tried again at the next scan.")
         column.addWidget(hint)
         column.addWidget(self.table, 1)
         column.addWidget(buttons)
