@@ -1,14 +1,17 @@
-"""Helpers shared by the index/search/status/remove subcommands: data folder, folders, recovery notice."""
+"""Helpers shared by the index/search/status/remove subcommands: data folder, folders, recovery
+notice, paths in JSON."""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import sys
 from pathlib import Path
 
 from qfinder.core.catalog import Catalog
 from qfinder.core.errors import QfinderError
+from qfinder.core.pathnames import is_exact_text, path_bytes, readable_path
 from qfinder.core.paths import DATA_DIR_ENV, data_dir
 
 
@@ -39,3 +42,12 @@ def existing_folder(raw: str) -> str:
     if not os.path.isdir(path):
         raise QfinderError(f"{raw} is not a folder.", "qfinder indexes folders; pass the folder that holds it.")
     return path
+
+
+def json_path(path: str) -> dict[str, str]:
+    """{"path": readable} for JSON output, plus "path_bytes" (base64 of the real bytes) when the
+    name is not valid UTF-8: JSON text cannot hold those bytes, and a script needs them to open it."""
+    if is_exact_text(path):
+        return {"path": path}
+    return {"path": readable_path(path), "path_bytes": base64.b64encode(path_bytes(path)).decode("ascii")}
+

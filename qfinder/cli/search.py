@@ -19,6 +19,8 @@ query per line, blank lines skipped, "-" for stdin) the lines come in input orde
 reciprocal-rank score otherwise); `snippet` is the best-matching chunk's excerpt; `span` is
 that chunk's character span in the file's extracted text (null for a filename-only match);
 `page` is the 1-based page/slide for paged formats, else null. Results are best first.
+A name that is not valid UTF-8 (POSIX names are bytes) shows U+FFFD for each such byte in
+`path`; only then the result also has "path_bytes", the real path's bytes in base64.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
 from qfinder.core.errors import QfinderError
 from qfinder.core.instructions import resolve_instruction
+from qfinder.core.pathnames import readable_path
 from qfinder.core.results import FileResult, SearchFilters, SearchRequest, SearchResponse
 from qfinder.core.session import Library
 
@@ -140,7 +143,7 @@ def _request(args: argparse.Namespace, text: str, like_paths: list[str]) -> Sear
 def result_json(result: FileResult) -> dict[str, object]:
     best = result.best
     return {
-        "path": result.path,
+        **json_path(result.path),
         "score": round(result.score, 6),
         "snippet": best.snippet if best else "",
         "span": list(best.span) if best else None,
@@ -159,7 +162,7 @@ def _human(response: SearchResponse) -> str:
     for result in response.results:
         best = result.best
         where = f" (page {best.page})" if best and best.page else (f" (line {best.line})" if best and best.line else "")
-        lines.append(f"{result.score:8.4f}  {result.path}{where}")
+        lines.append(f"{result.score:8.4f}  {readable_path(result.path)}{where}")
         if best:
             lines.append("          " + " ".join(best.snippet.split())[:200])
     return "\n".join(lines) + "\n"

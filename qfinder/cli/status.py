@@ -13,7 +13,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
+from qfinder.core.pathnames import readable_path
 from qfinder.core.session import Library, LibraryStatus
 
 FAILURES_SHOWN = 20
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 def status_json(status: LibraryStatus) -> dict[str, object]:
     data = asdict(status)
     data.update(data.pop("counts"))  # flat: "files", "indexed", … sit beside "roots"
-    data["failures"] = [{"path": p, "reason": r} for p, r in status.failures]
+    for root in data["roots"]:
+        root.update(json_path(root["path"]))
+    data["failures"] = [{**json_path(p), "reason": r} for p, r in status.failures]
     return data
 
 
@@ -56,7 +59,7 @@ def _human(s: LibraryStatus) -> str:
     out.append(f"files: {c.files} ({c.indexed} indexed, {c.pending} pending, {c.failed} failed, "
                f"{c.name_only} name only); chunks: {c.chunks}, vectors: {c.vectors}")
     for root in s.roots:
-        out.append(f"  root {root.path} [{root.availability}]: {root.files_indexed} indexed, "
+        out.append(f"  root {readable_path(root.path)} [{root.availability}]: {root.files_indexed} indexed, "
                    f"{root.files_pending} pending, {root.files_failed} failed")
     for cost in s.indexes:
         out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {cost.ram_bytes / 2**20:.1f} MiB, "
@@ -65,7 +68,7 @@ def _human(s: LibraryStatus) -> str:
         out.append(f"  full-size vectors for re-scoring: disk {s.rescore_bytes / 2**20:.1f} MiB (memory-mapped)")
     if s.failures:
         out.append("not indexed (name searchable):")
-        out += [f"  {path}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]
+        out += [f"  {readable_path(path)}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]
         if len(s.failures) > FAILURES_SHOWN:
             out.append(f"  … and {len(s.failures) - FAILURES_SHOWN} more (--json lists them all)")
     return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ so vectors of two models can never mix. `cat.generation()` is bumped on every ve
 
 Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `with cat.write():`):
     root_id = cat.add_root(path);  cat.mark_root(path, "unavailable");  cat.remove_root(path)
+    cat.set_scan_failures(root, [FileFailure(path, reason), …])   # what its last walk missed
     file_id, changed = cat.upsert_file(path, root_id=…, size=…, mtime_ns=…, inode=…, kind="txt")
         new or changed stat -> status "pending" (old chunks stay searchable until replaced)
     cached = cat.cached_vectors([c.hash for c in chunks])  # {hash: float16 vector} already stored
@@ -24,13 +25,16 @@ Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `wit
     cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
 Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogReads`:
     stamp(), generation(), roots(), file(path), files_by_id(ids), files_with_status(status),
-    file_states_under(root), counts(root=None), failures(), chunks(ids), file_chunk_ids(path),
+    file_states_under(root), counts(root=None), failures(), scan_failures(), chunks(ids),
+    file_chunk_ids(path),
     cached_vectors(hashes), vectors(ids) -> (found_ids, float32 [m, full_dim]),
     all_vector_ids(), iter_vectors(block), fts_search(query, limit, filters) -> [(chunk_id, score)],
     name_search(query, limit, filters) -> [(file_id, score)]
 Errors: every SQLite failure in use is an IndexError_ (busy: another writer held the lock past
 10 s; otherwise damaged/unreadable, with a hint). Status values: pending | indexed | failed |
 name-only ("failed"/"name-only" drop the file's chunks; its name stays searchable).
+Paths are stored exactly, also names that are not valid UTF-8 (qfinder.core.pathnames): as their
+bytes in TEXT columns, read back as the same str os.scandir gives.
 Threads: one Catalog may be shared by threads (a lock serialises its connection); processes each
 open their own. Write from one process only. `cat.compact()` (run by remove_root and
 reset_for_stamp) merges FTS segments and checkpoints the WAL; `cat.settle()` (when indexing has
@@ -56,7 +60,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_read import CatalogReads, prefix_condition
+from qfinder.core.catalog_query import prefix_condition
+from qfinder.core.catalog_read import SCAN_FAILURES_KEY, CatalogReads
 from qfinder.core.catalog_salvage import salvage
 from qfinder.core.catalog_schema import db_error, make_private, open_checked
 from qfinder.core.catalog_types import (
@@ -69,6 +74,8 @@ from qfinder.core.catalog_types import (
 )
 from qfinder.core.chunking import Chunk
 from qfinder.core.errors import IndexError_
+from qfinder.core.pathnames import db_text_factory, sql_path
+from qfinder.core.state import FileFailure
 
 __all__ = ["Catalog", "CatalogCounts", "ChunkRow", "FileRow", "PipelineStamp", "RootRow"]
 
@@ -84,6 +91,7 @@ class Catalog(CatalogReads):
         self._lock = threading.RLock()
         self._depth = 0
         self._conn, recovery = open_checked(self.path, readonly, recover)
+        self._conn.text_factory = db_text_factory  # paths stored as their bytes read back exactly
         if recovery is not None and not recovery.problem.other_version:
             kept = salvage(self._conn, recovery.kept_at)
             recovery = replace(recovery, roots_kept=kept.roots, vectors_kept=kept.vectors)
@@ -153,23 +161,37 @@ class Catalog(CatalogReads):
     def add_root(self, path: str) -> int:
         with self.write() as conn:
             conn.execute(
-                "INSERT INTO roots(path, state, added) VALUES (?, 'watching', ?) "
+                "INSERT INTO roots(path, state, added) VALUES (CAST(? AS TEXT), 'watching', ?) "
                 "ON CONFLICT(path) DO UPDATE SET state = 'watching'",
-                (path, time.time()),
+                (sql_path(path), time.time()),
             )
-            return int(conn.execute("SELECT id FROM roots WHERE path = ?", (path,)).fetchone()[0])
+            row = conn.execute("SELECT id FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
+            return int(row.fetchone()[0])
 
     def mark_root(self, path: str, state: str) -> None:
         with self.write() as conn:
-            conn.execute("UPDATE roots SET state = ? WHERE path = ?", (state, path))
+            conn.execute("UPDATE roots SET state = ? WHERE path = CAST(? AS TEXT)", (state, sql_path(path)))
 
     def remove_root(self, path: str) -> int:
         """Forget a root: its files, chunks, vectors and FTS rows are deleted (and compacted)."""
         with self.write() as conn:
-            conn.execute("DELETE FROM roots WHERE path = ?", (path,))
+            conn.execute("DELETE FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
             removed = self.delete_prefix(path)
+            self.set_scan_failures(path, [])
         self.compact()
         return removed
+
+    def set_scan_failures(self, root: str, failures: Sequence[FileFailure]) -> None:
+        """Replace what the walk of `root` could not list or record (see `failures()`)."""
+        with self.write() as conn:
+            by_root = self._scan_failures_by_root()
+            by_root.pop(root, None)
+            if failures:
+                by_root[root] = [[f.path, f.reason] for f in failures]
+            conn.execute(  # JSON escapes the lone surrogates of undecodable names: kept exactly
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                (SCAN_FAILURES_KEY, json.dumps(by_root)),
+            )
 
     # --- files --------------------------------------------------------------------------------
     def upsert_file(
@@ -185,12 +207,14 @@ class Catalog(CatalogReads):
         """(file id, changed): a new file or a changed (size, mtime_ns, inode) becomes pending."""
         with self.write() as conn:
             row = conn.execute(
-                "SELECT id, size, mtime_ns, inode FROM files WHERE path = ?", (path,)
+                "SELECT id, size, mtime_ns, inode FROM files WHERE path = CAST(? AS TEXT)",
+                (sql_path(path),),
             ).fetchone()
             if row is None:
                 cur = conn.execute(
-                    "INSERT INTO files(path, root_id, name, size, mtime_ns, inode, kind) VALUES (?,?,?,?,?,?,?)",
-                    (path, root_id, _name(path), size, mtime_ns, inode, kind),
+                    "INSERT INTO files(path, root_id, name, size, mtime_ns, inode, kind) "
+                    "VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT), ?, ?, ?, ?)",
+                    (sql_path(path), root_id, sql_path(_name(path)), size, mtime_ns, inode, kind),
                 )
                 return int(cur.lastrowid or 0), True
             if tuple(row[1:]) == (size, mtime_ns, inode):
@@ -264,16 +288,20 @@ class Catalog(CatalogReads):
             rows = conn.execute(f"SELECT id, path FROM files WHERE {cond}", params).fetchall()
             for fid, path in rows:
                 moved = new_base + path[len(old_base) :]
-                conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (moved, fid))
                 conn.execute(
-                    "UPDATE files SET path = ?, name = ? WHERE id = ?", (moved, _name(moved), fid)
+                    "DELETE FROM files WHERE path = CAST(? AS TEXT) AND id != ?", (sql_path(moved), fid)
+                )
+                conn.execute(
+                    "UPDATE files SET path = CAST(? AS TEXT), name = CAST(? AS TEXT) WHERE id = ?",
+                    (sql_path(moved), sql_path(_name(moved)), fid),
                 )
             self._bump(conn)
         return len(rows)
 
     def delete_file(self, path: str) -> bool:
         with self.write() as conn:
-            gone = conn.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+            deleted = conn.execute("DELETE FROM files WHERE path = CAST(? AS TEXT)", (sql_path(path),))
+            gone = deleted.rowcount > 0
             if gone:
                 self._bump(conn)
         return gone

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
 
 _PHRASE = re.compile(r'"([^"]*)"')
@@ -93,6 +94,14 @@ def literal_phrases(text: str) -> list[str]:
     return [m.group(1).strip() for m in _PHRASE.finditer(text) if m.group(1).strip()]
 
 
+def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
+    """`column` equals `prefix` or lies under it (no LIKE wildcards from the path). Compared as
+    bytes: a path that is not valid UTF-8 (see qfinder.core.pathnames) is stored as its bytes."""
+    base = sql_path(prefix.rstrip("/\\"))
+    cond = f"({column} = CAST(? AS TEXT) OR substr(CAST({column} AS BLOB), 1, ?) IN (?, ?))"
+    return cond, [base, len(base) + 1, base + b"/", base + b"\\"]
+
+
 def filter_sql(filters: SearchFilters | None, alias: str = "f") -> tuple[str, list[object]]:
     """A SQL condition (starting with ' AND', or empty) over the files table `alias`."""
     if filters is None:
@@ -102,9 +111,9 @@ def filter_sql(filters: SearchFilters | None, alias: str = "f") -> tuple[str, li
     if filters.folders:
         ors = []
         for folder in filters.folders:
-            base = folder.rstrip("/\\")
-            ors.append(f"(substr({alias}.path, 1, ?) IN (?, ?) OR {alias}.path = ?)")
-            params += [len(base) + 1, base + "/", base + "\\", base]
+            cond, cond_params = prefix_condition(folder, f"{alias}.path")
+            ors.append(cond)
+            params += cond_params
         parts.append("(" + " OR ".join(ors) + ")")
     if filters.kinds:
         parts.append(f"{alias}.kind IN ({','.join('?' * len(filters.kinds))})")

@@ -16,12 +16,15 @@ from qfinder.core.catalog_query import (
     informative,
     like_escape,
     literal_phrases,
+    prefix_condition,
 )
 from qfinder.core.catalog_schema import db_error
 from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
+from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
 from qfinder.core.state import FileFailure
 
+SCAN_FAILURES_KEY = "scan_failures"  # meta: JSON {root: [[path, reason], …]}
 SQL_BATCH = 900  # ids per IN (...) clause, below SQLite's variable limit
 
 _FILE_COLUMNS = (
@@ -38,13 +41,6 @@ def _batches(ids: Sequence[int]) -> Iterator[list[int]]:
 def _squash(text: str) -> str:
     """Lower case with whitespace runs as one space: "quoted  phrases" match across line breaks."""
     return " ".join(text.lower().split())
-
-
-def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
-    """`column` equals `prefix` or lies under it (no LIKE wildcards from the path)."""
-    base = prefix.rstrip("/\\")
-    cond = f"({column} = ? OR substr({column}, 1, ?) IN (?, ?))"
-    return cond, [base, len(base) + 1, base + "/", base + "\\"]
 
 
 class CatalogReads:
@@ -87,7 +83,7 @@ class CatalogReads:
         ]
 
     def file(self, path: str) -> FileRow | None:
-        rows = self._all(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,))
+        rows = self._all(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = CAST(? AS TEXT)", (sql_path(path),))
         return FileRow(*rows[0]) if rows else None
 
     def files_by_id(self, ids: Sequence[int]) -> dict[int, FileRow]:
@@ -134,13 +130,25 @@ class CatalogReads:
         )
 
     def failures(self, limit: int = 200) -> list[FileFailure]:
-        """Failed and name-only files with their recorded reasons, most recent first."""
+        """What the last scans could not read or record (folders first), then failed and
+        name-only files with their recorded reasons, most recent first."""
+        scanned = self.scan_failures()[:limit]
         rows = self._all(
             "SELECT path, coalesce(error, status) FROM files WHERE status IN ('failed', 'name-only') "
             "AND error IS NOT NULL ORDER BY indexed_at DESC LIMIT ?",
-            (limit,),
+            (limit - len(scanned),),
         )
-        return [FileFailure(path=p, reason=r) for p, r in rows]
+        return scanned + [FileFailure(path=p, reason=r) for p, r in rows]
+
+    def scan_failures(self) -> list[FileFailure]:
+        """Paths the last walk of each root could not list or record."""
+        entries = self._scan_failures_by_root().values()
+        return [FileFailure(path, reason) for listed in entries for path, reason in listed]
+
+    def _scan_failures_by_root(self) -> dict[str, list[list[str]]]:
+        # kept in meta, not in files: such a path has no file row (and must not get one)
+        raw = self._meta(SCAN_FAILURES_KEY)
+        return json.loads(raw) if raw else {}
 
     # --- chunks and vectors -----------------------------------------------------------------
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
@@ -155,8 +163,9 @@ class CatalogReads:
 
     def file_chunk_ids(self, path: str) -> list[int]:
         rows = self._all(
-            "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = ? ORDER BY c.ord",
-            (path,),
+            "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.path = CAST(? AS TEXT) "
+            "ORDER BY c.ord",
+            (sql_path(path),),
         )
         return [r[0] for r in rows]
 

@@ -37,15 +37,19 @@ def salvage(conn: sqlite3.Connection, kept_at: Path) -> Salvaged:
     except sqlite3.DatabaseError as exc:
         log.info("nothing could be read back from %s: %s", kept_at, exc)
         return Salvaged()
+    # Text is copied as its stored bytes (CAST back to TEXT): a folder name that is not valid
+    # UTF-8 (qfinder.core.pathnames) survives exactly, as it was stored.
+    old.text_factory = bytes
     try:
         roots = _copy(old, conn, "SELECT path, state, added FROM roots",
-                      "INSERT OR IGNORE INTO roots(path, state, added) VALUES (?, ?, ?)")
+                      "INSERT OR IGNORE INTO roots(path, state, added) "
+                      "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?)")
         stamp = _copy(old, conn, "SELECT key, value FROM meta WHERE key = 'stamp'",
-                      "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)")
+                      "INSERT OR REPLACE INTO meta(key, value) VALUES (CAST(? AS TEXT), CAST(? AS TEXT))")
         vectors = 0
         if stamp:  # vectors mean something only under the pipeline that made them
             vectors = _copy(old, conn, "SELECT c.hash, v.vec FROM vectors v JOIN chunks c ON c.id = v.chunk_id",
-                            "INSERT OR IGNORE INTO kept_vectors(hash, vec) VALUES (?, ?)")
+                            "INSERT OR IGNORE INTO kept_vectors(hash, vec) VALUES (CAST(? AS TEXT), ?)")
     finally:
         old.close()
     log.info("kept %d folder(s) and %d vector(s) from %s", roots, vectors, kept_at)

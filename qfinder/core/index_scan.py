@@ -7,6 +7,7 @@ stats files and writes names/paths/signatures to the catalog; content work is qu
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,12 +16,15 @@ from typing import TYPE_CHECKING
 
 from qfinder.core.exclude import is_excluded
 from qfinder.core.plan import KnownFile, ScanDiff, Signature, StatEntry, diff_tree
+from qfinder.core.state import FileFailure
 from qfinder.core.walk import FileEntry, WalkError, walk
 
 if TYPE_CHECKING:
     from qfinder.core.catalog import Catalog
     from qfinder.core.walk import ExcludeRules
 
+
+log = logging.getLogger(__name__)
 
 UPSERTS_PER_TXN = 2000  # names are committed in chunks so readers see progress early
 NO_LIMIT = 1 << 62
@@ -47,6 +51,12 @@ def _extension(path: str) -> str:
 
 def _under_any(path: str, folders: Sequence[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _keep_unseen(diff: ScanDiff, errors: Sequence[WalkError]) -> None:
+    """Files under a path the walk could not read were not seen, which is not deleted."""
+    unreadable = [e.path for e in errors]
+    diff.gone = [p for p in diff.gone if not _under_any(p, unreadable)]
 
 
 class ScanMixin:
@@ -83,10 +93,10 @@ class ScanMixin:
         root_id = self.catalog.add_root(root)
         errors: list[WalkError] = []
         diff = diff_tree(walk([root], self.rules, on_error=errors.append), self._known(root))
+        _keep_unseen(diff, errors)
+        errors += self._apply(diff, lambda _path: root_id)
         report.walk_errors += errors
-        unreadable = [e.path for e in errors]
-        diff.gone = [p for p in diff.gone if not _under_any(p, unreadable)]  # not seen ≠ deleted
-        self._apply(diff, lambda _path: root_id)
+        self.catalog.set_scan_failures(root, [FileFailure(e.path, e.reason) for e in errors])
         report.new += len(diff.new)
         report.changed += len(diff.changed)
         report.renamed += len(diff.renamed)
@@ -101,7 +111,8 @@ class ScanMixin:
             for path, sig in self.catalog.file_states_under(root).items()
         }
 
-    def _apply(self, diff: ScanDiff, root_id: Callable[[str], int | None]) -> None:
+    def _apply(self, diff: ScanDiff, root_id: Callable[[str], int | None]) -> list[WalkError]:
+        """Write the diff; returns the files whose rows could not be written (the rest go on)."""
         with self.catalog.write():
             for path in diff.gone:
                 self.catalog.delete_file(path)
@@ -109,14 +120,23 @@ class ScanMixin:
                 self.catalog.move_path(old, entry.path)
         self._dequeue_under(diff.gone)
         fresh: list[StatEntry] = [*diff.new, *diff.changed]
+        refused: list[WalkError] = []
         for start in range(0, len(fresh), UPSERTS_PER_TXN):
             with self.catalog.write():
                 for entry in fresh[start : start + UPSERTS_PER_TXN]:
-                    self._upsert(entry, root_id(entry.path))
+                    if (problem := self._upsert(entry, root_id(entry.path))) is not None:
+                        refused.append(problem)
+        return refused
 
-    def _upsert(self, entry: StatEntry, root_id: int | None) -> None:
-        self.catalog.upsert_file(entry.path, root_id=root_id, size=entry.size, mtime_ns=entry.mtime_ns,
-                                 inode=entry.inode, kind=_extension(entry.path))
+    def _upsert(self, entry: StatEntry, root_id: int | None) -> WalkError | None:
+        try:
+            self.catalog.upsert_file(entry.path, root_id=root_id, size=entry.size,
+                                     mtime_ns=entry.mtime_ns, inode=entry.inode,
+                                     kind=_extension(entry.path))
+        except (ValueError, OverflowError) as exc:  # this file's own values (e.g. an mtime past 2262)
+            log.warning("could not record %s: %s", entry.path, exc)
+            return WalkError(entry.path, f"could not be recorded ({exc})")
+        return None
 
     def _queue_pending(self, root: str) -> int:
         rows = self.catalog.files_with_status("pending", limit=NO_LIMIT, root=root)
@@ -131,6 +151,7 @@ class ScanMixin:
         Paths outside every root are ignored. Returns files added, changed, moved or removed."""
         roots = sorted((r.path for r in self.catalog.roots()), key=len, reverse=True)
         walked: list[StatEntry] = []
+        errors: list[WalkError] = []
         known: dict[str, KnownFile] = {}
         for raw in paths:
             path = os.path.abspath(os.fspath(raw))
@@ -142,16 +163,20 @@ class ScanMixin:
                 continue
             known.update(self._known(path))
             if os.path.exists(path) and not (path != root and is_excluded(path, root, self.rules)):
-                walked += self._stat_entries(path)
+                walked += self._stat_entries(path, errors)
         diff = diff_tree(list({e.path: e for e in walked}.values()), known)
+        _keep_unseen(diff, errors)
+        for error in errors:
+            log.warning("not read: %s (%s)", error.path, error.reason)
+        # files refused by _apply are logged; the next plan of their root lists them as failures
         self._apply(diff, lambda p: self._root_id(next((r for r in roots if _under_any(p, [r])), "")))
         for entry in [*diff.new, *diff.changed, *diff.needs_content]:
             self._enqueue(entry.path, entry.size, entry.mtime_ns)
         return len(diff.new) + len(diff.changed) + len(diff.renamed) + len(diff.gone)
 
-    def _stat_entries(self, path: str) -> list[StatEntry]:
+    def _stat_entries(self, path: str, errors: list[WalkError]) -> list[StatEntry]:
         if os.path.isdir(path):
-            return list(walk([path], self.rules))
+            return list(walk([path], self.rules, on_error=errors.append))
         try:
             st = os.stat(path)
         except OSError:

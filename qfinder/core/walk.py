@@ -129,7 +129,7 @@ class _RootWalk:
             with os.scandir(folder) as it:
                 return sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            self.report(WalkError(folder, _reason(exc)))
+            self.report(WalkError(folder, f"folder could not be read: {_reason(exc)}"))
             return None
 
     def _folder(

@@ -16,15 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qfinder.core.pathnames import readable_path
 from qfinder.core.state import FileFailure
 
 
 class FailuresDialog(QDialog):
-    retry_requested = Signal(list)  # list[str]
+    retry_requested = Signal(object)  # list[str] (an object: Qt strings drop undecodable bytes)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Files that could not be indexed")
+        self.setWindowTitle("Files and folders that could not be indexed")
+        self._paths: list[str] = []  # exact, per row; the table shows them readably
         self.resize(760, 380)
         self.table = QTableWidget(0, 2, self)
         self.table.setHorizontalHeaderLabels(["File", "Reason"])
@@ -48,16 +50,19 @@ class FailuresDialog(QDialog):
         self.table.itemSelectionChanged.connect(
             lambda: self.retry_selected.setEnabled(bool(self.table.selectedIndexes())))
         column = QVBoxLayout(self)
-        hint = QLabel("These files are still found by name. They are retried when they change.")
+        hint = QLabel("These files are still found by name. They are retried when they change; "
+                      "folders that could not be read are tried again at the next scan.")
         column.addWidget(hint)
         column.addWidget(self.table, 1)
         column.addWidget(buttons)
 
     def set_failures(self, failures: list[FileFailure]) -> None:
         self.table.setRowCount(len(failures))
+        self._paths = [failure.path for failure in failures]
         for row, failure in enumerate(failures):
-            path_item = QTableWidgetItem(failure.path)
-            path_item.setToolTip(failure.path)
+            shown = readable_path(failure.path)
+            path_item = QTableWidgetItem(shown)
+            path_item.setToolTip(shown)
             reason = QTableWidgetItem(failure.reason)
             reason.setToolTip(failure.reason)
             self.table.setItem(row, 0, path_item)
@@ -65,16 +70,15 @@ class FailuresDialog(QDialog):
         self.retry_all.setEnabled(bool(failures))
 
     def paths(self) -> list[str]:
-        items = (self.table.item(r, 0) for r in range(self.table.rowCount()))
-        return [item.text() for item in items if item is not None]
+        return list(self._paths)
 
     def _selected_paths(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectedIndexes()})
-        items = (self.table.item(r, 0) for r in rows)
-        return [item.text() for item in items if item is not None]
+        return [self._paths[r] for r in rows]
 
     def _retry(self, paths: list[str]) -> None:
         if paths:
             self.retry_requested.emit(paths)
             self.table.setRowCount(0)
+            self._paths = []
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -12,8 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QByteArray, QMimeData, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+from qfinder.core.pathnames import is_exact_text, readable_path
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +25,12 @@ class Opener:
 
     def open_file(self, path: str, page: int | None = None) -> bool:
         """Open with the system's default app; `page` is a hint (PDF viewers may honour #page=)."""
-        url = QUrl.fromLocalFile(path)
+        url = file_url(path)
         if page and path.lower().endswith(".pdf"):
             url.setFragment(f"page={page}")  # honoured by browsers and some PDF viewers
         ok = QDesktopServices.openUrl(url)
         if not ok and page:
-            ok = QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            ok = QDesktopServices.openUrl(file_url(path))
         log.info("open %s (page %s): %s", path, page, ok)
         return bool(ok)
 
@@ -43,15 +45,19 @@ class Opener:
                 return True
         except OSError as exc:
             log.warning("reveal failed for %s: %s", path, exc)
-        if sys.platform.startswith("linux") and _show_items_dbus(path):
+        if sys.platform.startswith("linux") and _show_items_dbus(file_url(path)):
             return True
         folder = str(Path(path).parent)
-        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(folder)))
+        return bool(QDesktopServices.openUrl(file_url(folder)))
 
     def copy_path(self, path: str) -> None:
+        """The path as text (readable) and as a file URL (exact: file managers paste that)."""
         clipboard = QGuiApplication.clipboard()
         if clipboard is not None:
-            clipboard.setText(path)
+            data = QMimeData()
+            data.setText(readable_path(path))
+            data.setUrls([file_url(path)])
+            clipboard.setMimeData(data)
 
 
 class RecordingOpener(Opener):
@@ -87,7 +93,16 @@ def get_opener() -> Opener:
     return opener
 
 
-def _show_items_dbus(path: str) -> bool:
+def file_url(path: str) -> QUrl:
+    """A file URL that names the file by its real bytes. QUrl.fromLocalFile goes through a Qt
+    string, which mangles a name that is not valid UTF-8; the percent-encoded URL keeps it, and
+    Qt hands it on encoded (xdg-open, file managers)."""
+    if is_exact_text(path):
+        return QUrl.fromLocalFile(path)
+    return QUrl.fromEncoded(QByteArray(Path(path).as_uri().encode("ascii")))
+
+
+def _show_items_dbus(url: QUrl) -> bool:
     """Ask a running freedesktop file manager (Nautilus, Dolphin, Nemo, …) to select the file.
 
     Sent without waiting for the reply, so a slow file manager never blocks the window."""
@@ -104,5 +119,5 @@ def _show_items_dbus(path: str) -> bool:
         return False
     message = QDBusMessage.createMethodCall(service, "/org/freedesktop/FileManager1", service,
                                             "ShowItems")
-    message.setArguments([[QUrl.fromLocalFile(path).toString()], ""])
+    message.setArguments([[url.toEncoded().toStdString()], ""])
     return bool(bus.send(message))

@@ -21,6 +21,7 @@ from qfinder.ui.background import BackgroundJob
 from qfinder.ui.dim_slider import human_bytes
 from qfinder.ui.preview_context import Context, load_context
 from qfinder.ui.results_delegate import format_date, location_label
+from qfinder.ui.results_model import shown_path
 
 
 def context_html(context: Context, mark: str) -> str:
@@ -62,8 +63,8 @@ BODY_DELAY_MS = 15
 
 
 class PreviewPane(QWidget):
-    open_requested = Signal(str, object)  # path, page
-    reveal_requested = Signal(str)
+    open_requested = Signal(object, object)  # path, page (objects: a Qt string would drop
+    reveal_requested = Signal(object)        # the undecodable bytes of a name)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,12 +117,13 @@ class PreviewPane(QWidget):
             self.body.clear()
             self.open_button.setText("Open")
             return
-        self.title.setText(f"<b>{html.escape(os.path.basename(result.path))}</b>")
+        path = shown_path(result)
+        self.title.setText(f"<b>{html.escape(os.path.basename(path))}</b>")
         where = location_label(chunk)
         parts = [format_date(result.mtime), human_bytes(result.size), where]
-        folder = html.escape(os.path.dirname(result.path))
+        folder = html.escape(os.path.dirname(path))
         self.meta.setText(f"{folder}<br>{'  ·  '.join(p for p in parts if p)}")
-        self.meta.setToolTip(result.path)
+        self.meta.setToolTip(path)
         self.open_button.setText(f"Open at page {chunk.page}" if chunk and chunk.page else "Open")
         self._body_timer.start()  # the passage follows in its own turn (BODY_DELAY_MS)
 

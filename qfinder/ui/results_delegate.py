@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QS
 
 from qfinder.core.results import ChunkHit, FileResult, SearchRequest, SearchResponse
 from qfinder.ui.file_icons import icon_for_path
-from qfinder.ui.results_model import ResultsModel, Role
+from qfinder.ui.results_model import ResultsModel, Role, shown_path
 
 PAD = 6
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # made once, not per row
@@ -156,14 +156,15 @@ class ResultsDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(text)
         name_w = right - date_w - left
-        name = os.path.basename(result.path)
+        path = shown_path(result)
+        name = os.path.basename(path)
         name_rect = QRect(left, rect.top(), max(0, name_w), line)
         painter.drawText(name_rect, _LEFT,
                          painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, name_w))
         painter.setFont(option.font)
         painter.setPen(dim)
         painter.drawText(QRect(right - date_w, rect.top(), date_w, line), _RIGHT, date)
-        folder = os.path.dirname(result.path)
+        folder = os.path.dirname(path)
         where = location_label(chunk)
         folder_text = f"{folder}  ·  {where}" if where else folder
         folder_w = rect.right() - left

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from qfinder.core.pathnames import readable_path
 from qfinder.core.results import ChunkHit, FileResult, SearchResponse
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -110,10 +111,10 @@ class ResultsModel(QAbstractItemModel):
         chunk = self.chunk_at(index)
         if role == Qt.ItemDataRole.DisplayRole:
             if index.internalId() == 0:
-                return os.path.basename(result.path) or result.path
+                return os.path.basename(shown_path(result)) or shown_path(result)
             return chunk.snippet if chunk else ""
         if role in (Qt.ItemDataRole.ToolTipRole, Role.PATH):
-            return result.path
+            return shown_path(result)  # Qt strings cannot hold undecodable bytes: see file_at()
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return _accessible_text(result, chunk, index.internalId() != 0)
         return self._custom_data(result, chunk, index, role)
@@ -153,9 +154,16 @@ class ResultsModel(QAbstractItemModel):
         return None
 
 
+def shown_path(result: FileResult) -> str:
+    """The path as widgets show it. The exact one (a Python str that may hold undecodable
+    bytes, which a Qt string would drop) stays in the FileResult and travels as an object."""
+    return readable_path(result.path)
+
+
 def _accessible_text(result: FileResult, chunk: ChunkHit | None, is_chunk: bool) -> str:
-    name = os.path.basename(result.path)
+    path = shown_path(result)
+    name = os.path.basename(path)
     snippet = chunk.snippet[:120] if chunk else ""
     if is_chunk:
         return f"Match in {name}: {snippet}"
-    return f"{name} in {os.path.dirname(result.path)}. {snippet}"
+    return f"{name} in {os.path.dirname(path)}. {snippet}"

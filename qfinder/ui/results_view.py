@@ -20,10 +20,11 @@ EMPTY_TYPE = "Type to search your files."
 
 
 class ResultsView(QTreeView):
-    open_requested = Signal(str, object)  # path, page or None
-    reveal_requested = Signal(str)
-    copy_requested = Signal(str)
-    similar_requested = Signal(str)
+    # paths go as objects: a Qt string would drop the undecodable bytes of a name
+    open_requested = Signal(object, object)  # path, page or None
+    reveal_requested = Signal(object)
+    copy_requested = Signal(object)
+    similar_requested = Signal(object)
     hit_selected = Signal(object, object)  # FileResult | None, ChunkHit | None
 
     def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:

@@ -176,7 +176,7 @@ def test_permission_denied_is_recorded_and_walk_goes_on(
         result = json.loads(run_unprivileged(_WALK_CODE, str(tmp_path)))
     finally:
         (tmp_path / "locked").chmod(0o755)
-    assert result["errors"] == [[str(tmp_path / "locked"), "permission denied"]]
+    assert result["errors"] == [[str(tmp_path / "locked"), "folder could not be read: permission denied"]]
     assert sorted(result["files"]) == [str(tmp_path / "open" / "a.txt"), str(tmp_path / "z.txt")]
 
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+
 from qfinder.core.results import ChunkHit
+from qfinder.ui import opener as opener_module
 from qfinder.ui.dim_slider import allowed_dims, human_bytes
+from qfinder.ui.opener import Opener
 from qfinder.ui.preview_context import context_of
 from qfinder.ui.results_delegate import snippet_runs
 from qfinder.ui.status_bar import format_eta
@@ -72,3 +81,17 @@ def test_trimmed_snippet_starts_on_a_whole_word():
     assert match == "Super Bowl" and before.startswith("…")
     first_word = before[1:].split(" ")[0]
     assert first_word in text.split(" "), f"cut mid-word: {before!r}"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX names are bytes")
+def test_opener_hands_the_desktop_the_real_bytes_of_an_undecodable_name(qapp, monkeypatch):
+    asked: list[bytes] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(bytes(url.toEncoded())) or True)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(opener_module, "_show_items_dbus", lambda url: False)  # no file manager here
+    path = os.fsdecode(b"/archive/old/bad\xff\xfename.pdf")
+    assert Opener().open_file(path) and Opener().open_file(path, page=3) and Opener().reveal(path)
+    assert asked == [b"file:///archive/old/bad%FF%FEname.pdf",
+                     b"file:///archive/old/bad%FF%FEname.pdf#page=3", b"file:///archive/old"]
+    plain = "/plain/my notes.txt"
+    assert opener_module.file_url(plain).toEncoded() == QUrl.fromLocalFile(plain).toEncoded()

@@ -266,3 +266,34 @@ def test_narrow_window_stacks_the_dimension_controls(qtbot, window):
 
     fit_rows(window.ui, 3000)
     assert window.ui.filter_row.indexOf(window.ui.dim) >= 0
+
+
+def test_an_undecodable_name_shows_readably_and_opens_by_its_real_bytes(
+        qtbot, window, fake_engine, docs_folder, recording_opener):
+    real = f"{docs_folder}/bad\udcff\udcfename.txt"  # os.fsdecode(b".../bad\xff\xfename.txt")
+    fake_engine.docs = {real: "The walrus sleeps on the drifting ice floe."}
+    _type_query(qtbot, window, "walrus")
+    view, model = window.ui.results, window.ui.model
+    assert model.index(0, 0).data() == "bad\ufffd\ufffdname.txt"
+    assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == f"{docs_folder}/bad\ufffd\ufffdname.txt"
+    assert "bad\ufffd\ufffdname.txt" in window.ui.preview.title.text()
+    view.setFocus()
+    view.setCurrentIndex(model.index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.keyClick(view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.mouseClick(window.ui.preview.open_button, Qt.MouseButton.LeftButton)
+    assert recording_opener.calls == [("open", real), ("reveal", real), ("open", real)]
+
+
+def test_failed_files_dialog_shows_undecodable_names_readably_and_retries_them_exactly(qtbot):
+    from qfinder.core.state import FileFailure
+    from qfinder.ui.failures_dialog import FailuresDialog
+
+    locked = "/archive/caf\udce9"  # os.fsdecode(b"/archive/caf\xe9")
+    dialog = FailuresDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_failures([FileFailure(locked, "folder could not be read: permission denied")])
+    assert dialog.table.item(0, 0).text() == "/archive/caf\ufffd"
+    with qtbot.waitSignal(dialog.retry_requested) as retried:
+        dialog.retry_all.click()
+    assert retried.args == [[locked]]

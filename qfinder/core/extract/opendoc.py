@@ -74,6 +74,7 @@ def _odf_text(element: Any, parts: list[str]) -> None:
 
 def extract_epub(path: str, limits: ExtractLimits, out: TextBuilder) -> None:
     with open_checked(path, limits) as archive:
+        refuse_dtds(archive, public_doctype_ok=True)  # as for ODT: html.parser would read a DTD as text
         for name in _spine(archive):
             try:
                 markup, _ = decode_bytes(archive.read(name))

@@ -3,11 +3,14 @@
 Zip bombs: too many members, too much declared uncompressed data, or a compression ratio no
 real document has. Python's ``zipfile`` never inflates past a member's declared size, so
 checking declared sizes bounds what the parsers can read. Entity bombs: OOXML and ODF never
-carry a DTD, so any ``<!DOCTYPE``/``<!ENTITY`` in their XML parts is refused outright.
+carry a DTD, so any ``<!DOCTYPE``/``<!ENTITY`` in their XML parts is refused outright. EPUB 2
+chapters do carry a public XHTML DOCTYPE, so there only entity declarations and internal DTD
+subsets (``<!DOCTYPE html [ … ]>``, where declarations live) are refused.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 from qfinder.core.errors import ExtractionError
@@ -18,6 +21,8 @@ _RATIO_FLOOR_BYTES = _MiB  # small members may compress extremely well; judge ra
 _XML_SUFFIXES = (".xml", ".rels", ".xhtml", ".opf", ".ncx", ".html", ".htm")
 _PROLOG_BYTES = 64 * 1024
 ENTITY_REASON = "XML with entity declarations refused (possible entity bomb)"
+_ANY_DTD = re.compile(rb"<!ENTITY|<!DOCTYPE")
+_DECLARATIONS = re.compile(rb"<!ENTITY|<!DOCTYPE[^>\[]*\[")  # an internal subset opens with "["
 
 
 def open_checked(path: str, limits: ExtractLimits) -> zipfile.ZipFile:
@@ -60,11 +65,13 @@ def check_members(archive: zipfile.ZipFile, limits: ExtractLimits) -> None:
         raise ExtractionError(f"zip bomb suspected: archive expands {total // max(packed, 1)}x")
 
 
-def refuse_dtds(archive: zipfile.ZipFile) -> None:
-    """Refuse OOXML/ODF packages whose XML parts declare a DTD or entities."""
+def refuse_dtds(archive: zipfile.ZipFile, public_doctype_ok: bool = False) -> None:
+    """Refuse packages whose XML parts declare a DTD or entities (OOXML/ODF), or, with
+    `public_doctype_ok` (EPUB), entities or an internal DTD subset."""
+    refused = _DECLARATIONS if public_doctype_ok else _ANY_DTD
     for info in archive.infolist():
         if info.filename.lower().endswith(_XML_SUFFIXES):
             with archive.open(info) as member:
                 prolog = member.read(_PROLOG_BYTES)
-            if b"<!ENTITY" in prolog or b"<!DOCTYPE" in prolog:
+            if refused.search(prolog):
                 raise ExtractionError(ENTITY_REASON)

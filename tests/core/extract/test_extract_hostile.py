@@ -109,6 +109,41 @@ def test_entity_bomb_in_epub_package_refused_by_defusedxml(
     assert reason_of(build.write_zip(tmp_path / "bad.epub", members), child) == ENTITY_REASON
 
 
+def _epub_with_chapter_prolog(tmp_path: Path, build: SimpleNamespace, name: str, doctype: str) -> Path:
+    path = build.make_epub(tmp_path / "src.epub", ["Chapter text &x;"])
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    chapter = members["OEBPS/chap 0.xhtml"].decode()
+    members["OEBPS/chap 0.xhtml"] = chapter.replace("<!DOCTYPE html>", doctype)
+    return build.write_zip(tmp_path / name, members, stored_first="mimetype")
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE html [<!ENTITY x "DTD TEXT">]>',
+        LAUGHS.split("\n", 1)[1].replace("lolz", "html"),  # the billion laughs, as in the ODT test
+        # declarations past the prolog window, behind a long comment in the internal subset
+        f'<!DOCTYPE html [<!-- {"pad " * 20_000} --><!ENTITY x "DTD TEXT">]>',
+    ],
+    ids=["entity", "laughs", "padded"],
+)
+def test_entity_declarations_in_an_epub_chapter_are_refused_like_odt(
+    tmp_path: Path, child: ChildExtractor, build: SimpleNamespace, doctype: str
+) -> None:
+    path = _epub_with_chapter_prolog(tmp_path, build, "entities.epub", doctype)
+    assert reason_of(path, child) == ENTITY_REASON
+
+
+def test_epub2_chapters_with_a_public_xhtml_doctype_are_still_read(
+    tmp_path: Path, child: ChildExtractor, build: SimpleNamespace
+) -> None:
+    xhtml11 = ('<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN" '
+               '"http://www.w3.org/TR/xhtml11/DTD/xhtml11.dtd">')
+    path = _epub_with_chapter_prolog(tmp_path, build, "epub2.epub", xhtml11)
+    assert extract_text(path, extractor=child).text == "Chapter text &x;"
+
+
 @pytest.fixture
 def test_child(monkeypatch: pytest.MonkeyPatch) -> ChildExtractor:
     """A private extractor whose process also knows the _test_* kinds (hang, crash, hog)."""

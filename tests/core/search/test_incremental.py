@@ -189,3 +189,19 @@ def test_a_vanished_root_is_marked_unavailable_never_purged(tmp_path, tree, tiny
     os.rename(moved, tree)
     report, embedded = run(indexer, tree)
     assert embedded == 0 and report.unchanged == 5 and indexer.catalog.roots()[0].state == "watching"
+
+
+def test_watcher_refresh_of_an_unreadable_folder_keeps_its_files(tmp_path, tree, tiny_embedder,
+                                                                 monkeypatch):
+    indexer = make_indexer(tmp_path, tiny_embedder)
+    run(indexer, tree)
+    locked, real_scandir = str(tree / "notes"), os.scandir
+
+    def scandir(path="."):  # tests run as root, who reads mode-000 folders: refuse it here
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert indexer.refresh_paths([tree / "notes"]) == 0  # not seen is not deleted
+    assert indexer.catalog.file(str(tree / "notes" / "a.txt")).status == "indexed"
