@@ -113,3 +113,24 @@ def test_a_refused_query_is_not_damage(filled_db):
     finally:
         reader.close()
     assert sqlite3.connect(db).execute("PRAGMA quick_check").fetchone() == ("ok",)
+
+
+def test_a_folder_whose_name_is_not_utf8_survives_the_rebuild(tmp_path: Path, more):
+    odd = "/r/bad\udcff\udcfename"  # os.fsdecode(b"/r/bad\xff\xfename")
+    db = tmp_path / "data" / "catalog.db"
+    cat = Catalog(db)
+    cat.reset_for_stamp(STAMP)
+    cat.add_root(odd)
+    more(cat, 10, "/r")
+    cat.close()
+    flip_page_of(db, "chunks_fts_idx")
+    reader = Catalog(db, readonly=True)
+    with pytest.raises(CatalogDamaged):
+        reader.fts_search("chunk")
+    reader.close()
+    writer = Catalog(db)
+    try:
+        assert writer.recovery is not None
+        assert {root.path for root in writer.roots()} == {odd, "/r"}
+    finally:
+        writer.close()
