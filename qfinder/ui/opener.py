@@ -6,6 +6,7 @@ Tests replace the module-level `opener` (or pass their own Opener) and record th
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import subprocess
@@ -51,13 +52,39 @@ class Opener:
         return bool(QDesktopServices.openUrl(file_url(folder)))
 
     def copy_path(self, path: str) -> None:
-        """The path as text (readable) and as a file URL (exact: file managers paste that)."""
+        """The path as text; a name that is not valid UTF-8 also as a file URL (exact: file
+        managers paste that), since its text can only be the readable stand-in."""
         clipboard = QGuiApplication.clipboard()
-        if clipboard is not None:
-            data = QMimeData()
-            data.setText(readable_path(path))
-            data.setUrls([file_url(path)])
-            clipboard.setMimeData(data)
+        if clipboard is None:
+            return
+        if is_exact_text(path):
+            clipboard.setText(path)
+            return
+        data = QMimeData()
+        data.setText(readable_path(path))
+        data.setUrls([file_url(path)])
+        clipboard.setMimeData(data)
+        _plain_text_at_exit(data, readable_path(path))
+
+
+_on_clipboard: list[tuple[QMimeData, str]] = []  # the mime data we put there last, and its text
+
+
+def _plain_text_at_exit(data: QMimeData, text: str) -> None:
+    """Mime data made in Python must not outlive Python: when Qt's own exit handlers free a
+    clipboard still holding it, its Python wrapper is torn down after the interpreter and the
+    process crashes (PySide6 6.11). At interpreter exit such data is swapped for plain text
+    made by Qt itself, so the path stays pasteable where the clipboard outlives the app."""
+    if not _on_clipboard:
+        atexit.register(_swap_for_plain_text)
+    _on_clipboard[:] = [(data, text)]
+
+
+def _swap_for_plain_text() -> None:
+    clipboard = QGuiApplication.clipboard() if QGuiApplication.instance() is not None else None
+    if clipboard is not None and _on_clipboard and clipboard.mimeData() is _on_clipboard[0][0]:
+        clipboard.setText(_on_clipboard[0][1])
+    _on_clipboard.clear()
 
 
 class RecordingOpener(Opener):

@@ -95,3 +95,30 @@ def test_opener_hands_the_desktop_the_real_bytes_of_an_undecodable_name(qapp, mo
                      b"file:///archive/old/bad%FF%FEname.pdf#page=3", b"file:///archive/old"]
     plain = "/plain/my notes.txt"
     assert opener_module.file_url(plain).toEncoded() == QUrl.fromLocalFile(plain).toEncoded()
+
+
+COPY_THEN_EXIT = """
+import sys
+from PySide6.QtWidgets import QApplication
+from qfinder.ui.opener import Opener
+app = QApplication([])
+Opener().copy_path(sys.argv[1])
+data = app.clipboard().mimeData()
+print(data.text(), data.urls()[0].toEncoded().data().decode())
+"""
+
+
+def test_copying_an_undecodable_name_keeps_its_url_and_the_process_exits_cleanly(tmp_path):
+    # Mime data made in Python and still on the clipboard when the process exits crashed it
+    # (SIGSEGV in Qt's exit handlers, after the interpreter was gone).
+    import os
+    import subprocess
+    import sys
+
+    odd = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xff\xfename.txt")
+    done = subprocess.run([sys.executable, "-c", COPY_THEN_EXIT, odd], capture_output=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=60,
+                          errors="surrogateescape", text=True)
+    assert done.returncode == 0, done.stderr
+    text, url = done.stdout.split()
+    assert text.endswith("bad\ufffd\ufffdname.txt") and url.endswith("/bad%FF%FEname.txt")
