@@ -14,7 +14,7 @@ Synthetic vectors: clustered, with a decaying per-dimension spectrum (variance �
 so the leading dimensions carry most of the information, as in a Matryoshka-trained model.
 Queries are held-out points near corpus points (same distribution), run through the real code
 path: SQLite catalog (float16 vectors) → VectorIndexes (hnswlib) → re-score (from the
-memory-mapped float16 store, qfinder.core.rescore_store).
+memory-mapped float16 store, qfinder.core.vectors.rescore_store).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.chunking import Chunk, chunk_hash
-from qfinder.core.vector_index import VectorIndexes, auto_oversample
+from qfinder.core.indexing.chunking import Chunk, chunk_hash
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
+from qfinder.core.vectors.indexes import VectorIndexes, auto_oversample
 
 
 def synthetic(
@@ -51,7 +51,7 @@ def real_vectors(
     model: Path, collections: list[Path], chunk_tokens: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed BEIR-layout collections (corpus.jsonl chunked, queries.jsonl) with a real model."""
-    from qfinder.core.chunking import chunk_text
+    from qfinder.core.indexing.chunking import chunk_text
     from qfinder.core.model import Embedder
 
     emb = Embedder.from_folder(model, provider="cpu")
@@ -153,7 +153,7 @@ def sweep(
             f"{cost.ram_bytes / 2**20:>7.1f} {cost.disk_bytes / 2**20:>7.1f} {cost.build_s:>8.2f}"
         )
         vx.close()
-    store = folder / "rescore-f16.bin"  # qfinder.core.rescore_store: shared by every d
+    store = folder / "rescore-f16.bin"  # qfinder.core.vectors.rescore_store: shared by every d
     if store.exists():
         print(f"re-score store: {store.stat().st_size / 2**20:.1f} MB of float16, memory-mapped")
     print(

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QObject, QTimer, Signal
 
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.results import SearchRequest
 from qfinder.services.engine import EngineClient
 from qfinder.services.library_cores import LibraryCores

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from timing import timed
 
-from qfinder.core.walk import ExcludeRules, walk
+from qfinder.core.indexing.walk import ExcludeRules, walk
 
 
 def build_tree(root: Path, n_files: int) -> None:

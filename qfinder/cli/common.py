@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from qfinder.core.catalog import Catalog
 from qfinder.core.errors import QfinderError
 from qfinder.core.pathnames import is_exact_text, path_bytes, readable_path
 from qfinder.core.paths import DATA_DIR_ENV, data_dir
+from qfinder.core.storage.catalog import Catalog
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:

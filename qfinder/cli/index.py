@@ -13,8 +13,8 @@ import argparse
 import sys
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder, report_recovery
-from qfinder.core.indexer import Indexer
-from qfinder.core.session import Library
+from qfinder.core.indexing.indexer import Indexer
+from qfinder.core.library.library import Library
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ import sys
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, report_recovery
 from qfinder.core.errors import QfinderError
-from qfinder.core.session import CATALOG_NAME, Library
+from qfinder.core.library.library import CATALOG_NAME, Library
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -35,9 +35,9 @@ from typing import Any
 from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
 from qfinder.core.errors import QfinderError
 from qfinder.core.instructions import resolve_instruction
+from qfinder.core.library.library import Library
 from qfinder.core.pathnames import readable_path
 from qfinder.core.results import FileResult, SearchFilters, SearchRequest, SearchResponse
-from qfinder.core.session import Library
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -14,8 +14,8 @@ import sys
 from dataclasses import asdict
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
+from qfinder.core.library.library import Library, LibraryStatus
 from qfinder.core.pathnames import readable_path
-from qfinder.core.session import Library, LibraryStatus
 
 FAILURES_SHOWN = 20
 

@@ -15,16 +15,16 @@ import logging
 import os
 from collections.abc import Sequence
 
-from qfinder.core.catalog import Catalog
 from qfinder.core.errors import QfinderError
-from qfinder.core.exclude import is_excluded
 from qfinder.core.extract.worker import default_extractor
-from qfinder.core.indexer import Indexer
+from qfinder.core.indexing.exclude import is_excluded
+from qfinder.core.indexing.indexer import Indexer
+from qfinder.core.library.library import Library
 from qfinder.core.results import SearchRequest, SearchResponse
-from qfinder.core.session import Library
 from qfinder.core.state import FileFailure, IndexProgress, ModelSummary, ProviderReport, RootState
-from qfinder.core.vector_dim import DimIndex
-from qfinder.core.vector_index import VectorIndexes
+from qfinder.core.storage.catalog import Catalog
+from qfinder.core.vectors.dim_index import DimIndex
+from qfinder.core.vectors.indexes import VectorIndexes
 
 log = logging.getLogger(__name__)
 

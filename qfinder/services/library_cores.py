@@ -16,9 +16,9 @@ import shutil
 from pathlib import Path
 from typing import Literal
 
-from qfinder.core.indexer import IndexSettings
-from qfinder.core.session import CATALOG_NAME, INDEX_FOLDER, Library, ModelRuntime
-from qfinder.core.walk import ExcludeRules
+from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.indexing.walk import ExcludeRules
+from qfinder.core.library.library import CATALOG_NAME, INDEX_FOLDER, Library, ModelRuntime
 
 from .core_adapter import IndexCore
 from .core_port import EngineCore

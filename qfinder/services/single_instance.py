@@ -6,7 +6,7 @@
     instance.activated.connect(window.bring_forward_and_add)   # tuple[str, ...] of folders
 
 Who is first is decided by an OS file lock (`window.lock`, the same mechanism as the writer lock
-of qfinder.core.writelock, which the engine itself takes), not by the socket: the lock is
+of qfinder.core.library.writelock, which the engine itself takes), not by the socket: the lock is
 dropped by the OS when a process dies, while a crashed server can leave a stale socket file. The lock holder removes any stale socket and listens; everyone else
 connects and sends one line of JSON: {"folders": [...], "raise": true}.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from qfinder.core.writelock import WriteLock, WriterBusyError
+from qfinder.core.library.writelock import WriteLock, WriterBusyError
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from qfinder.core.catalog_schema import CatalogDamaged
 from qfinder.core.errors import QfinderError
+from qfinder.core.library.writelock import WriterBusyError
 from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
-from qfinder.core.writelock import WriterBusyError
+from qfinder.core.storage.schema import CatalogDamaged
 from qfinder.watch import ChangeBatch, WatchNotice
 
 from .core_port import CoreProvider, EngineCore

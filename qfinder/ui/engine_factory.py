@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from qfinder.core.exclude import ExcludeRules
 from qfinder.core.extract.model import ExtractLimits
-from qfinder.core.indexer import IndexSettings
-from qfinder.core.session import ModelRuntime
+from qfinder.core.indexing.exclude import ExcludeRules
+from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.library.library import ModelRuntime
 from qfinder.services.library_cores import ENGINE_STEP, LibraryCores
 from qfinder.services.settings import EngineSettings
 from qfinder.ui.settings import AppSettings

@@ -129,7 +129,7 @@ def quit_on_signals(app: QApplication) -> None:
 def _claim_single_instance(folder: Path, folders: list[str]) -> Any:
     """The SingleInstance we own, False when another window took our folders, or None when
     another window holds the data folder but does not answer (the person was told)."""
-    from qfinder.core.writelock import WriterBusyError
+    from qfinder.core.library.writelock import WriterBusyError
     from qfinder.services.single_instance import SingleInstance
 
     instance = SingleInstance(folder)

@@ -10,9 +10,9 @@ import shutil
 import pytest
 from support.cli import cli
 
-from qfinder.core.catalog import Catalog
 from qfinder.core.errors import IndexError_
-from qfinder.core.session import Library
+from qfinder.core.library.library import Library
+from qfinder.core.storage.catalog import Catalog
 
 PAGE_SIZE_AT, PAGES_AT = 16, 28  # big-endian fields of the 100-byte SQLite header
 

@@ -10,9 +10,9 @@ import pytest
 from support.cli import cli
 from support.damage import flip_page_of
 
-import qfinder.core.session as session
-from qfinder.core.catalog import Catalog
-from qfinder.core.catalog_schema import CatalogDamaged, db_error
+import qfinder.core.library.library as session
+from qfinder.core.storage.catalog import Catalog
+from qfinder.core.storage.schema import CatalogDamaged, db_error
 
 
 class Killed(BaseException):

@@ -10,7 +10,7 @@ import os
 import pytest
 from support.cli import cli
 
-from qfinder.core.catalog import Catalog
+from qfinder.core.storage.catalog import Catalog
 
 BAD_NAME = b"bad\xff\xfename.txt"  # Latin-1 era bytes: not valid UTF-8
 

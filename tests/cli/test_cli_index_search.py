@@ -12,7 +12,7 @@ import sys
 import pytest
 from support.cli import cli
 
-from qfinder.core.writelock import WriteLock
+from qfinder.core.library.writelock import WriteLock
 
 
 def test_search_json_shape_and_remembered_model(indexed, docs, capsys):

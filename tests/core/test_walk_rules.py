@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from qfinder.core.exclude import DEFAULT_RULES, ExcludeRules, is_excluded
-from qfinder.core.walk import FileEntry, WalkError, walk, walk_collect
+from qfinder.core.indexing.exclude import DEFAULT_RULES, ExcludeRules, is_excluded
+from qfinder.core.indexing.walk import FileEntry, WalkError, walk, walk_collect
 
 
 def make_files(root: Path, *names: str) -> None:
@@ -160,7 +160,7 @@ def test_is_excluded_agrees_with_walk(tmp_path: Path) -> None:
 
 
 _WALK_CODE = (
-    "import json, sys; from qfinder.core.walk import walk_collect\n"
+    "import json, sys; from qfinder.core.indexing.walk import walk_collect\n"
     "files, errors = walk_collect([sys.argv[1]])\n"
     "print(json.dumps({'files': [f.path for f in files], 'errors': [[e.path, e.reason] for e in errors]}))"
 )

@@ -10,7 +10,7 @@ import pytest
 from support.gate import StepGate
 from support.threads import no_thread_leaks  # noqa: F401  (autouse guard)
 
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.services.engine import EngineClient
 from qfinder.services.library_cores import LibraryCores

@@ -12,7 +12,7 @@ import threading
 
 from PySide6.QtCore import QCoreApplication
 
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.services.engine import EngineClient
 from qfinder.services.library_cores import LibraryCores
 from qfinder.services.settings import EngineSettings

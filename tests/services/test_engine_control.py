@@ -12,9 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from support.gate import StepGate
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.results import SearchRequest
+from qfinder.core.storage.catalog import Catalog
 
 SMALL_STEPS = IndexSettings(step_files=2, step_tokens=256)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from support.gate import ManualClock, StepGate
 
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.state import EngineStatus, ModelSummary, RootState
 from qfinder.services.settings import EngineSettings
 

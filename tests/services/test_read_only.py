@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qfinder.core.writelock import WriteLock
+from qfinder.core.library.writelock import WriteLock
 from qfinder.services.settings import EngineSettings
 
 FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_interval_s=0.2,

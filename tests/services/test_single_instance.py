@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qfinder.core.writelock import WriteLock, WriterBusyError
+from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.services.single_instance import SingleInstance
 
 

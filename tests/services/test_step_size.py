@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.services.core_adapter import MIN_STEP_TOKENS
 from qfinder.services.library_cores import LibraryCores
 

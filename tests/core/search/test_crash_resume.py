@@ -14,16 +14,16 @@ import textwrap
 
 import pytest
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.indexer import Indexer, IndexSettings
+from qfinder.core.indexing.indexer import Indexer, IndexSettings
+from qfinder.core.storage.catalog import Catalog
 
 SETTINGS = IndexSettings(chunk_tokens=48, overlap_tokens=0, step_files=3, step_tokens=4096)
 
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from qfinder.core.catalog import Catalog
-    from qfinder.core.indexer import Indexer, IndexSettings
+    from qfinder.core.storage.catalog import Catalog
+    from qfinder.core.indexing.indexer import Indexer, IndexSettings
     from qfinder.core.model import Embedder
 
     model, root, db = sys.argv[1:4]

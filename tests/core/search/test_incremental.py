@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.indexer import Indexer, IndexSettings
+from qfinder.core.indexing.indexer import Indexer, IndexSettings
+from qfinder.core.storage.catalog import Catalog
 
 TINY_SETTINGS = IndexSettings(chunk_tokens=48, overlap_tokens=0, step_files=4, step_tokens=2048)
 

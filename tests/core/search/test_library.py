@@ -7,10 +7,10 @@ import json
 import pytest
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.indexing.walk import is_excluded
+from qfinder.core.library.library import Library, ModelRuntime
+from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.results import SearchRequest
-from qfinder.core.session import Library, ModelRuntime
-from qfinder.core.walk import is_excluded
-from qfinder.core.writelock import WriteLock, WriterBusyError
 
 
 @pytest.fixture

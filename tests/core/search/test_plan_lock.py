@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from qfinder.core.plan import KnownFile, Signature, diff_tree, work_priority
-from qfinder.core.writelock import WriteLock, WriterBusyError
+from qfinder.core.indexing.plan import KnownFile, Signature, diff_tree, work_priority
+from qfinder.core.library.writelock import WriteLock, WriterBusyError
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def test_only_one_writer_and_the_os_frees_the_lock_of_a_dead_process(tmp_path):
     with pytest.raises(WriterBusyError):
         WriteLock(tmp_path).acquire()
     first.release()
-    code = f"from qfinder.core.writelock import WriteLock; WriteLock(r'{tmp_path}').acquire(); import os; os._exit(0)"
+    code = f"from qfinder.core.library.writelock import WriteLock; WriteLock(r'{tmp_path}').acquire(); import os; os._exit(0)"
     subprocess.run([sys.executable, "-c", code], check=True)
     with WriteLock(tmp_path) as again:
         assert again.held

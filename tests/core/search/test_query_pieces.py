@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 
-from qfinder.core.catalog_query import informative
-from qfinder.core.fusion import (
+from qfinder.core.instructions import CODE_TASK, PRESETS, resolve_instruction
+from qfinder.core.search.fusion import (
     contains_phrases,
     fts_match_expression,
     parse_query,
     reciprocal_rank_fusion,
 )
-from qfinder.core.instructions import CODE_TASK, PRESETS, resolve_instruction
-from qfinder.core.snippets import best_snippet
+from qfinder.core.search.snippets import best_snippet
+from qfinder.core.storage.query import informative
 
 
 def test_quoted_phrases_are_separated_from_free_words():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from support.shared import shared_path
 
-from qfinder.core.fusion import parse_query
-from qfinder.core.indexer import IndexSettings
+from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.library.library import Library
 from qfinder.core.results import SearchFilters, SearchRequest
-from qfinder.core.session import Library
+from qfinder.core.search.fusion import parse_query
 from qfinder.devtools.ir_eval import load_collection, write_corpus
 
 pytestmark = pytest.mark.shared

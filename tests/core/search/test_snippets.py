@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qfinder.core.fusion import parse_query
-from qfinder.core.snippets import ELLIPSIS, best_snippet
+from qfinder.core.search.fusion import parse_query
+from qfinder.core.search.snippets import ELLIPSIS, best_snippet
 
 FILLER = "Seedlings need light and water every morning while roots settle in. "
 QUERY = "receipts for the travel budget"

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.chunking import Chunk, chunk_hash
+from qfinder.core.indexing.chunking import Chunk, chunk_hash
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
 FULL_DIM = 64
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.chunking import Chunk, chunk_hash
 from qfinder.core.errors import IndexError_
+from qfinder.core.indexing.chunking import Chunk, chunk_hash
 from qfinder.core.results import SearchFilters
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
 RNG = np.random.default_rng(7)
 FULL_DIM = 64  # as in conftest.py

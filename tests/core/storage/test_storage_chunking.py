@@ -10,7 +10,7 @@ import pytest
 from support.shared import shared_path
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-from qfinder.core.chunking import CHUNKER_VERSION, Chunk, chunk_hash, chunk_text
+from qfinder.core.indexing.chunking import CHUNKER_VERSION, Chunk, chunk_hash, chunk_text
 
 WORDS = [
     "alpha",

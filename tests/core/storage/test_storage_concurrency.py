@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.chunking import Chunk, chunk_hash
 from qfinder.core.errors import IndexError_
+from qfinder.core.indexing.chunking import Chunk, chunk_hash
+from qfinder.core.storage.catalog import Catalog
 
 READER = r"""
 import sys
-from qfinder.core.catalog import Catalog
+from qfinder.core.storage.catalog import Catalog
 cat = Catalog(sys.argv[1], readonly=True)
 conn = cat._conn
 print("ready", cat.counts().chunks, flush=True)
@@ -110,7 +110,7 @@ def test_failed_write_rolls_back_whole_transaction(catalog: Catalog) -> None:
 
 
 def test_writer_busy_past_timeout_is_a_clear_error(catalog: Catalog, monkeypatch) -> None:
-    import qfinder.core.catalog_schema as schema
+    import qfinder.core.storage.schema as schema
 
     monkeypatch.setattr(schema, "BUSY_TIMEOUT_MS", 50)
     other = Catalog(catalog.path)

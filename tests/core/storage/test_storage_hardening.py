@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from support.damage import flip_page_of
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.catalog_schema import CatalogDamaged
 from qfinder.core.errors import IndexError_
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
+from qfinder.core.storage.schema import CatalogDamaged
 
 FULL_DIM = 64  # as in conftest.py
 STAMP = PipelineStamp("test-model", FULL_DIM, 1)

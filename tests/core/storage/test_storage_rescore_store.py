@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.rescore_store import STORE_NAME, RescoreStore
-from qfinder.core.vector_index import VectorIndexes
+from qfinder.core.storage.catalog import Catalog
+from qfinder.core.vectors.indexes import VectorIndexes
+from qfinder.core.vectors.rescore_store import STORE_NAME, RescoreStore
 
 DIM = 64
 
@@ -46,7 +46,7 @@ def _sync(store: RescoreStore, cat: Catalog) -> None:
 
 def _store(folder: Path, cat: Catalog, caplog, *, rebuilt: bool, **kw) -> RescoreStore:
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="qfinder.core.rescore_store"):
+    with caplog.at_level(logging.INFO, logger="qfinder.core.vectors.rescore_store"):
         store = RescoreStore(folder, **kw)
         _sync(store, cat)
     assert any("rebuilding" in r.getMessage() for r in caplog.records) == rebuilt

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qfinder.core.catalog import Catalog, PipelineStamp
 from qfinder.core.errors import IndexError_
-from qfinder.core.index_files import sha256_of
-from qfinder.core.vector_index import VectorIndexes
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
+from qfinder.core.vectors.files import sha256_of
+from qfinder.core.vectors.indexes import VectorIndexes
 
 N = 1500  # above exact_below=500 below: a real hnswlib graph
 
@@ -63,7 +63,7 @@ def _built(filled, folder: Path, dims=(16,)) -> VectorIndexes:
 def _rebuilt(filled, folder: Path, caplog, dim: int = 16) -> None:
     cat, ids, vectors = filled
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="qfinder.core.vector_index"):
+    with caplog.at_level(logging.INFO, logger="qfinder.core.vectors.indexes"):
         vx = _indexes(cat, folder)
         hits = vx.search(vectors[7], dim, 10)
     assert hits[0][0] == ids[7] and len(hits) == 10
@@ -76,7 +76,7 @@ def test_saved_index_is_reused_without_rebuild(filled, tmp_path: Path, caplog) -
     folder = tmp_path / "idx"
     _built(filled, folder)
     cat, ids, vectors = filled
-    with caplog.at_level(logging.INFO, logger="qfinder.core.vector_index"):
+    with caplog.at_level(logging.INFO, logger="qfinder.core.vectors.indexes"):
         vx = _indexes(cat, folder)
         assert vx.search(vectors[3], 16, 3)[0][0] == ids[3]
     assert not any("rebuilding" in r.getMessage() for r in caplog.records)
@@ -145,7 +145,7 @@ def test_missing_folder_and_unwritable_folder_on_save(filled, tmp_path: Path, ca
     assert (folder / "hnsw-d16.bin").exists()  # the folder was created, not silently skipped
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the index folder should be")
-    with caplog.at_level(logging.WARNING, logger="qfinder.core.vector_index"):
+    with caplog.at_level(logging.WARNING, logger="qfinder.core.vectors.indexes"):
         vx2 = _indexes(cat, blocked / "idx")
         assert vx2.search(vectors[2], 16, 1)[0][0] == ids[2]  # searching goes on from memory
     assert any("could not save" in r.getMessage() for r in caplog.records)
@@ -279,7 +279,7 @@ def test_graph_of_another_catalog_is_never_used(
     vectors = spectrum(np.random.default_rng(21), N, 64)
     ids = fill_catalog(other, vectors, per_file=15)
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="qfinder.core.vector_index"):
+    with caplog.at_level(logging.INFO, logger="qfinder.core.vectors.indexes"):
         vx = _indexes(other, folder)
         assert vx.search(vectors[5], 16, 1, rerank=False)[0][0] == ids[5]
     assert any("catalog_uid" in r.getMessage() for r in caplog.records)

@@ -1,6 +1,6 @@
 """Full-size vectors for the exact re-score: one contiguous float16 matrix and an id -> row map.
 
-Internal to `qfinder.core.vector_index` (which holds the lock). Reading the ANN candidates from
+Internal to `qfinder.core.vectors.indexes` (which holds the lock). Reading the ANN candidates from
 SQLite cost 6-16 ms per query; from this matrix it is one gather and one matmul.
 
     store = RescoreStore(folder, persist=True)
@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog import Catalog
-from qfinder.core.index_files import (
+from qfinder.core.paths import ensure_private_dir
+from qfinder.core.storage.catalog import Catalog
+from qfinder.core.vectors.files import (
     STORE_FORMAT,
     StaleIndexFile,
     StoreManifest,
@@ -39,7 +40,6 @@ from qfinder.core.index_files import (
     read_store_manifest,
     write_atomic,
 )
-from qfinder.core.paths import ensure_private_dir
 
 log = logging.getLogger(__name__)
 

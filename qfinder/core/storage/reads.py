@@ -10,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_query import (
+from qfinder.core.pathnames import sql_path
+from qfinder.core.results import SearchFilters
+from qfinder.core.state import FileFailure
+from qfinder.core.storage.query import (
     filter_sql,
     fts_match,
     informative,
@@ -18,11 +21,8 @@ from qfinder.core.catalog_query import (
     literal_phrases,
     prefix_condition,
 )
-from qfinder.core.catalog_schema import db_error
-from qfinder.core.catalog_types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
-from qfinder.core.pathnames import sql_path
-from qfinder.core.results import SearchFilters
-from qfinder.core.state import FileFailure
+from qfinder.core.storage.schema import db_error
+from qfinder.core.storage.types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
 
 SCAN_FAILURES_KEY = "scan_failures"  # meta: JSON {root: [[path, reason], …]}
 SQL_BATCH = 900  # ids per IN (...) clause, below SQLite's variable limit

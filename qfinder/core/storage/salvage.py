@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qfinder.core.catalog_schema import connect
+from qfinder.core.storage.schema import connect
 
 log = logging.getLogger(__name__)
 

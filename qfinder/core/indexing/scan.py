@@ -1,6 +1,6 @@
 """The indexer's scanning side: roots walked and diffed, watcher events, removals.
 
-A mixin of `qfinder.core.indexer.Indexer` (see there for the public API). Everything here only
+A mixin of `qfinder.core.indexing.indexer.Indexer` (see there for the public API). Everything here only
 stats files and writes names/paths/signatures to the catalog; content work is queued for
 `Indexer.step`.
 """
@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qfinder.core.exclude import is_excluded
-from qfinder.core.plan import KnownFile, ScanDiff, Signature, StatEntry, diff_tree
+from qfinder.core.indexing.exclude import is_excluded
+from qfinder.core.indexing.plan import KnownFile, ScanDiff, Signature, StatEntry, diff_tree
+from qfinder.core.indexing.walk import FileEntry, WalkError, walk
 from qfinder.core.state import FileFailure
-from qfinder.core.walk import FileEntry, WalkError, walk
 
 if TYPE_CHECKING:
-    from qfinder.core.catalog import Catalog
-    from qfinder.core.walk import ExcludeRules
+    from qfinder.core.indexing.walk import ExcludeRules
+    from qfinder.core.storage.catalog import Catalog
 
 
 log = logging.getLogger(__name__)

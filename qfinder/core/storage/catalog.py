@@ -1,6 +1,6 @@
 """The catalog: qfinder's source of truth in one SQLite file (WAL, one writer, many readers).
 
-    from qfinder.core.catalog import Catalog, PipelineStamp
+    from qfinder.core.storage.catalog import Catalog, PipelineStamp
     cat = Catalog(data_dir / "catalog.db")               # the one writer (creates 0700/0600 files)
     ro = Catalog(data_dir / "catalog.db", readonly=True)  # readers, any process; never block the writer
 
@@ -23,7 +23,7 @@ Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `wit
         returns False (stores nothing) when the file row was deleted meanwhile
     cat.mark_file(file_id, "failed" | "name-only" | "pending", error="reason")
     cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
-Reading (also on read-only connections): see `qfinder.core.catalog_read.CatalogReads`:
+Reading (also on read-only connections): see `qfinder.core.storage.reads.CatalogReads`:
     stamp(), generation(), roots(), file(path), files_by_id(ids), files_with_status(status),
     file_states_under(root), counts(root=None), failures(), scan_failures(), chunks(ids),
     file_chunk_ids(path),
@@ -60,11 +60,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog_query import prefix_condition
-from qfinder.core.catalog_read import SCAN_FAILURES_KEY, CatalogReads
-from qfinder.core.catalog_salvage import salvage
-from qfinder.core.catalog_schema import db_error, make_private, open_checked
-from qfinder.core.catalog_types import (
+from qfinder.core.errors import IndexError_
+from qfinder.core.indexing.chunking import Chunk
+from qfinder.core.pathnames import db_text_factory, sql_path
+from qfinder.core.state import FileFailure
+from qfinder.core.storage.query import prefix_condition
+from qfinder.core.storage.reads import SCAN_FAILURES_KEY, CatalogReads
+from qfinder.core.storage.salvage import salvage
+from qfinder.core.storage.schema import db_error, make_private, open_checked
+from qfinder.core.storage.types import (
     FILE_STATUSES,
     CatalogCounts,
     ChunkRow,
@@ -72,10 +76,6 @@ from qfinder.core.catalog_types import (
     PipelineStamp,
     RootRow,
 )
-from qfinder.core.chunking import Chunk
-from qfinder.core.errors import IndexError_
-from qfinder.core.pathnames import db_text_factory, sql_path
-from qfinder.core.state import FileFailure
 
 __all__ = ["Catalog", "CatalogCounts", "ChunkRow", "FileRow", "PipelineStamp", "RootRow"]
 

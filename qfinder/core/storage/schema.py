@@ -1,6 +1,6 @@
 """The catalog's SQLite schema and the safe opening of its file (private, WAL, checked).
 
-Used by `qfinder.core.catalog.Catalog`; nothing here is needed by other modules.
+Used by `qfinder.core.storage.catalog.Catalog`; nothing here is needed by other modules.
 
 Tables (all in one file, `catalog.db` in the data folder):
   roots(id, path UNIQUE, state, added)
@@ -13,7 +13,7 @@ Tables (all in one file, `catalog.db` in the data folder):
   files_fts   FTS5 (trigram) over files.name and files.path (external content, triggers)
   meta(key, value)                     schema, pipeline stamp (JSON), generation counter
   kept_vectors(hash PK, vec)           vectors read back from a damaged catalog this one replaced
-                                       (qfinder.core.catalog_salvage); empty once re-indexed
+                                       (qfinder.core.storage.salvage); empty once re-indexed
 Deleting a chunk deletes its vector and FTS row; deleting a file deletes its chunks (triggers).
 chunks_fts indexes `fts_text(text)`: CJK characters spaced apart, so each is a token and a CJK
 word is searched as a phrase of characters (unicode61 would make a whole CJK run one token).
@@ -29,9 +29,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from qfinder.core.catalog_query import fts_text
 from qfinder.core.errors import IndexError_
 from qfinder.core.paths import ensure_private_dir
+from qfinder.core.storage.query import fts_text
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class Recovery:
 
     kept_at: Path
     problem: Unusable
-    roots_kept: int = 0  # read back from the damaged file (qfinder.core.catalog_salvage)
+    roots_kept: int = 0  # read back from the damaged file (qfinder.core.storage.salvage)
     vectors_kept: int = 0
 
     def describe(self) -> str:

@@ -3,7 +3,7 @@
     work = prepare_file(file_id, path, expected, chunker, limits)
     work.outcome: "ready" (chunks to embed/store) | "failed" | "name-only" | "changed" | "gone"
 
-Nothing here writes to the catalog or runs the model: `qfinder.core.indexer` decides what to do
+Nothing here writes to the catalog or runs the model: `qfinder.core.indexing.indexer` decides what to do
 with each outcome. A file whose (size, mtime_ns, inode) differs after reading from before is
 "changed" (re-queued, never half-indexed); extraction errors become "failed" with the reason, a
 file without text becomes "name-only" (its name and path stay searchable).
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qfinder.core.chunking import Chunk
 from qfinder.core.errors import ExtractionError
 from qfinder.core.extract import (
     BinaryFileError,
@@ -27,7 +26,8 @@ from qfinder.core.extract import (
     kind_of,
     stat_signature,
 )
-from qfinder.core.plan import Signature
+from qfinder.core.indexing.chunking import Chunk
+from qfinder.core.indexing.plan import Signature
 
 Chunker = Callable[[str, "tuple[tuple[int, int], ...] | None", bool], Sequence[Chunk]]  # text, pages, is_code
 

@@ -1,6 +1,6 @@
 """Token-aware chunking of extracted text with the model's own tokenizer.
 
-    from qfinder.core.chunking import chunk_text, Chunk, CHUNKER_VERSION
+    from qfinder.core.indexing.chunking import chunk_text, Chunk, CHUNKER_VERSION
     chunks = chunk_text(text, embedder.tokenizer, size=384, overlap=48, pages=extracted.pages,
                         code=False, max_chunks=None)
 

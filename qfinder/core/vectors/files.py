@@ -8,7 +8,7 @@ fields agree; anything else raises `StaleIndexFile(reason)` and the caller rebui
     manifest = save_index(index, path, Manifest(model_id, dim, M, ef_construction, generation, count))
     index, manifest = load_index(path, expected, max_elements)   # or StaleIndexFile
 
-The re-score store (qfinder.core.rescore_store) uses the same atomic writes and StaleIndexFile:
+The re-score store (qfinder.core.vectors.rescore_store) uses the same atomic writes and StaleIndexFile:
 write_atomic(path, payload), read_store_manifest(path) -> StoreManifest, npy_bytes(array),
 block_crcs(matrix, rows).
 """
@@ -31,7 +31,7 @@ import numpy as np
 from qfinder.core.paths import ensure_private_dir
 
 FORMAT = 1
-STORE_FORMAT = 1  # the re-score store's files (qfinder.core.rescore_store)
+STORE_FORMAT = 1  # the re-score store's files (qfinder.core.vectors.rescore_store)
 _HEADER = struct.Struct("<QQQQQQiIQQQdQ")  # hnswlib 0.8 HierarchicalNSW::saveIndex layout
 _LABEL_BYTES = 8
 

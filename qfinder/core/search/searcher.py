@@ -22,9 +22,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qfinder.core.catalog_types import ChunkRow, FileRow
 from qfinder.core.errors import QfinderError
-from qfinder.core.fusion import (
+from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
+from qfinder.core.search.fusion import (
     ParsedQuery,
     contains_phrases,
     parse_query,
@@ -32,8 +32,8 @@ from qfinder.core.fusion import (
     uses_keyword,
     uses_semantic,
 )
-from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
-from qfinder.core.snippets import best_snippet
+from qfinder.core.search.snippets import best_snippet
+from qfinder.core.storage.types import ChunkRow, FileRow
 
 CHUNKS_PER_FILE = 3  # other matching chunks shown under a file
 CANDIDATE_FACTOR = 4  # chunks fetched per requested file (several chunks can share a file)

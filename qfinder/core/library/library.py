@@ -5,12 +5,12 @@
     lib = Library.open(data_dir, writer="prefer")   # the app: the writer, or a reader when busy
     lib.read_only_reason  # None for a writer/plain reader; why a "prefer" open fell back
     Library.writer_free(data_dir) -> bool           # cheap poll: could a writer open now?
-    lib.indexer.plan([...]); lib.indexer.step()     # writer only (Indexer: see qfinder.core.indexer)
+    lib.indexer.plan([...]); lib.indexer.step()     # writer only (Indexer: see qfinder.core.indexing.indexer)
     lib.search(SearchRequest("invoices from march"))
     lib.status() -> LibraryStatus;  lib.root_states();  lib.set_dim(256);  lib.close()
 
 Both the CLI and the desktop engine thread build exactly this. Only one process may write to a
-data folder (an OS lock, `qfinder.core.writelock`); readers open the catalog read-only and never
+data folder (an OS lock, `qfinder.core.library.writelock`); readers open the catalog read-only and never
 save index files. The model folder given to a writer is remembered in ``settings.json`` so later
 readers load the same model; without a model (none given, none remembered, or `load_model=False`)
 keyword and filename search still work and embedding waits for one (`Indexer.words_only`). The indexer's
@@ -32,17 +32,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from qfinder.core.catalog import Catalog, CatalogCounts
+from qfinder.core.config import LibrarySettings
 from qfinder.core.errors import IndexError_, ModelError
-from qfinder.core.indexer import Indexer, IndexSettings
-from qfinder.core.library_settings import LibrarySettings
+from qfinder.core.indexing.indexer import Indexer, IndexSettings
+from qfinder.core.indexing.walk import ExcludeRules
+from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.paths import ensure_private_dir
 from qfinder.core.results import SearchRequest, SearchResponse
-from qfinder.core.search import Searcher
+from qfinder.core.search.searcher import Searcher
 from qfinder.core.state import ProviderReport, RootState
-from qfinder.core.vector_index import IndexCost, VectorIndexes
-from qfinder.core.walk import ExcludeRules
-from qfinder.core.writelock import WriteLock, WriterBusyError
+from qfinder.core.storage.catalog import Catalog, CatalogCounts
+from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"

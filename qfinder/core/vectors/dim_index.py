@@ -1,6 +1,6 @@
 """One dimension's vector search structure: an hnswlib graph or an exact numpy matrix.
 
-Internal to `qfinder.core.vector_index` (which holds the lock and talks to the catalog), with
+Internal to `qfinder.core.vectors.indexes` (which holds the lock and talks to the catalog), with
 the plain data it returns (IndexCost, SearchStats), the query check and the oversampling rule.
 Vectors given here are already truncated to `dim` and L2-normalised; labels are chunk ids.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import hnswlib
 import numpy as np
 
-from qfinder.core.catalog import PipelineStamp
 from qfinder.core.errors import IndexError_
+from qfinder.core.storage.catalog import PipelineStamp
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 
 Only stats are taken (one ``lstat`` per file, served by ``scandir`` where the OS allows), so a
 re-scan of an unchanged tree is cheap; the caller compares (size, mtime_ns, inode) with its
-catalog. Exclusions come from ``qfinder.core.exclude`` (also used for single watcher events).
+catalog. Exclusions come from ``qfinder.core.indexing.exclude`` (also used for single watcher events).
 
 Symlinks are never followed: a link out of a root must not leak other folders into the index,
 and a link inside a root only duplicates what the walk reaches directly (and, entered first, would
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pathspec
 
-from qfinder.core.exclude import (
+from qfinder.core.indexing.exclude import (
     DEFAULT_RULES,
     GITIGNORE,
     ExcludeRules,

@@ -39,14 +39,14 @@ from typing import Any
 from tokenizers import Tokenizer, normalizers, pre_tokenizers
 from tokenizers.models import WordLevel
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from qfinder.core.extract import ExtractLimits
-from qfinder.core.index_scan import PlanReport, ScanMixin
-from qfinder.core.index_work import FileWork, prepare_file
-from qfinder.core.plan import Signature, work_priority
+from qfinder.core.indexing.chunking import CHUNKER_VERSION, Chunk, chunk_text
+from qfinder.core.indexing.plan import Signature, work_priority
+from qfinder.core.indexing.scan import PlanReport, ScanMixin
+from qfinder.core.indexing.walk import ExcludeRules
+from qfinder.core.indexing.work import FileWork, prepare_file
 from qfinder.core.state import FileFailure, IndexProgress
-from qfinder.core.walk import ExcludeRules
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Which files and folders qfinder never indexes, shared by the walker and the watcher.
 
-The same predicates serve a full walk (``qfinder.core.walk``) and a single watcher event
+The same predicates serve a full walk (``qfinder.core.indexing.walk``) and a single watcher event
 (``is_excluded``), so a file skipped by one is skipped by the other.
 
 Default exclusions: hidden names (leading dot, or the Windows hidden attribute) below a root,

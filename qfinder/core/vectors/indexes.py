@@ -1,6 +1,6 @@
 """Vector search at any Matryoshka dimension, as caches of the catalog's full-size vectors.
 
-    from qfinder.core.vector_index import VectorIndexes
+    from qfinder.core.vectors.indexes import VectorIndexes
     vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
     hits = vx.search(query_full, dim=256, k=20, rerank=True)  # [(chunk_id, score)]
     vx.last_stats        # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
@@ -19,7 +19,7 @@ with the catalog (what was written meanwhile is added), so nothing is built twic
 At dimension d the stored vectors are truncated to d and re-normalised (MRL). Search runs the
 "funnel": the nearest k·oversample at d (hnswlib, or exact numpy below `exact_below` vectors;
 oversample None = `auto_oversample(d)`, at most MAX_CANDIDATES), then an exact re-score of those
-with the full-size vectors (`qfinder.core.rescore_store`: a memory-mapped float16 matrix, one
+with the full-size vectors (`qfinder.core.vectors.rescore_store`: a memory-mapped float16 matrix, one
 gather + one matmul); rerank=False returns the raw top k at d. Scores are cosines, best first;
 k is clamped to the live vectors. IndexError_: no stamp yet, a query of the wrong size /
 non-finite / all zero, d outside 1..full_dim. hnswlib: M=16, ef_construction=200, ef_search=200
@@ -28,7 +28,7 @@ non-finite / all zero, d outside 1..full_dim. hnswlib: M=16, ef_construction=200
 Every search first syncs the structure for d, and the re-score store, with the catalog when
 `catalog.generation()` moved: new ids are added, removed ones mark_deleted; past `compact_at`
 (20 %) deleted the graph is rebuilt. Graphs are saved atomically with a manifest
-(`qfinder.core.index_files`) after a build, by `save()`/`close()`, and when dirty for
+(`qfinder.core.vectors.files`) after a build, by `save()`/`close()`, and when dirty for
 `autosave_s`; a missing, stale, corrupt or foreign file, or one whose labels disagree with
 the catalog's vectors (`labels_disagreement`), is rebuilt from the catalog (no re-embedding),
 with a log line. One lock serialises add, delete and query.
@@ -43,10 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.catalog import Catalog, PipelineStamp
-from qfinder.core.index_files import Manifest, StaleIndexFile, load_index, save_index
-from qfinder.core.rescore_store import RescoreStore
-from qfinder.core.vector_dim import (
+from qfinder.core.storage.catalog import Catalog, PipelineStamp
+from qfinder.core.vectors.dim_index import (
     MAX_CANDIDATES,
     DimIndex,
     IndexCost,
@@ -58,6 +56,8 @@ from qfinder.core.vector_dim import (
     labels_disagreement,
     truncate_normalize,
 )
+from qfinder.core.vectors.files import Manifest, StaleIndexFile, load_index, save_index
+from qfinder.core.vectors.rescore_store import RescoreStore
 
 __all__ = ["IndexCost", "SearchStats", "VectorIndexes", "auto_oversample"]
 

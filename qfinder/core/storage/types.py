@@ -1,4 +1,4 @@
-"""Plain rows the catalog returns (frozen dataclasses); see `qfinder.core.catalog`."""
+"""Plain rows the catalog returns (frozen dataclasses); see `qfinder.core.storage.catalog`."""
 
 from __future__ import annotations
 

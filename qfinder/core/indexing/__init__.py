@@ -1,0 +1,1 @@
+"""Indexing: walking roots, planning what changed, extracting and chunking, stepping the work."""

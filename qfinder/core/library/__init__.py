@@ -1,0 +1,1 @@
+"""The one facade over a data folder: `Library` (catalog, indexer, vectors, searcher, model)."""

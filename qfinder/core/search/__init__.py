@@ -1,0 +1,1 @@
+"""Answering a search: semantic, keyword and filename hits, fused, with snippets."""
