@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
 
     # -- engine signals --------------------------------------------------------------------
     def _show_response(self, response: SearchResponse) -> None:
+        self.ui.preview.set_query(response.request.text)  # before the reset selects a row
         self.ui.model.set_response(response)
         self._show_stats(response)
         query = response.request.text or "similar files"
