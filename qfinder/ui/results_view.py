@@ -22,6 +22,7 @@ EMPTY_TYPE = "Type to search your files."
 class ResultsView(QTreeView):
     open_requested = Signal(str, object)  # path, page or None
     reveal_requested = Signal(str)
+    open_with_requested = Signal(str)
     copy_requested = Signal(str)
     similar_requested = Signal(str)
     hit_selected = Signal(object, object)  # FileResult | None, ChunkHit | None
@@ -101,6 +102,7 @@ class ResultsView(QTreeView):
         menu = QMenu(self)
         entries = (
             ("Open", "Return", lambda: self._emit_open(self.currentIndex())),
+            ("Open with…", "", lambda: self._emit_path(self.open_with_requested)),
             ("Show in folder", "Ctrl+Return", lambda: self._emit_path(self.reveal_requested)),
             ("Copy path", "Ctrl+C", lambda: self._emit_path(self.copy_requested)),
             ("Find similar files", "", lambda: self._emit_path(self.similar_requested)),
