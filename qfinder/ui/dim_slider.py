@@ -18,6 +18,8 @@ TRADE_TIP = (
     "which recovers most of the accuracy of small dimensions."
 )
 
+STATS_ROOM = "00 files · index 000.0 MB · 000 ms · exact search"  # the widest usual figures
+
 
 def allowed_dims(min_dim: int, full_dim: int) -> tuple[int, ...]:
     """Powers of two between min_dim and full_dim, plus both ends."""
@@ -65,7 +67,9 @@ class DimSlider(QWidget):
         self.stats_label = QLabel("", self)
         self.stats_label.setAccessibleName("Index memory and last query time")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.stats_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 files · 000 ms"))
+        # A fixed width: growing with the first results' figures would push these controls to
+        # another row, away from the pointer (the full text is in the tooltip).
+        self.stats_label.setFixedWidth(self.fontMetrics().horizontalAdvance(STATS_ROOM))
         self.rerank_box = QCheckBox("Re-score at full size", self)
         self.rerank_box.setChecked(True)
         self.rerank_box.setAccessibleName("Full-size re-scoring")
@@ -123,8 +127,10 @@ class DimSlider(QWidget):
             parts.append(f"{query_ms:.0f} ms")
         if exact:
             parts.append("exact search")
-        self.stats_label.setText(" · ".join(parts))
-        self.stats_label.setToolTip(" · ".join(parts))
+        text = " · ".join(parts)
+        self.stats_label.setText(self.stats_label.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, self.stats_label.width()))
+        self.stats_label.setToolTip(text)
 
     def _index_of(self, dim: int) -> int:
         if not self._dims:
