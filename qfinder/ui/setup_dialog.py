@@ -76,7 +76,8 @@ class SetupDialog(QDialog):
         self.optimize_box.setChecked(self.machine.gpu_provider is None)
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
-        self.speed_label = QLabel("", self)
+        self.speed_label = QLabel("", self)  # progress, speed or the optimizer's verdict
+        self.speed_label.setVisible(False)
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("QLabel { color: #c62828; }")
@@ -93,6 +94,21 @@ class SetupDialog(QDialog):
         column.addLayout(progress_row)
         column.addWidget(self.error_label)
         column.addLayout(buttons)
+        for label in (intro, self.recommend_label):
+            self._hold_height(label)
+
+    def _show_hint(self, text: str) -> None:
+        self.speed_label.setText(text)
+        self.speed_label.setVisible(bool(text))  # an empty line would still take a row
+
+    def _hold_height(self, label: QLabel) -> None:
+        """Reserve a wrapped label's height at the dialog's narrowest width. Qt's minimum size
+        of a window does not count wrapped lines, so without this a longer text (an error) made
+        the layout squeeze the model table over the lines below it."""
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
+        width = self.minimumWidth() - (margins.left() + margins.right() if margins else 0)
+        label.setMinimumHeight(label.heightForWidth(width) if label.text() else 0)
 
     def _button_row(self) -> QHBoxLayout:
         """Folder / skip on the left, cancel / download on the right."""
@@ -170,7 +186,7 @@ class SetupDialog(QDialog):
     def cancel_job(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.speed_label.setText("Cancelling…")
+            self._show_hint("Cancelling…")
 
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with model.onnx)")
@@ -190,7 +206,7 @@ class SetupDialog(QDialog):
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
-        self.speed_label.setText(text if busy else "")
+        self._show_hint(text if busy else "")
         self.cancel_button.setVisible(busy)
         for widget in (self.download_button, self.folder_button, self.models, self.optimize_box):
             widget.setEnabled(not busy)
@@ -198,7 +214,7 @@ class SetupDialog(QDialog):
     def _on_progress(self, value: Any) -> None:
         if isinstance(value, tuple) and value and value[0] == "optimizing":
             self.progress.setRange(0, 0)
-            self.speed_label.setText("Optimizing for this CPU and checking fidelity…")
+            self._show_hint("Optimizing for this CPU and checking fidelity…")
             return
         if isinstance(value, tuple) and value and value[0] == "optimized":
             self.optimize_verdict = str(value[1])
@@ -212,7 +228,7 @@ class SetupDialog(QDialog):
         now = time.monotonic()
         start, _ = self._speed_mark or (now, 0.0)
         rate = done / max(1e-3, now - start)
-        self.speed_label.setText(f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s")
+        self._show_hint(f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s")
 
     def _on_success(self, folder: Any) -> None:
         self._set_busy(False)
@@ -220,7 +236,7 @@ class SetupDialog(QDialog):
         self.model_folder = str(folder)
         self.model_ready.emit(self.model_folder)
         if self.optimize_verdict:  # they asked for a faster model: say whether they got one
-            self.speed_label.setText(self.optimize_verdict)
+            self._show_hint(self.optimize_verdict)
             self.download_button.setText("Close")
             self.download_button.clicked.disconnect()
             self.download_button.clicked.connect(self.accept)
@@ -241,6 +257,8 @@ class SetupDialog(QDialog):
             text += ("<br>You seem to be offline. Connect and try again, or use "
                      "<i>Use a model folder on disk…</i> with a model copied from another computer.")
         self.error_label.setText(text)
+        self._hold_height(self.error_label)
+        self._show_hint("")  # one hint at a time: the error replaces the progress line
         self.error_label.setVisible(True)
 
     def reject(self) -> None:
