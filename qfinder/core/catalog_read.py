@@ -130,11 +130,12 @@ class CatalogReads:
     def failures(self, limit: int = 200) -> list[FileFailure]:
         """Failed and name-only files with their recorded reasons, most recent first."""
         rows = self._all(
-            "SELECT path, coalesce(error, status) FROM files WHERE status IN ('failed', 'name-only') "
-            "AND error IS NOT NULL ORDER BY indexed_at DESC LIMIT ?",
+            "SELECT path, coalesce(error, status), status FROM files "
+            "WHERE status IN ('failed', 'name-only') AND error IS NOT NULL "
+            "ORDER BY indexed_at DESC LIMIT ?",
             (limit,),
         )
-        return [FileFailure(path=p, reason=r) for p, r in rows]
+        return [FileFailure(path=p, reason=r, name_only=s == "name-only") for p, r, s in rows]
 
     # --- chunks and vectors -----------------------------------------------------------------
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:

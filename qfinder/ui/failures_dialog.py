@@ -24,7 +24,7 @@ class FailuresDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Files that could not be indexed")
+        self.setWindowTitle("Files whose content is not indexed")
         self.resize(760, 380)
         self.table = QTableWidget(0, 2, self)
         self.table.setHorizontalHeaderLabels(["File", "Reason"])
@@ -58,8 +58,9 @@ class FailuresDialog(QDialog):
         for row, failure in enumerate(failures):
             path_item = QTableWidgetItem(failure.path)
             path_item.setToolTip(failure.path)
-            reason = QTableWidgetItem(failure.reason)
-            reason.setToolTip(failure.reason)
+            why = f"{'Found by name only' if failure.name_only else 'Failed'}: {failure.reason}"
+            reason = QTableWidgetItem(why)
+            reason.setToolTip(why)
             self.table.setItem(row, 0, path_item)
             self.table.setItem(row, 1, reason)
         self.retry_all.setEnabled(bool(failures))

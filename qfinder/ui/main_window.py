@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
     def _retry(self, paths: list[str]) -> None:
         for path in paths:
             self.failures.pop(path, None)
-        self.ui.status.set_failed_count(len(self.failures))
+        self._show_failure_count()
         self.engine.retry_failed(paths)
 
     def _open(self, path: str, page: object = None) -> None:
@@ -271,7 +271,11 @@ class MainWindow(QMainWindow):
 
     def _on_file_failed(self, failure: FileFailure) -> None:
         self.failures[failure.path] = failure
-        self.ui.status.set_failed_count(len(self.failures))
+        self._show_failure_count()
+
+    def _show_failure_count(self) -> None:
+        name_only = sum(f.name_only for f in self.failures.values())
+        self.ui.status.set_failed_count(len(self.failures) - name_only, name_only)
 
     def _on_error(self, message: str) -> None:
         log.warning("engine error: %s", message)
