@@ -18,6 +18,7 @@ TRADE_TIP = (
     "which recovers most of the accuracy of small dimensions."
 )
 
+FIXED_TIP = "This model has one fixed dimension (not Matryoshka-trained): it always searches at full size."
 STATS_ROOM = "00 files · index 000.0 MB · 000 ms · exact search"  # the widest usual figures
 
 
@@ -93,14 +94,16 @@ class DimSlider(QWidget):
     def set_dims(self, dims: tuple[int, ...], current: int | None = None) -> None:
         self._dims = dims
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, len(dims) - 1))
+        # A range of one value draws the knob at the left end, which reads as "smallest": a
+        # fixed-size model gets a (disabled) step below its one size, which then sits at the
+        # right, where full size is on any other model.
+        self.slider.setRange(-1 if len(dims) == 1 else 0, max(0, len(dims) - 1))
         self.slider.setEnabled(len(dims) > 1)
         if dims:
             self.slider.setValue(self._index_of(current or dims[-1]))
         self.slider.blockSignals(False)
         self._show_dim(self.dim())
-        if len(dims) == 1:
-            self.slider.setToolTip("This model has one fixed dimension (not Matryoshka-trained).")
+        self.slider.setToolTip(FIXED_TIP if len(dims) == 1 else TRADE_TIP)
 
     def set_model(self, min_dim: int, full_dim: int, current: int | None = None) -> None:
         self.set_dims(allowed_dims(min_dim, full_dim), current)
