@@ -15,6 +15,7 @@ from dataclasses import asdict
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir
 from qfinder.core.session import Library, LibraryStatus
+from qfinder.core.units import format_size
 
 FAILURES_SHOWN = 20
 
@@ -59,10 +60,10 @@ def _human(s: LibraryStatus) -> str:
         out.append(f"  root {root.path} [{root.availability}]: {root.files_indexed} indexed, "
                    f"{root.files_pending} pending, {root.files_failed} failed")
     for cost in s.indexes:
-        out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {cost.ram_bytes / 2**20:.1f} MiB, "
-                   f"disk {cost.disk_bytes / 2**20:.1f} MiB")
+        out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {format_size(cost.ram_bytes)}, "
+                   f"disk {format_size(cost.disk_bytes)}")
     if s.rescore_bytes:
-        out.append(f"  full-size vectors for re-scoring: disk {s.rescore_bytes / 2**20:.1f} MiB (memory-mapped)")
+        out.append(f"  full-size vectors for re-scoring: disk {format_size(s.rescore_bytes)} (memory-mapped)")
     if s.failures:
         out.append("not indexed (name searchable):")
         out += [f"  {path}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from qfinder.core.units import format_size
+
 TRADE_TIP = (
     "Search dimension. Smaller = a smaller, faster index in memory but less precise ranking;\n"
     "larger = more precise but more memory. Vectors are stored full-size, so moving this never\n"
@@ -34,16 +36,6 @@ def allowed_dims(min_dim: int, full_dim: int) -> tuple[int, ...]:
             dims.add(power)
         power *= 2
     return tuple(sorted(dims))
-
-
-def human_bytes(count: float | None) -> str:
-    if count is None:
-        return "–"
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
 
 
 class DimSlider(QWidget):
@@ -125,7 +117,7 @@ class DimSlider(QWidget):
                   files: int | None = None) -> None:
         parts = [f"{files} file{'' if files == 1 else 's'}"] if files is not None else []
         if memory_bytes is not None:
-            parts.append(f"index {human_bytes(memory_bytes)}")
+            parts.append(f"index {format_size(memory_bytes)}")
         if query_ms is not None:
             parts.append(f"{query_ms:.0f} ms")
         if exact:

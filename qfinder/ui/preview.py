@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVB
 
 from qfinder.core.fusion import parse_query
 from qfinder.core.results import ChunkHit, FileResult
+from qfinder.core.units import format_size
 from qfinder.ui.background import BackgroundJob
 from qfinder.ui.code_colors import code_tokens
-from qfinder.ui.dim_slider import human_bytes
 from qfinder.ui.preview_context import (
     Context,
     Look,
@@ -115,7 +115,7 @@ class PreviewPane(QWidget):
             return
         self.title.setText(f"<b>{html.escape(os.path.basename(result.path))}</b>")
         where = location_label(chunk)
-        parts = [format_date(result.mtime), human_bytes(result.size), where]
+        parts = [format_date(result.mtime), format_size(result.size), where]
         folder = html.escape(os.path.dirname(result.path))
         self.meta.setText(f"{folder}<br>{'  ·  '.join(p for p in parts if p)}")
         self.meta.setToolTip(result.path)

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.model.registry import find_spec
+from qfinder.core.units import MB, format_size
 from qfinder.ui import model_jobs
 from qfinder.ui.background import BackgroundJob
-from qfinder.ui.dim_slider import human_bytes
 from qfinder.ui.machine import Machine, recommended_model, this_machine
 
 INTRO = ("qfinder finds files by meaning with an embedding model that runs on this computer — "
@@ -41,6 +42,13 @@ def recommendation_text(machine: Machine, best: tuple[str, str]) -> str:
     why = ("it runs well on a CPU" if machine.gpu_provider is None
            else "your GPU can run a larger, more accurate model")
     return f"★ Recommended for this computer: <b>{best[0]} · {best[1]}</b> — {why}."
+
+
+def _sizes(row: model_jobs.ChoiceRow) -> tuple[str, str]:
+    """Download and memory from the registry, in the one size format `qfinder models list`
+    shows too (model_jobs' own strings use other units)."""
+    variant = find_spec(row.name).variant(row.variant)
+    return format_size(variant.download_mb * MB), f"~{format_size(variant.ram_mb * MB)} RAM"
 
 
 class SetupDialog(QDialog):
@@ -141,8 +149,9 @@ class SetupDialog(QDialog):
         for row in rows:
             recommended = (row.name, row.variant) == best
             label = f"{row.name} · {row.variant}"
-            item = QTreeWidgetItem([f"★ {label}" if recommended else label, row.download,
-                                    row.ram, row.note])
+            download, memory = _sizes(row)
+            item = QTreeWidgetItem([f"★ {label}" if recommended else label, download, memory,
+                                    row.note])
             item.setData(0, Qt.ItemDataRole.UserRole, (row.name, row.variant))
             item.setToolTip(3, row.note)
             if recommended:
@@ -228,7 +237,7 @@ class SetupDialog(QDialog):
         now = time.monotonic()
         start, _ = self._speed_mark or (now, 0.0)
         rate = done / max(1e-3, now - start)
-        self._show_hint(f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s")
+        self._show_hint(f"{format_size(done)} of {format_size(total)} · {format_size(rate)}/s")
 
     def _on_success(self, folder: Any) -> None:
         self._set_busy(False)
