@@ -79,9 +79,9 @@ class PreviewText(QPlainTextEdit):
     # -- showing -----------------------------------------------------------------------------
     def show_passage(self, passage: Passage) -> None:
         fixed = passage.look in ("code", "text")
+        # Long lines wrap, code too: in a pane this narrow, scrolling sideways to a hit would
+        # hide where the lines start, their indentation (a wrapped line has no number).
         self.setFont(self._fixed_font if fixed else self._prose_font)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap if passage.look == "code"
-                             else QPlainTextEdit.LineWrapMode.WidgetWidth)
         self._first_line = passage.first_line if passage.look == "code" else None
         self._set_text(passage.text)
         self._fit_gutter()
