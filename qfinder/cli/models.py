@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qfinder.core.paths import models_dir
+from qfinder.core.units import MB, format_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,8 +46,8 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{spec.name}  ({spec.repo}; {spec.full_dim}-d, MRL {spec.min_dim}..{spec.full_dim}, "
                          f"default {spec.default_dim})\n")
         for variant in spec.variants:
-            how = "optimize locally" if variant.made_locally else f"~{variant.download_mb / 1000:.1f} GB download"
-            sys.stdout.write(f"    {variant.name:<6} {how}, ~{variant.ram_mb / 1000:.1f} GB RAM  {variant.note}\n")
+            how = "optimize locally" if variant.made_locally else f"~{format_size(variant.download_mb * MB)} download"
+            sys.stdout.write(f"    {variant.name:<6} {how}, ~{format_size(variant.ram_mb * MB)} RAM  {variant.note}\n")
     from qfinder.core.model.download import model_folders
 
     root = models_dir()

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
 from qfinder.core.library.library import Library, LibraryStatus
 from qfinder.core.pathnames import readable_path
+from qfinder.core.units import format_size
 
 FAILURES_SHOWN = 20
 
@@ -62,10 +63,10 @@ def _human(s: LibraryStatus) -> str:
         out.append(f"  root {readable_path(root.path)} [{root.availability}]: {root.files_indexed} indexed, "
                    f"{root.files_pending} pending, {root.files_failed} failed")
     for cost in s.indexes:
-        out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {cost.ram_bytes / 2**20:.1f} MiB, "
-                   f"disk {cost.disk_bytes / 2**20:.1f} MiB")
+        out.append(f"  index d={cost.dim} {cost.kind}: {cost.count} vectors, RAM {format_size(cost.ram_bytes)}, "
+                   f"disk {format_size(cost.disk_bytes)}")
     if s.rescore_bytes:
-        out.append(f"  full-size vectors for re-scoring: disk {s.rescore_bytes / 2**20:.1f} MiB (memory-mapped)")
+        out.append(f"  full-size vectors for re-scoring: disk {format_size(s.rescore_bytes)} (memory-mapped)")
     if s.failures:
         out.append("not indexed (name searchable):")
         out += [f"  {readable_path(path)}: {reason}" for path, reason in s.failures[:FAILURES_SHOWN]]

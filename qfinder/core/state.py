@@ -66,3 +66,5 @@ class RootState:
 class FileFailure:
     path: str
     reason: str  # human text: what happened and, where useful, what to do
+    # Found by name only (empty, binary, no text): not an error, as `qfinder status` says
+    name_only: bool = False

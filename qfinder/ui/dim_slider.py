@@ -10,6 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from qfinder.core.units import format_size
+
 TRADE_TIP = (
     "Search dimension. Smaller = a smaller, faster index in memory but less precise ranking;\n"
     "larger = more precise but more memory. Vectors are stored full-size, so moving this never\n"
@@ -17,6 +19,9 @@ TRADE_TIP = (
     "With full-size re-scoring on, the best candidates are re-ranked exactly at full size,\n"
     "which recovers most of the accuracy of small dimensions."
 )
+
+FIXED_TIP = "This model has one fixed dimension (not Matryoshka-trained): it always searches at full size."
+STATS_ROOM = "00 files · index 000.0 MB · 000 ms · exact search"  # the widest usual figures
 
 
 def allowed_dims(min_dim: int, full_dim: int) -> tuple[int, ...]:
@@ -31,16 +36,6 @@ def allowed_dims(min_dim: int, full_dim: int) -> tuple[int, ...]:
             dims.add(power)
         power *= 2
     return tuple(sorted(dims))
-
-
-def human_bytes(count: float | None) -> str:
-    if count is None:
-        return "–"
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GB"
 
 
 class DimSlider(QWidget):
@@ -65,7 +60,9 @@ class DimSlider(QWidget):
         self.stats_label = QLabel("", self)
         self.stats_label.setAccessibleName("Index memory and last query time")
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.stats_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 files · 000 ms"))
+        # A fixed width: growing with the first results' figures would push these controls to
+        # another row, away from the pointer (the full text is in the tooltip).
+        self.stats_label.setFixedWidth(self.fontMetrics().horizontalAdvance(STATS_ROOM))
         self.rerank_box = QCheckBox("Re-score at full size", self)
         self.rerank_box.setChecked(True)
         self.rerank_box.setAccessibleName("Full-size re-scoring")
@@ -89,14 +86,16 @@ class DimSlider(QWidget):
     def set_dims(self, dims: tuple[int, ...], current: int | None = None) -> None:
         self._dims = dims
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, len(dims) - 1))
+        # A range of one value draws the knob at the left end, which reads as "smallest": a
+        # fixed-size model gets a (disabled) step below its one size, which then sits at the
+        # right, where full size is on any other model.
+        self.slider.setRange(-1 if len(dims) == 1 else 0, max(0, len(dims) - 1))
         self.slider.setEnabled(len(dims) > 1)
         if dims:
             self.slider.setValue(self._index_of(current or dims[-1]))
         self.slider.blockSignals(False)
         self._show_dim(self.dim())
-        if len(dims) == 1:
-            self.slider.setToolTip("This model has one fixed dimension (not Matryoshka-trained).")
+        self.slider.setToolTip(FIXED_TIP if len(dims) == 1 else TRADE_TIP)
 
     def set_model(self, min_dim: int, full_dim: int, current: int | None = None) -> None:
         self.set_dims(allowed_dims(min_dim, full_dim), current)
@@ -118,13 +117,15 @@ class DimSlider(QWidget):
                   files: int | None = None) -> None:
         parts = [f"{files} file{'' if files == 1 else 's'}"] if files is not None else []
         if memory_bytes is not None:
-            parts.append(f"index {human_bytes(memory_bytes)}")
+            parts.append(f"index {format_size(memory_bytes)}")
         if query_ms is not None:
             parts.append(f"{query_ms:.0f} ms")
         if exact:
             parts.append("exact search")
-        self.stats_label.setText(" · ".join(parts))
-        self.stats_label.setToolTip(" · ".join(parts))
+        text = " · ".join(parts)
+        self.stats_label.setText(self.stats_label.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, self.stats_label.width()))
+        self.stats_label.setToolTip(text)
 
     def _index_of(self, dim: int) -> int:
         if not self._dims:

@@ -63,8 +63,9 @@ class FailuresDialog(QDialog):
             shown = readable_path(failure.path)
             path_item = QTableWidgetItem(shown)
             path_item.setToolTip(shown)
-            reason = QTableWidgetItem(failure.reason)
-            reason.setToolTip(failure.reason)
+            why = f"{'Found by name only' if failure.name_only else 'Failed'}: {failure.reason}"
+            reason = QTableWidgetItem(why)
+            reason.setToolTip(why)
             self.table.setItem(row, 0, path_item)
             self.table.setItem(row, 1, reason)
         self.retry_all.setEnabled(bool(failures))

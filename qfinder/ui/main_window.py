@@ -21,6 +21,7 @@ from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, ModelSu
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.failures_dialog import FailuresDialog
+from qfinder.ui.file_actions import FileActions
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings, DataFolder, data_folder_in_use
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
         self.search = SearchController(engine, self)
+        self.files = FileActions(self)
         self.search.state.rerank = self.settings.rerank
         self.search.state.instruction = self.settings.default_instruction
         self.ui.instructions.select_instruction(self.settings.default_instruction)
@@ -93,12 +95,13 @@ class MainWindow(QMainWindow):
         search.response_ready.connect(self._show_response)
         search.cleared.connect(self._on_cleared)
         ui.results.open_requested.connect(self._open)
-        ui.results.reveal_requested.connect(self._reveal)
+        ui.results.reveal_requested.connect(self.files.reveal)
+        ui.results.open_with_requested.connect(self.files.open_with)
         ui.results.copy_requested.connect(self._copy)
         ui.results.similar_requested.connect(lambda p: self.find_similar([p]))
         ui.results.hit_selected.connect(ui.preview.show_hit)
         ui.preview.open_requested.connect(self._open)
-        ui.preview.reveal_requested.connect(self._reveal)
+        ui.preview.reveal_requested.connect(self.files.reveal)
         ui.folders.add_requested.connect(self.add_folders)
         ui.folders.remove_requested.connect(self.engine.remove_root)
         ui.folders.rescan_requested.connect(self.engine.rescan)
@@ -177,14 +180,11 @@ class MainWindow(QMainWindow):
     def _retry(self, paths: list[str]) -> None:
         for path in paths:
             self.failures.pop(path, None)
-        self.ui.status.set_failed_count(len(self.failures))
+        self._show_failure_count()
         self.engine.retry_failed(paths)
 
     def _open(self, path: str, page: object = None) -> None:
-        opener_module.get_opener().open_file(path, page if isinstance(page, int) else None)
-
-    def _reveal(self, path: str) -> None:
-        opener_module.get_opener().reveal(path)
+        self.files.open(path, page if isinstance(page, int) else None)
 
     def _copy(self, path: str) -> None:
         opener_module.get_opener().copy_path(path)
@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
 
     # -- engine signals --------------------------------------------------------------------
     def _show_response(self, response: SearchResponse) -> None:
+        self.ui.preview.set_query(response.request.text)  # before the reset selects a row
         self.ui.model.set_response(response)
         self._show_stats(response)
         query = response.request.text or "similar files"
@@ -270,7 +271,11 @@ class MainWindow(QMainWindow):
 
     def _on_file_failed(self, failure: FileFailure) -> None:
         self.failures[failure.path] = failure
-        self.ui.status.set_failed_count(len(self.failures))
+        self._show_failure_count()
+
+    def _show_failure_count(self) -> None:
+        name_only = sum(f.name_only for f in self.failures.values())
+        self.ui.status.set_failed_count(len(self.failures) - name_only, name_only)
 
     def _on_error(self, message: str) -> None:
         log.warning("engine error: %s", message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,22 @@ class Opener:
         folder = str(Path(path).parent)
         return bool(QDesktopServices.openUrl(file_url(folder)))
 
+    def open_with(self, path: str, program: str) -> bool:
+        """Open with `program`: a command line (Linux), an application name (macOS, `open -a`);
+        on Windows an empty `program` asks the system's own "Open with" chooser."""
+        try:
+            if os.name == "nt" and not program:
+                os.startfile(path, "openas")  # type: ignore[attr-defined]  # noqa: S606 - Windows only
+                return True
+            if sys.platform == "darwin":  # `open` says at once whether the application exists
+                argv = ["open", "-a", program, path]
+                return subprocess.run(argv, timeout=10, check=False).returncode == 0  # noqa: S603
+            subprocess.Popen([*shlex.split(program, posix=os.name != "nt"), path])  # noqa: S603
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            log.warning("open %s with %r failed: %s", path, program, exc)
+            return False
+        return True
+
     def copy_path(self, path: str) -> None:
         """The path as text; a name that is not valid UTF-8 also as a file URL (exact: file
         managers paste that), since its text can only be the readable stand-in."""
@@ -88,18 +105,24 @@ def _swap_for_plain_text() -> None:
 
 
 class RecordingOpener(Opener):
-    """An opener that only records what it was asked to do (tests, screenshots)."""
+    """An opener that only records what it was asked to do (tests, screenshots); with `fails`
+    set it answers as a desktop with no program for the file would."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.fails = False
 
     def open_file(self, path: str, page: int | None = None) -> bool:
         self.calls.append(("open", path))
-        return True
+        return not self.fails
 
     def reveal(self, path: str) -> bool:
         self.calls.append(("reveal", path))
-        return True
+        return not self.fails
+
+    def open_with(self, path: str, program: str) -> bool:
+        self.calls.append(("open-with", f"{path} {program}"))
+        return not self.fails
 
     def copy_path(self, path: str) -> None:
         self.calls.append(("copy", path))

@@ -6,55 +6,27 @@ import html
 import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from qfinder.core.results import ChunkHit, FileResult
+from qfinder.core.search.fusion import parse_query
+from qfinder.core.units import format_size
 from qfinder.ui.background import BackgroundJob
-from qfinder.ui.dim_slider import human_bytes
-from qfinder.ui.preview_context import Context, load_context
+from qfinder.ui.code_colors import code_tokens
+from qfinder.ui.preview_context import (
+    Context,
+    Look,
+    RoleSpan,
+    code_text,
+    context_passage,
+    load_context,
+    look_of,
+    snippet_passage,
+)
+from qfinder.ui.preview_text import PreviewText
 from qfinder.ui.results_delegate import format_date, location_label
 from qfinder.ui.results_model import shown_path
-
-
-def context_html(context: Context, mark: str) -> str:
-    """Surrounding text greyed, the chunk in full colour, the match marked."""
-    def esc(text: str) -> str:
-        return html.escape(text).replace("\n", "<br>")
-
-    return (
-        f"<span style='color:gray'>{'…' if context.before else ''}{esc(context.before)}</span>"
-        f"{esc(context.chunk_before)}<a name='match'></a>"
-        f"<span style='background-color:{mark}; font-weight:600'>{esc(context.match)}</span>"
-        f"{esc(context.chunk_after)}"
-        f"<span style='color:gray'>{esc(context.after)}{'…' if context.after else ''}</span>"
-    )
-
-
-def chunk_html(chunk: ChunkHit, mark: str) -> str:
-    """Full chunk text as HTML paragraphs with the matching span marked."""
-    text = chunk.snippet
-    start, end = chunk.highlight or (0, 0)
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    if end > start:
-        body = (
-            html.escape(text[:start])
-            + f'<a name="match"></a><span style="background-color:{mark}; font-weight:600">'
-            + html.escape(text[start:end])
-            + "</span>"
-            + html.escape(text[end:])
-        )
-    else:
-        body = html.escape(text)
-    return body.replace("\n", "<br>")
-
 
 # The passage is laid out a moment after the selection changes, in its own event-loop turn:
 # a new response already resets and repaints the results list in the turn it arrives, and
@@ -71,15 +43,18 @@ class PreviewPane(QWidget):
         self._result: FileResult | None = None
         self._chunk: ChunkHit | None = None
         self._job: BackgroundJob | None = None
+        self._query = parse_query("")
         self.title = QLabel(self)
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta = QLabel(self)
         self.meta.setWordWrap(True)
         self.meta.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.body = QTextBrowser(self)
+        self.body = PreviewText(self)
         self.body.setAccessibleName("Preview of the selected match")
-        self.body.setOpenLinks(False)
+        self.previous_hit_button = self._hit_button("▲", "Previous match (Shift+F3)", "Shift+F3",
+                                                    self.body.previous_hit)
+        self.next_hit_button = self._hit_button("▼", "Next match (F3)", "F3", self.body.next_hit)
         self.open_button = QPushButton("Open", self)
         self.open_button.setAccessibleName("Open the file at this place")
         self.reveal_button = QPushButton("Show in folder", self)
@@ -92,17 +67,39 @@ class PreviewPane(QWidget):
         self._layout()
         self.show_hit(None, None)
 
+    def _hit_button(self, text: str, tip: str, keys: str, slot: object) -> QToolButton:
+        """A button and its window-wide shortcut: F3 works while the results list has focus."""
+        action = QAction(text, self)
+        action.setToolTip(tip)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setAccessibleName(tip)
+        return button
+
     def _layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.reveal_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.previous_hit_button)
+        buttons.addWidget(self.next_hit_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 4, 4, 4)
         column.addWidget(self.title)
         column.addWidget(self.meta)
         column.addWidget(self.body, 1)
         column.addLayout(buttons)
+
+    def set_query(self, text: str) -> None:
+        """The words to mark in the passages shown from now on."""
+        self._query = parse_query(text)
+
+    def hits(self) -> tuple[tuple[int, int], ...]:
+        return self.body.hits()
 
     def show_hit(self, result: FileResult | None, chunk: ChunkHit | None) -> None:
         self._result, self._chunk = result, chunk
@@ -114,13 +111,13 @@ class PreviewPane(QWidget):
             self._body_timer.stop()
             self.title.setText("")
             self.meta.setText("Select a result to see the matching passage here.")
-            self.body.clear()
+            self.body.show_message("")
             self.open_button.setText("Open")
             return
         path = shown_path(result)
         self.title.setText(f"<b>{html.escape(os.path.basename(path))}</b>")
         where = location_label(chunk)
-        parts = [format_date(result.mtime), human_bytes(result.size), where]
+        parts = [format_date(result.mtime), format_size(result.size), where]
         folder = html.escape(os.path.dirname(path))
         self.meta.setText(f"{folder}<br>{'  ·  '.join(p for p in parts if p)}")
         self.meta.setToolTip(path)
@@ -128,33 +125,36 @@ class PreviewPane(QWidget):
         self._body_timer.start()  # the passage follows in its own turn (BODY_DELAY_MS)
 
     def _fill_body(self, chunk: ChunkHit | None) -> None:
-        if chunk is None:
-            self.body.setHtml("<p><i>Matched by its name or path; no text passage.</i></p>")
+        if chunk is None or self._result is None:
+            self.body.show_message("Matched by its name or path; no text passage.")
             return
-        self.body.setHtml(f"<div style='line-height:135%'>{chunk_html(chunk, self._mark())}</div>")
-        self.body.scrollToAnchor("match")
-        self._load_context(chunk)
+        look = look_of(self._result.path)
+        self.body.show_passage(snippet_passage(chunk, look, self._query))
+        self._load_context(self._result.path, chunk, look)
 
-    def _mark(self) -> str:
-        mark = QColor(self.palette().color(QPalette.ColorRole.Highlight))
-        return f"rgba({mark.red()},{mark.green()},{mark.blue()},0.35)"
-
-    def _load_context(self, chunk: ChunkHit) -> None:
-        """Read the surrounding text off the GUI thread; a newer selection wins."""
+    def _load_context(self, path: str, chunk: ChunkHit, look: Look) -> None:
+        """Read the surrounding text (and lex code) off the GUI thread; a newer selection wins."""
         if self._job is not None:
             self._job.cancel()
             self._job.deleteLater()
-        path = self._result.path if self._result else ""
-        job = BackgroundJob(lambda _report, _cancel: load_context(path, chunk), "qfinder-preview", self)
-        job.succeeded.connect(lambda context: self._show_context(job, context))
+
+        def work(_report: object, _cancel: object) -> tuple[Context, tuple[RoleSpan, ...]] | None:
+            context = load_context(path, chunk)
+            if context is None:
+                return None
+            return context, code_tokens(path, code_text(context)) if look == "code" else ()
+
+        job = BackgroundJob(work, "qfinder-preview", self)
+        job.succeeded.connect(lambda found: self._show_context(job, look, found))
         self._job = job
         job.start()
 
-    def _show_context(self, job: BackgroundJob, context: Context | None) -> None:
-        if job is not self._job or context is None or job.cancel_event.is_set():
+    def _show_context(self, job: BackgroundJob, look: Look,
+                      found: tuple[Context, tuple[RoleSpan, ...]] | None) -> None:
+        if job is not self._job or found is None or job.cancel_event.is_set():
             return
-        self.body.setHtml(f"<div style='line-height:135%'>{context_html(context, self._mark())}</div>")
-        self.body.scrollToAnchor("match")
+        context, tokens = found
+        self.body.show_passage(context_passage(context, look, self._query, tokens))
 
     def _open(self) -> None:
         if self._result:

@@ -23,6 +23,7 @@ class ResultsView(QTreeView):
     # paths go as objects: a Qt string would drop the undecodable bytes of a name
     open_requested = Signal(object, object)  # path, page or None
     reveal_requested = Signal(object)
+    open_with_requested = Signal(object)
     copy_requested = Signal(object)
     similar_requested = Signal(object)
     hit_selected = Signal(object, object)  # FileResult | None, ChunkHit | None
@@ -102,6 +103,7 @@ class ResultsView(QTreeView):
         menu = QMenu(self)
         entries = (
             ("Open", "Return", lambda: self._emit_open(self.currentIndex())),
+            ("Open with…", "", lambda: self._emit_path(self.open_with_requested)),
             ("Show in folder", "Ctrl+Return", lambda: self._emit_path(self.reveal_requested)),
             ("Copy path", "Ctrl+C", lambda: self._emit_path(self.copy_requested)),
             ("Find similar files", "", lambda: self._emit_path(self.similar_requested)),

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.model.registry import find_spec
+from qfinder.core.units import MB, format_size
 from qfinder.ui import model_jobs
 from qfinder.ui.background import BackgroundJob
-from qfinder.ui.dim_slider import human_bytes
 from qfinder.ui.machine import Machine, recommended_model, this_machine
 
 INTRO = ("qfinder finds files by meaning with an embedding model that runs on this computer — "
@@ -41,6 +42,13 @@ def recommendation_text(machine: Machine, best: tuple[str, str]) -> str:
     why = ("it runs well on a CPU" if machine.gpu_provider is None
            else "your GPU can run a larger, more accurate model")
     return f"★ Recommended for this computer: <b>{best[0]} · {best[1]}</b> — {why}."
+
+
+def _sizes(row: model_jobs.ChoiceRow) -> tuple[str, str]:
+    """Download and memory from the registry, in the one size format `qfinder models list`
+    shows too (model_jobs' own strings use other units)."""
+    variant = find_spec(row.name).variant(row.variant)
+    return format_size(variant.download_mb * MB), f"~{format_size(variant.ram_mb * MB)} RAM"
 
 
 class SetupDialog(QDialog):
@@ -76,7 +84,8 @@ class SetupDialog(QDialog):
         self.optimize_box.setChecked(self.machine.gpu_provider is None)
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
-        self.speed_label = QLabel("", self)
+        self.speed_label = QLabel("", self)  # progress, speed or the optimizer's verdict
+        self.speed_label.setVisible(False)
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("QLabel { color: #c62828; }")
@@ -93,6 +102,21 @@ class SetupDialog(QDialog):
         column.addLayout(progress_row)
         column.addWidget(self.error_label)
         column.addLayout(buttons)
+        for label in (intro, self.recommend_label):
+            self._hold_height(label)
+
+    def _show_hint(self, text: str) -> None:
+        self.speed_label.setText(text)
+        self.speed_label.setVisible(bool(text))  # an empty line would still take a row
+
+    def _hold_height(self, label: QLabel) -> None:
+        """Reserve a wrapped label's height at the dialog's narrowest width. Qt's minimum size
+        of a window does not count wrapped lines, so without this a longer text (an error) made
+        the layout squeeze the model table over the lines below it."""
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
+        width = self.minimumWidth() - (margins.left() + margins.right() if margins else 0)
+        label.setMinimumHeight(label.heightForWidth(width) if label.text() else 0)
 
     def _button_row(self) -> QHBoxLayout:
         """Folder / skip on the left, cancel / download on the right."""
@@ -125,8 +149,9 @@ class SetupDialog(QDialog):
         for row in rows:
             recommended = (row.name, row.variant) == best
             label = f"{row.name} · {row.variant}"
-            item = QTreeWidgetItem([f"★ {label}" if recommended else label, row.download,
-                                    row.ram, row.note])
+            download, memory = _sizes(row)
+            item = QTreeWidgetItem([f"★ {label}" if recommended else label, download, memory,
+                                    row.note])
             item.setData(0, Qt.ItemDataRole.UserRole, (row.name, row.variant))
             item.setToolTip(3, row.note)
             if recommended:
@@ -170,7 +195,7 @@ class SetupDialog(QDialog):
     def cancel_job(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.speed_label.setText("Cancelling…")
+            self._show_hint("Cancelling…")
 
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with model.onnx)")
@@ -190,7 +215,7 @@ class SetupDialog(QDialog):
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
-        self.speed_label.setText(text if busy else "")
+        self._show_hint(text if busy else "")
         self.cancel_button.setVisible(busy)
         for widget in (self.download_button, self.folder_button, self.models, self.optimize_box):
             widget.setEnabled(not busy)
@@ -198,7 +223,7 @@ class SetupDialog(QDialog):
     def _on_progress(self, value: Any) -> None:
         if isinstance(value, tuple) and value and value[0] == "optimizing":
             self.progress.setRange(0, 0)
-            self.speed_label.setText("Optimizing for this CPU and checking fidelity…")
+            self._show_hint("Optimizing for this CPU and checking fidelity…")
             return
         if isinstance(value, tuple) and value and value[0] == "optimized":
             self.optimize_verdict = str(value[1])
@@ -212,7 +237,7 @@ class SetupDialog(QDialog):
         now = time.monotonic()
         start, _ = self._speed_mark or (now, 0.0)
         rate = done / max(1e-3, now - start)
-        self.speed_label.setText(f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s")
+        self._show_hint(f"{format_size(done)} of {format_size(total)} · {format_size(rate)}/s")
 
     def _on_success(self, folder: Any) -> None:
         self._set_busy(False)
@@ -220,7 +245,7 @@ class SetupDialog(QDialog):
         self.model_folder = str(folder)
         self.model_ready.emit(self.model_folder)
         if self.optimize_verdict:  # they asked for a faster model: say whether they got one
-            self.speed_label.setText(self.optimize_verdict)
+            self._show_hint(self.optimize_verdict)
             self.download_button.setText("Close")
             self.download_button.clicked.disconnect()
             self.download_button.clicked.connect(self.accept)
@@ -241,6 +266,8 @@ class SetupDialog(QDialog):
             text += ("<br>You seem to be offline. Connect and try again, or use "
                      "<i>Use a model folder on disk…</i> with a model copied from another computer.")
         self.error_label.setText(text)
+        self._hold_height(self.error_label)
+        self._show_hint("")  # one hint at a time: the error replaces the progress line
         self.error_label.setVisible(True)
 
     def reject(self) -> None:

@@ -122,10 +122,14 @@ class StatusBar(QStatusBar):
         self.pause_button.setVisible(paused or self.progress_bar.isVisible())
         self.pause_button.blockSignals(False)
 
-    def set_failed_count(self, count: int) -> None:
-        self.failed_link.setVisible(count > 0)
-        noun = "file" if count == 1 else "files"
-        self.failed_link.setText(f'<a href="failures">{count} {noun} failed</a>')
+    def set_failed_count(self, failed: int, name_only: int = 0) -> None:
+        """Failures, and apart from them the files found by name only (empty, binary)."""
+        parts = [f"{failed} file{'' if failed == 1 else 's'} failed"] if failed else []
+        if name_only:
+            parts.append(f"{name_only} found by name only")
+        self.failed_link.setVisible(bool(parts))
+        self.failed_link.setText(f'<a href="failures">{" · ".join(parts)}</a>')
+        self.failed_link.setToolTip("Files whose content is not indexed; their names are searchable")
 
     def show_error(self, text: str) -> None:
         self.notify(f"⚠ {text}", 15000, error=True)

@@ -123,7 +123,7 @@ def test_download_shows_progress_and_speed_and_can_be_cancelled(qtbot, setup_dia
     from qfinder.core.errors import CancelledError
 
     def slow_download(name, variant, report, cancel):
-        report((50 * 1024 * 1024, 100 * 1024 * 1024))
+        report((50_000_000, 100_000_000))
         cancel.wait(10)
         raise CancelledError("Download cancelled.", "Start it again to resume where it stopped.")
 

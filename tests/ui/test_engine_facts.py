@@ -10,7 +10,7 @@ from qfinder.core.state import EngineStatus, ModelSummary, ProviderReport
 def test_slider_and_picker_follow_the_status_model(qtbot, window, fake_engine):
     summary = ModelSummary("Some-MiniLM", 384, 384, 384, False)
     fake_engine.status.emit(EngineStatus("idle", "Some-MiniLM", ProviderReport("auto", "cpu"), 384,
-                                         model=summary, index_memory_bytes=2 * 1024 * 1024))
+                                         model=summary, index_memory_bytes=2_000_000))
     assert window.ui.dim.dims() == (384,)
     assert not window.ui.instructions.isEnabled()
     assert "index 2.0 MB" in window.ui.dim.stats_label.text()

@@ -11,7 +11,7 @@ from PySide6.QtGui import QDesktopServices
 
 from qfinder.core.results import ChunkHit
 from qfinder.ui import opener as opener_module
-from qfinder.ui.dim_slider import allowed_dims, human_bytes
+from qfinder.ui.dim_slider import allowed_dims
 from qfinder.ui.opener import Opener
 from qfinder.ui.preview_context import context_of
 from qfinder.ui.results_delegate import snippet_runs
@@ -58,7 +58,6 @@ def test_preview_marks_the_snippets_match_not_an_earlier_one():
 def test_dims_sizes_and_eta():
     assert allowed_dims(32, 2560) == (32, 64, 128, 256, 512, 1024, 2048, 2560)
     assert allowed_dims(384, 384) == (384,)
-    assert human_bytes(3_400_000) == "3.2 MB" and human_bytes(None) == "–"
     assert format_eta(None) == "estimating…" and format_eta(45) == "45 s left"
     assert format_eta(3600) == "60 min left" and format_eta(7200) == "2.0 h left"
 

@@ -262,7 +262,7 @@ class Indexer(ScanMixin):
             self.stats.chunks_stored += len(items)
         else:
             self.catalog.mark_file(work.file_id, work.outcome, work.reason)
-            self._failures.append(FileFailure(work.path, work.reason))
+            self._failures.append(FileFailure(work.path, work.reason, work.outcome == "name-only"))
         self.stats.files_done += 1
         self.stats.bytes_done += work.size
         self._requeues.pop(work.path, None)

@@ -76,7 +76,7 @@ REGISTRY: tuple[ModelSpec, ...] = (
         full_dim=2560, min_dim=32, default_dim=512, layers=36, hidden=2560,
         variants=(
             Variant("fp32", ("onnx/model.onnx", "onnx/model.onnx_data"), 16100, 16700,
-                    "sentence-transformers ONNX layout (the seed model)"),
+                    "Qwen3-Embedding-4B, sentence-transformers ONNX export"),
             Variant("int8", (), 5200, 5800, "made from fp32 by `qfinder models optimize`", made_locally=True),
         ),
     ),

@@ -13,6 +13,7 @@ Public API::
 
     Snippet(text, highlight, offset, chunk_highlight)  # offset: where `text` starts inside the chunk
     best_snippet(chunk_text, parsed_query, width=240) -> Snippet
+    term_spans(text, parsed_query) -> [(start, end), …]  # every match, for a preview to mark
 """
 
 from __future__ import annotations
@@ -131,6 +132,16 @@ def _find_matches(text: str, parsed: ParsedQuery) -> list[_Match]:
         if m.end() > m.start()
     ]
     return sorted(found, key=lambda match: (match.start, -match.end))
+
+
+def term_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
+    """Every occurrence of the query's informative words and phrases, in order, none overlapping
+    (the same matching rules as the snippet's highlight, so both mark the same words)."""
+    spans: list[tuple[int, int]] = []
+    for match in _find_matches(text, parsed):
+        if not spans or match.start >= spans[-1][1]:
+            spans.append((match.start, match.end))
+    return spans
 
 
 def _best_cluster(matches: list[_Match], width: int) -> tuple[int, int]:

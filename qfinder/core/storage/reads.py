@@ -134,11 +134,12 @@ class CatalogReads:
         name-only files with their recorded reasons, most recent first."""
         scanned = self.scan_failures()[:limit]
         rows = self._all(
-            "SELECT path, coalesce(error, status) FROM files WHERE status IN ('failed', 'name-only') "
-            "AND error IS NOT NULL ORDER BY indexed_at DESC LIMIT ?",
+            "SELECT path, coalesce(error, status), status FROM files "
+            "WHERE status IN ('failed', 'name-only') AND error IS NOT NULL "
+            "ORDER BY indexed_at DESC LIMIT ?",
             (limit - len(scanned),),
         )
-        return scanned + [FileFailure(path=p, reason=r) for p, r in rows]
+        return scanned + [FileFailure(path=p, reason=r, name_only=s == "name-only") for p, r, s in rows]
 
     def scan_failures(self) -> list[FileFailure]:
         """Paths the last walk of each root could not list or record."""
