@@ -29,9 +29,9 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QObject, QTimer, Signal
 
 from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.library.opener import LibraryOpener
 from qfinder.core.results import SearchRequest
 from qfinder.services.engine import EngineClient
-from qfinder.services.library_cores import LibraryCores
 from qfinder.services.settings import EngineSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> dict:
     queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
     app = QCoreApplication.instance() or QCoreApplication([])
     settings = EngineSettings(reconcile_interval_s=0, nice=args.nice)
-    cores = LibraryCores(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens),
+    cores = LibraryOpener(work / "data", index_settings=IndexSettings(step_tokens=args.step_tokens),
                          target_step_s=args.target_step_s or None)
     client = EngineClient(cores, settings, model_folder=str(model))
     gui_probe, engine_probe = StallProbe(), QueueProbe()
@@ -187,37 +187,39 @@ def run(args: argparse.Namespace) -> dict:
                  "target_step_s": args.target_step_s,
                  "nice": args.nice, "load_avg_at_start": os.getloadavg()[0]}
 
+    latest: dict = {"status": None, "progress": None}  # what the engine last reported
+    client.status.connect(lambda status: latest.__setitem__("status", status))
+    client.progress.connect(lambda progress: latest.__setitem__("progress", progress))
+
+    def caught_up() -> bool:
+        progress, status = latest["progress"], latest["status"]
+        return bool(progress and progress.files_pending == 0 and status and status.state == "idle")
+
     started = time.perf_counter()
     client.add_roots([str(work / "first")])
-    core = lambda: client.worker.core  # noqa: E731
-    def first_done() -> bool:
-        counts = core().catalog.counts() if core() is not None else None
-        return bool(counts and counts.files >= args.files and counts.pending == 0
-                    and not core().has_work())
-
-    assert wait_until(first_done, 3600)
+    assert wait_until(caught_up, 3600)
     out["first_index_s"] = time.perf_counter() - started
     ask(client, "warm up")
     idle = [ask(client, q)[0] for q in queries]
 
     engine_probe.reset()
     gui_probe.reset()
-    client.worker.batch_seconds = []
+    client.step_times.clear()
+    latest["progress"] = None
     client.add_roots([str(work / "second")])
-    wait_until(lambda: len(client.worker.batch_seconds) >= 1, 600)
+    wait_until(lambda: len(client.step_times.recent()) >= 1, 600)
     busy = []
     for q in queries:
-        if not core().has_work():
+        if caught_up():
             break
         busy.append(ask(client, q)[0])
         sleep_in_loop(0.05)  # spread the queries over the indexing run
-    out["preempted_steps"] = client.worker.preemption.count
-    stats = core().indexer.stats
-    out["tokens_per_s"] = stats.tokens_embedded / stats.embed_seconds if stats.embed_seconds else 0.0
-    wait_until(lambda: not core().has_work(), 3600)
+    out["preempted_steps"] = client.preempted_steps
+    wait_until(caught_up, 3600)
+    out["tokens_per_s"] = latest["progress"].tokens_per_s
     # every step of the phase, not only those while queries ran: the loop-wait probe covers the
     # whole phase, and the tail's steps (one whole chunk each on a slow model) can be the longest
-    steps = list(client.worker.batch_seconds)
+    steps = client.step_times.recent()
     out["engine_loop_longest_wait_ms"] = engine_probe.longest_ms
     out["gui_loop_longest_stall_ms"] = gui_probe.longest_ms
 
@@ -245,10 +247,10 @@ def run(args: argparse.Namespace) -> dict:
 
 def shutdown_mid_step(client: EngineClient, folder: Path) -> float:
     """Start indexing more files, stop while a step's inference runs; seconds shutdown took."""
-    client.worker.batch_seconds = []
+    client.step_times.clear()
     client.add_roots([str(folder)])
-    wait_until(lambda: len(client.worker.batch_seconds) >= 1, 600)
-    sleep_in_loop(min(0.3, client.worker.batch_seconds[0] / 3))  # inside the next step
+    wait_until(lambda: len(client.step_times.recent()) >= 1, 600)
+    sleep_in_loop(min(0.3, client.step_times.recent()[0] / 3))  # inside the next step
     started = time.perf_counter()
     client.shutdown(3.0)
     return time.perf_counter() - started

@@ -32,3 +32,9 @@ def ensure_private_dir(path: Path) -> Path:
     if os.name == "posix":
         os.chmod(path, 0o700)
     return path
+
+
+def is_within(path: str, folder: str) -> bool:
+    """True when `path` is `folder` itself or lies somewhere below it (plain string logic)."""
+    base = folder.rstrip(os.sep) or os.sep
+    return path == base or path.startswith(base if base.endswith(os.sep) else base + os.sep)

@@ -18,6 +18,7 @@ class IndexProgress:
     tokens_per_s: float
     eta_s: float | None  # None while unknown
     current_file: str | None
+    chunks_embedded: int = 0  # chunks run through the model so far (the rest came from the cache)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """EngineClient: the GUI thread's handle on the engine thread.
 
-    client = EngineClient(LibraryCores(data_dir), settings=EngineSettings(), model_folder=None)
+    client = EngineClient(LibraryOpener(data_dir), settings=EngineSettings(), model_folder=None)
     client.results.connect(...); client.status.connect(...); ...
     client.start()
     rid = client.search(SearchRequest("budget 2024"))     # results(SearchResponse) echoes rid
@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
+from qfinder.core.library.opener import LibraryOpener
 from qfinder.core.results import SearchRequest
 
-from .core_port import CoreProvider
-from .jobs import LatestSearch, worth_preempting
+from .jobs import LatestSearch, StepTimes, worth_preempting
 from .settings import EngineSettings
 from .worker import EngineWorker
 
@@ -48,7 +48,7 @@ class EngineClient(QObject):
     # requests to the worker (queued onto the engine thread)
     _search = Signal(object)
     _add_roots = Signal(object)
-    _remove_root = Signal(str)
+    _remove_root = Signal(object)  # str; object keeps a name's undecodable bytes
     _rescan = Signal(object)
     _retry = Signal(object)
     _pause = Signal()
@@ -58,7 +58,7 @@ class EngineClient(QObject):
     _set_model = Signal(object)
     _close = Signal()
 
-    def __init__(self, cores: CoreProvider, settings: EngineSettings | None = None,
+    def __init__(self, opener: LibraryOpener, settings: EngineSettings | None = None,
                  model_folder: str | None = None, parent: QObject | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
@@ -68,7 +68,9 @@ class EngineClient(QObject):
         self._stop = threading.Event()
         self._thread = QThread()
         self._thread.setObjectName("qfinder-engine")
-        self.worker = EngineWorker(cores, self.settings, model_folder, self._stop, self._gate, clock)
+        self.step_times = StepTimes()  # how long recent indexing steps took (any thread)
+        self.worker = EngineWorker(opener, self.settings, model_folder, self._stop, self._gate,
+                                   self.step_times, clock)
         self.worker.moveToThread(self._thread)
         self._wire()
         self._started = False
@@ -97,6 +99,16 @@ class EngineClient(QObject):
         if not self._started:
             self._started = True
             self._thread.start()
+
+    @property
+    def preempted_steps(self) -> int:
+        """Indexing steps a query has cancelled so far (each was redone after the query)."""
+        return self.worker.preemption.count
+
+    @property
+    def thread_nice(self) -> int | None:
+        """The engine thread's nice value once lowered (Linux; None elsewhere or not yet)."""
+        return self.worker.nice
 
     @property
     def running(self) -> bool:
@@ -128,7 +140,7 @@ class EngineClient(QObject):
         request_id = self._next_id()
         self._gate.latest = request_id
         self._search.emit(dataclasses.replace(request, request_id=request_id))
-        if worth_preempting(self.worker.batch_seconds, self.settings.preempt_steps_longer_than_s):
+        if worth_preempting(self.step_times.recent(), self.settings.preempt_steps_longer_than_s):
             self.worker.preemption.preempt()  # the query goes first; the step is redone after
         return request_id
 

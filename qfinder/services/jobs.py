@@ -62,6 +62,29 @@ def run_guarded(what: str, job: Callable[[], None], report: Callable[[str], None
     return False
 
 
+class StepTimes:
+    """How long recent indexing steps took: recorded on the engine thread, read by the client's
+    thread to decide whether a query should preempt the running step."""
+
+    KEPT = 50
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seconds: list[float] = []
+
+    def record(self, seconds: float) -> None:
+        with self._lock:
+            self._seconds = [*self._seconds[-(self.KEPT - 1):], seconds]
+
+    def recent(self) -> list[float]:
+        with self._lock:
+            return list(self._seconds)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seconds = []
+
+
 class StepPreemption:
     """Lets a query interrupt a long indexing step (any thread may call `preempt`).
 

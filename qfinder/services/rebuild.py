@@ -14,62 +14,71 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from .core_port import EngineCore
+from qfinder.core.errors import QfinderError
+from qfinder.core.library.library import Library
+from qfinder.core.library.opener import LibraryOpener
+from qfinder.core.library.upkeep import Upkeep
+from qfinder.core.vectors.dim_index import DimIndex
 
 log = logging.getLogger(__name__)
 
 
 class DimBuilder(QObject):
-    _built = Signal(object, int, object)  # core, dim, built index (or an exception)
+    """Builds one dimension's index on a helper thread; the engine thread installs it into the
+    library it was built for, if that is still the current one (else the model changed).
 
-    def __init__(self, worker: QObject) -> None:
-        super().__init__(worker)
-        self._worker = worker
+    Signals (on the thread that owns the builder):
+        changed(): a build started, was installed or failed (the status should say so)
+        failed(str): building or installing it failed, in a person's words
+    """
+
+    changed = Signal()
+    failed = Signal(str)
+    _done = Signal(object, int, object)  # from the helper thread: Library, dim, DimIndex | Exception
+
+    def __init__(self, current: Callable[[], Library | None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._current = current
         self.building: int | None = None
         self._thread: threading.Thread | None = None
-        self._built.connect(self._install, Qt.ConnectionType.QueuedConnection)
+        self._done.connect(self._finish, Qt.ConnectionType.QueuedConnection)
 
-    def request(self, core: EngineCore, dim: int) -> None:
-        if core.dim_ready(dim):
-            core.set_dim(dim)
-            return
-        if self.building == dim:
-            return
-        self.building = dim
-        self._thread = threading.Thread(
-            target=self._build, args=(core, dim), name=f"qfinder-dim-{dim}", daemon=True
-        )
-        self._thread.start()
+    def request(self, library: Library, dim: int) -> None:
+        """Search at `dim`: at once when its index is ready, else once it has been built."""
+        if library.dim_ready(dim):
+            library.set_dim(dim)
+        elif self.building != dim:
+            self.building = dim
+            self._thread = threading.Thread(target=self._build, args=(library, dim),
+                                            name=f"qfinder-dim-{dim}", daemon=True)
+            self._thread.start()
+        self.changed.emit()
 
-    def _build(self, core: EngineCore, dim: int) -> None:
+    def _build(self, library: Library, dim: int) -> None:
         try:
-            built: object = core.build_dim(dim)
+            result: DimIndex | Exception = library.build_dim(dim)
         except Exception as exc:  # reported on the engine thread
             log.error("building the %d-d index failed:\n%s", dim, traceback.format_exc())
-            built = exc
-        self._built.emit(core, dim, built)
+            result = exc
+        self._done.emit(library, dim, result)
 
     @Slot(object, int, object)
-    def _install(self, core: EngineCore, dim: int, built: object) -> None:
+    def _finish(self, library: Library, dim: int, result: DimIndex | Exception) -> None:
         if self.building == dim:
             self.building = None
-        current = getattr(self._worker, "core", None)
-        if core is not current:
-            return  # the model changed meanwhile; this index belongs to the old one
-        if isinstance(built, Exception):
-            self._worker.error.emit(f"Building the {dim}-d index failed: {built}")  # type: ignore[attr-defined]
-        else:
-            try:
-                core.install_dim(dim, built)
-                core.set_dim(dim)
-            except Exception as exc:
-                log.error("installing the %d-d index failed:\n%s", dim, traceback.format_exc())
-                self._worker.error.emit(f"Installing the {dim}-d index failed: {exc}")  # type: ignore[attr-defined]
-        self._worker._emit_status()  # type: ignore[attr-defined]
+        try:
+            if isinstance(result, Exception):
+                raise result
+            if library is self._current():
+                library.install_dim(result)
+                library.set_dim(dim)
+        except Exception as exc:
+            self.failed.emit(f"Building the {dim}-d index failed: {exc}")
+        self.changed.emit()
 
     def stop(self, timeout: float = 1.0) -> None:
         """Wait briefly for a build in flight; it only reads, so abandoning it is safe."""
@@ -81,27 +90,43 @@ class DimBuilder(QObject):
 
 
 class ModelSwitch:
-    """Holds the core of the model being switched to until it has caught up."""
+    """The library of the model being switched to, filled while the current one answers."""
 
-    def __init__(self) -> None:
-        self.pending: EngineCore | None = None
+    def __init__(self, opener: LibraryOpener) -> None:
+        self._opener = opener
+        self.pending: Library | None = None
 
-    def begin(self, new_core: EngineCore, roots: Sequence[str]) -> None:
-        old_pending = self.take_pending()
-        if old_pending is not None:
-            old_pending.close()
-        for root in roots:
-            new_core.add_root(root)
-        new_core.reconcile(None)
-        self.pending = new_core
+    def begin(self, current: Library, model_folder: str) -> None:
+        if current.read_only_reason:
+            raise QfinderError(f"The model cannot be changed now: {current.read_only_reason}.",
+                               "Try again when the other qfinder process has finished.")
+        self.close_pending()
+        staged = self._opener.open_staging(model_folder)
+        upkeep = writer_of(staged)
+        for root in current.roots():
+            upkeep.add_root(root)
+        upkeep.reconcile(None)
+        self.pending = staged
 
-    def for_pending(self, action: Callable[[EngineCore], None]) -> None:
+    def for_pending(self, action: Callable[[Library], None]) -> None:
         if self.pending is not None:
             action(self.pending)
 
-    def finish(self) -> EngineCore | None:
-        core, self.pending = self.pending, None
-        return core
+    def promote(self, current: Library) -> Library:
+        """The staged library caught up: it becomes the data folder's (both closed, reopened)."""
+        staged, self.pending = self.pending, None
+        assert staged is not None
+        return self._opener.promote(current, staged)
 
-    def take_pending(self) -> EngineCore | None:
-        return self.finish()
+    def close_pending(self) -> None:
+        staged, self.pending = self.pending, None
+        if staged is not None:
+            staged.close()
+
+
+def writer_of(library: Library) -> Upkeep:
+    """The library's writer side, or the reason it has none (another process writes)."""
+    if library.upkeep is None:
+        raise QfinderError(f"Folders cannot be changed now: {library.read_only_reason}.",
+                           "Try again when the other qfinder process has finished.")
+    return library.upkeep

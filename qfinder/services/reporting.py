@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from qfinder.core.library.library import Library
 from qfinder.core.state import EngineState, EngineStatus, RootAvailability, RootState
-
-from .core_port import EngineCore
 
 
 def merge_root_states(
@@ -32,7 +31,7 @@ def merge_root_states(
     return tuple(merged)
 
 
-def make_status(core: EngineCore | None, state: EngineState, message: str,
+def make_status(core: Library | None, state: EngineState, message: str,
                 building_dim: int | None) -> EngineStatus:
     if building_dim is not None and state in ("idle", "indexing"):
         message = f"Building the {building_dim}-d index…"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class EngineSettings:
     # How big one indexing step is: IndexSettings(step_files, step_tokens) and target_step_s,
-    # given to LibraryCores (a query waits for at most one step).
+    # given to LibraryOpener (a query waits for at most one step).
     # Rest this many times a step's duration after it: 0.0 = flat out; 1.0 = half speed; 2.0 = a third.
     throttle: float = 0.0
     # A query cancels the running step (redone after it) when recent steps took longer than this

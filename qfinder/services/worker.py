@@ -1,8 +1,17 @@
-"""The engine worker: a QObject living on the engine thread that owns the core.
+"""The engine worker: a QObject living on the engine thread that owns the open `Library`.
 
 Everything that touches the embedder, the catalog or the vector indexes runs here, one job at a
 time. Requests arrive as queued slot calls (posted events, handled in arrival order). Indexing
-runs in small steps between them (qfinder.services.indexing_loop).
+runs in small steps between them (`IndexingLoop`, composed); a dimension is built off-thread
+(`DimBuilder`); a model switch fills a second library while the current one answers.
+
+Longer than the ~300 lines a module should be: it is the engine's whole request surface (one
+short slot per EngineClient request) plus the library's lifetime on this thread; the work itself
+lives in the composed parts.
+
+Signals (queued to the client's thread by EngineClient):
+    results(SearchResponse), progress(IndexProgress), status(EngineStatus),
+    roots(tuple[RootState, ...]), file_failed(FileFailure), error(str), closed()
 """
 
 from __future__ import annotations
@@ -12,23 +21,24 @@ import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.library.library import Library
+from qfinder.core.library.opener import LibraryOpener
+from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriterBusyError
 from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
 from qfinder.core.storage.schema import CatalogDamaged
-from qfinder.watch import ChangeBatch, WatchNotice
 
-from .core_port import CoreProvider, EngineCore
 from .indexing_loop import IndexingLoop
-from .jobs import LatestSearch, StepPreemption, run_guarded
+from .jobs import LatestSearch, StepPreemption, StepTimes, run_guarded
 from .priority import lower_current_thread
-from .rebuild import DimBuilder, ModelSwitch
+from .rebuild import DimBuilder, ModelSwitch, writer_of
 from .reporting import make_status, merge_root_states
 from .settings import EngineSettings
-from .watch_bridge import WatchBridge, apply_batch, apply_notice
+from .watch_bridge import WatchBridge
 from .writer_wait import WriterWait
 
 log = logging.getLogger(__name__)
@@ -37,7 +47,7 @@ CREATING_ELSEWHERE = ("Another qfinder process is creating the index in this dat
                       "searching and indexing start when it finishes.")
 
 
-class EngineWorker(QObject, IndexingLoop):
+class EngineWorker(QObject):
     results = Signal(object)  # SearchResponse
     progress = Signal(object)  # IndexProgress
     status = Signal(object)  # EngineStatus
@@ -45,35 +55,44 @@ class EngineWorker(QObject, IndexingLoop):
     file_failed = Signal(object)  # FileFailure
     error = Signal(str)
     closed = Signal()
-    _tick_posted = Signal()
 
-    def __init__(self, cores: CoreProvider, settings: EngineSettings, model_folder: str | None,
-                 stop: threading.Event, gate: LatestSearch,
+    def __init__(self, opener: LibraryOpener, settings: EngineSettings, model_folder: str | None,
+                 stop: threading.Event, gate: LatestSearch, step_times: StepTimes | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self._clock = clock  # paces the folders' states; tests move it by hand
-        self._cores = cores
+        self._opener = opener
         self._settings = settings
         self._model_folder = model_folder
         self._stop = stop
         self._gate = gate
-        self.core: EngineCore | None = None
+        self.core: Library | None = None
         self._bridge: WatchBridge | None = None
-        self._paused = False
-        self._tick_pending = False
         self._state: EngineState = "starting"
         self._message = ""
-        self.batch_seconds: list[float] = []  # duration of recent steps (bench and tests)
-        self._dims = DimBuilder(self)
-        self._switch = ModelSwitch()
-        self._tick_posted.connect(self._tick, Qt.ConnectionType.QueuedConnection)
-        self._throttle_timer: QTimer | None = None
+        self._switch = ModelSwitch(opener)
+        self._loop = IndexingLoop(lambda: self.core, self._switch, settings, stop, gate,
+                                  step_times or StepTimes(), clock, self._guard, self)
+        self._dims = DimBuilder(lambda: self.core, self)
+        self._wire_parts()
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
-        self.preemption = StepPreemption()  # a query may cancel a long step (any thread)
         self._reconcile_timer: QTimer | None = None
         self._writer_wait: WriterWait | None = None  # polls the write lock while read-only
         self._creating_elsewhere = False  # the lock was busy and there was no catalog to read
-        self._roots_due = 0.0  # monotonic time after which a step re-sends the folders' states
+
+    def _wire_parts(self) -> None:
+        loop = self._loop
+        loop.progress.connect(self.progress)
+        loop.file_failed.connect(self.file_failed)
+        loop.stepping.connect(self._on_stepping)
+        loop.roots_due.connect(self._emit_roots)
+        loop.caught_up.connect(self._finish_idle)
+        self._dims.changed.connect(self._emit_status)
+        self._dims.failed.connect(self.error)
+
+    @property
+    def preemption(self) -> StepPreemption:
+        """The running step's preemption (any thread may call `preempt()`)."""
+        return self._loop.preemption
 
     def _guard(self, what: str, job: Callable[[], None]) -> None:
         def job_or_rebuild() -> None:
@@ -93,9 +112,9 @@ class EngineWorker(QObject, IndexingLoop):
         damaged, self.core = self.core, None
         if damaged is not None:
             self._guard("Closing the damaged index", damaged.close)
-        self._open_core()
+        self._open_library()
         self._rewatch()
-        self._core().reconcile(None)
+        self._upkeep().reconcile(None)
         self._after_change()
 
     # -- lifetime ----------------------------------------------------------------------------
@@ -103,22 +122,18 @@ class EngineWorker(QObject, IndexingLoop):
     def open(self) -> None:
         self.nice = lower_current_thread(self._settings.nice)
         QThread.currentThread().setPriority(QThread.Priority.LowPriority)
-        self._throttle_timer = QTimer(self)
-        self._throttle_timer.setSingleShot(True)
-        self._throttle_timer.timeout.connect(self._tick)
-        self._writer_wait = WriterWait(self._cores.writer_free, self._settings.writer_poll_s, self)
+        self._writer_wait = WriterWait(self._opener.writer_free, self._settings.writer_poll_s, self)
         self._writer_wait.free.connect(self._take_over)
-        self._guard("Opening the index", self._open_core)
+        self._guard("Opening the index", self._open_library)
         self._begin()
 
     def _begin(self) -> None:
         """Index and watch as the writer, or search read-only until the writer lock is free."""
-        if self.core is None and self._creating_elsewhere:
-            self._set_state("idle", CREATING_ELSEWHERE)
-            self._writer_wait.start()  # type: ignore[union-attr]
-            return
         if self.core is None:
-            self._set_state("error", self._message or "The index could not be opened.")
+            self._set_state(*(("idle", CREATING_ELSEWHERE) if self._creating_elsewhere else
+                              ("error", self._message or "The index could not be opened.")))
+            if self._creating_elsewhere:
+                self._writer_wait.start()  # type: ignore[union-attr]
             return
         reason = self.core.read_only_reason
         if reason:
@@ -133,7 +148,7 @@ class EngineWorker(QObject, IndexingLoop):
             self._reconcile_timer = QTimer(self)
             self._reconcile_timer.timeout.connect(self.reconcile_all)
             self._reconcile_timer.start(int(interval * 1000))
-        self._guard("Checking folders for changes", lambda: self._core().reconcile(None))
+        self._guard("Checking folders for changes", lambda: self._upkeep().reconcile(None))
         self._after_change()
 
     @Slot()
@@ -144,14 +159,14 @@ class EngineWorker(QObject, IndexingLoop):
         reader, self.core = self.core, None
         if reader is not None:
             self._guard("Closing the read-only index", reader.close)
-        self._guard("Opening the index", self._open_core)
+        self._guard("Opening the index", self._open_library)
         log.info("took over indexing (writer lock free)")
         self._begin()
 
-    def _open_core(self) -> None:
+    def _open_library(self) -> None:
         self._creating_elsewhere = False
         try:
-            self.core = self._cores.open(self._model_folder)
+            self.core = self._opener.open(self._model_folder)
         except WriterBusyError:
             # another process holds the lock and has no catalog yet: nothing to search; wait
             self._creating_elsewhere = True
@@ -166,44 +181,42 @@ class EngineWorker(QObject, IndexingLoop):
             self.error.emit(notice)  # once: the next start opens the new catalog as is
 
     def _start_watching(self) -> None:
-        core = self._core()
-        self._bridge = WatchBridge(self._settings, accept=self._accept, parent=self)
-        self._bridge.batch.connect(self.apply_batch, Qt.ConnectionType.QueuedConnection)
-        self._bridge.notice.connect(self.apply_notice, Qt.ConnectionType.QueuedConnection)
-        self._bridge.start()
-        self._bridge.set_roots(core.roots())
-
-    def _accept(self, path: str, is_dir: bool) -> bool:
-        core = self.core  # read from the watcher's thread: is_excluded only reads rules and stats
-        return core is None or not core.is_excluded(path, is_dir)
+        self._bridge = WatchBridge(self._settings, lambda: self.core, self._each_writer, self)
+        self._bridge.applied.connect(self._after_change)
+        self._bridge.trouble.connect(self.error)
+        self._bridge.start(self._core().roots())
 
     @Slot()
     def close(self) -> None:
         """Stop watching, finish or roll back the open transaction, and end the thread's loop."""
-        for timer in (self._throttle_timer, self._reconcile_timer, self._writer_wait):
+        self._loop.stop()
+        for timer in (self._reconcile_timer, self._writer_wait):
             if timer is not None:
                 timer.stop()
         if self._bridge is not None:
             self._guard("Stopping the watcher", self._bridge.stop)
         self._dims.stop()
-        for core in (self._switch.take_pending(), self.core):
-            if core is not None:
-                self._guard("Closing the index", core.close)
+        self._guard("Closing the new model's index", self._switch.close_pending)
+        if self.core is not None:
+            self._guard("Closing the index", self.core.close)
         self.core = None
         self._set_state("stopped", "")
         self.closed.emit()
         QThread.currentThread().quit()
 
     def cancel_running(self) -> None:
-        """Any thread: stop the inference in flight (current core and a model switch's)."""
-        for core in (self.core, self._switch.pending):
-            if core is not None:
-                core.cancel()
+        """Any thread: stop the inference in flight (current library and a model switch's)."""
+        for library in (self.core, self._switch.pending):
+            if library is not None:
+                library.cancel()
 
-    def _core(self) -> EngineCore:
+    def _core(self) -> Library:
         if self.core is None:
             raise QfinderError("The index is not open.", "See the earlier error for the cause.")
         return self.core
+
+    def _upkeep(self) -> Upkeep:
+        return writer_of(self._core())
 
     # -- searching ---------------------------------------------------------------------------
     @Slot(object)
@@ -214,28 +227,30 @@ class EngineWorker(QObject, IndexingLoop):
         self._guard("Searching", lambda: self.results.emit(self._core().search(request)))
 
     # -- roots and work ----------------------------------------------------------------------
-    def _each_core(self, what: str, action: Callable[[EngineCore], None]) -> None:
-        """Apply to the current core and to a model switch's staged core, then go on indexing."""
+    def _each_writer(self, what: str, action: Callable[[Upkeep], None]) -> None:
+        """Apply to the current library and to a model switch's staged one."""
         def job() -> None:
-            action(self._core())
-            self._switch.for_pending(action)
+            action(self._upkeep())
+            self._switch.for_pending(lambda staged: action(writer_of(staged)))
 
         self._guard(what, job)
-        self._after_change()
 
     @Slot(object)
     def add_roots(self, paths: tuple[str, ...]) -> None:
-        def add(core: EngineCore) -> None:
+        def add(upkeep: Upkeep) -> None:
             for path in paths:
-                core.add_root(path)
+                upkeep.add_root(path)
 
-        self._each_core("Adding folders", add)
+        self._each_writer("Adding folders", add)
+        self._after_change()
         self._rewatch()  # watch before walking: nothing changed meanwhile is missed
-        self._each_core("Checking new folders", lambda core: core.reconcile(list(paths)))
+        self._each_writer("Checking new folders", lambda upkeep: upkeep.reconcile(list(paths)))
+        self._after_change()
 
-    @Slot(str)
+    @Slot(object)
     def remove_root(self, path: str) -> None:
-        self._each_core("Removing a folder", lambda core: core.remove_root(path))
+        self._each_writer("Removing a folder", lambda upkeep: upkeep.remove_root(path))
+        self._after_change()
         self._rewatch()
 
     def _rewatch(self) -> None:
@@ -245,7 +260,8 @@ class EngineWorker(QObject, IndexingLoop):
     @Slot(object)
     def rescan(self, path: str | None) -> None:
         roots = None if path is None else [path]
-        self._each_core("Rescanning", lambda core: core.reconcile(roots))
+        self._each_writer("Rescanning", lambda upkeep: upkeep.reconcile(roots))
+        self._after_change()
 
     @Slot()
     def reconcile_all(self) -> None:
@@ -253,55 +269,69 @@ class EngineWorker(QObject, IndexingLoop):
 
     @Slot(object)
     def retry_failed(self, paths: tuple[str, ...]) -> None:
-        self._guard("Retrying failed files", lambda: self._core().retry_failed(list(paths)))
-        self._after_change()
-
-    @Slot(object)
-    def apply_batch(self, batch: ChangeBatch) -> None:
-        self._each_core("Applying file changes", lambda core: apply_batch(core, batch))
-
-    @Slot(object)
-    def apply_notice(self, notice: WatchNotice) -> None:
-        self._guard("Handling a watcher notice", lambda: apply_notice(self._core(), notice))
-        if notice.kind in ("watch-limit", "error", "polling"):
-            self.error.emit(f"{notice.message} {notice.hint}".strip())
+        self._guard("Retrying failed files", lambda: self._upkeep().retry_failed(list(paths)))
         self._after_change()
 
     # -- pause / resume / cancel -------------------------------------------------------------
     @Slot()
     def pause(self) -> None:
-        self._paused = True
+        self._loop.paused = True
         self._set_state("paused", "Indexing paused.")
         self._emit_roots()
 
     @Slot()
     def resume(self) -> None:
-        self._paused = False
+        self._loop.paused = False
         self._after_change()
 
     @Slot()
     def cancel_indexing(self) -> None:
-        self._guard("Cancelling indexing", lambda: self._core().clear_pending())
+        self._guard("Cancelling indexing", lambda: self._upkeep().clear_pending())
         self._after_change()
 
     # -- dimension and model -----------------------------------------------------------------
     @Slot(int)
     def set_dim(self, dim: int) -> None:
         self._guard("Changing the search dimension", lambda: self._dims.request(self._core(), dim))
-        self._emit_status()
 
     @Slot(object)
     def set_model(self, folder: str) -> None:
         def job() -> None:
-            current = self._core()
-            if current.read_only_reason:
-                raise QfinderError(f"The model cannot be changed now: {current.read_only_reason}.",
-                                   "Try again when the other qfinder process has finished.")
             self._set_state("rebuilding", f"Loading the model in {folder}…")
-            self._switch.begin(self._cores.open_staging(folder), current.roots())
+            self._switch.begin(self._core(), folder)
 
         self._guard("Switching models", job)
         self._after_change()
+
+    # -- indexing states ---------------------------------------------------------------------
+    def _after_change(self) -> None:
+        self._emit_status()
+        self._emit_roots()
+        self._loop.post()
+
+    @Slot()
+    def _on_stepping(self) -> None:
+        if self._state not in ("indexing", "rebuilding"):
+            self._set_state("rebuilding" if self._switch.pending else "indexing", "Indexing…")
+
+    @Slot()
+    def _finish_idle(self) -> None:
+        """No work left: a staged model switch is promoted, the catalog settles (its WAL
+        truncated: after a full disk the space freed is not refilled), and "Up to date"."""
+        if self._switch.pending is not None and self.core is not None:
+            current, self.core = self.core, None
+            try:
+                self.core = self._switch.promote(current)
+            except Exception as exc:
+                log.exception("switching to the new model failed")
+                self._set_state("error", f"Switching models failed: {exc}")
+                self.error.emit(f"Switching models failed: {exc}")
+                return
+            self._rewatch()
+        if self._state != "idle":
+            self._guard("Tidying the index", lambda: self._upkeep().settle())
+            self._set_state("idle", "Up to date.")
+            self._emit_roots()
 
     # -- reporting ---------------------------------------------------------------------------
     def _set_state(self, state: EngineState, message: str) -> None:
@@ -309,13 +339,15 @@ class EngineWorker(QObject, IndexingLoop):
         self._message = message
         self._emit_status()
 
+    @Slot()
     def _emit_status(self) -> None:
         self.status.emit(make_status(self.core, self._state, self._message, self._dims.building))
 
+    @Slot()
     def _emit_roots(self) -> None:
         if self.core is None:
             return
-        self._roots_due = self._clock() + self._settings.roots_interval_s
+        self._loop.roots_sent()
         modes = self._bridge.modes() if self._bridge is not None else {}
         self._guard("Reporting folders", lambda: self.roots.emit(
-            merge_root_states(self._core().root_states(), modes, self._paused)))
+            merge_root_states(self._core().root_states(), modes, self._loop.paused)))

@@ -9,7 +9,7 @@ from qfinder.core.extract.model import ExtractLimits
 from qfinder.core.indexing.exclude import ExcludeRules
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.library.library import ModelRuntime
-from qfinder.services.library_cores import ENGINE_STEP, LibraryCores
+from qfinder.core.library.opener import ENGINE_STEP, LibraryOpener
 from qfinder.services.settings import EngineSettings
 from qfinder.ui.settings import AppSettings
 
@@ -31,8 +31,8 @@ def exclude_rules(settings: AppSettings) -> ExcludeRules:
     return ExcludeRules(include_hidden=settings.index_hidden, globs=tuple(settings.exclude_globs))
 
 
-def core_factory(settings: AppSettings, data_dir: Path) -> LibraryCores:
+def core_factory(settings: AppSettings, data_dir: Path) -> LibraryOpener:
     provider = None if settings.provider == "auto" else settings.provider
     runtime = ModelRuntime(variant=settings.variant, threads=settings.threads or None)
-    return LibraryCores(data_dir, provider=provider, index_settings=index_settings(settings),
+    return LibraryOpener(data_dir, provider=provider, index_settings=index_settings(settings),
                         rules=exclude_rules(settings), runtime=runtime)

@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.gate import StepGate
+from support.gate import StepGate, as_opened
 from support.threads import no_thread_leaks  # noqa: F401  (autouse guard)
 
 from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.library.library import Library
+from qfinder.core.library.opener import LibraryOpener
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.services.engine import EngineClient
-from qfinder.services.library_cores import LibraryCores
 from qfinder.services.settings import EngineSettings
 
 FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_interval_s=0.2,
@@ -22,19 +23,23 @@ FAST = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.1, polling_
 
 @pytest.fixture
 def make_engine(qtbot, tmp_path, tiny_model_dir) -> Iterator[Callable[..., EngineClient]]:
-    """make_engine(data_dir=…, settings=…, index_settings=…, gate=…, clock=…) -> a started
-    EngineClient, ready. With a StepGate its steps run only as the test allows (support.gate)."""
+    """make_engine(data_dir=…, settings=…, index_settings=…, gate=…, clock=…, opened=…) -> a
+    started EngineClient, ready. With a StepGate its steps run only as the test allows
+    (support.gate); `opened(library)` runs on each library the engine opens."""
     clients: list[EngineClient] = []
     gates: list[StepGate] = []
 
     def make(data_dir: Path | None = None, settings: EngineSettings = FAST,
              index_settings: IndexSettings | None = None, model: Path | None = None,
              start: bool = True, gate: StepGate | None = None,
-             clock: Callable[[], float] = time.monotonic) -> EngineClient:
-        cores = LibraryCores(data_dir or tmp_path / "data", index_settings=index_settings)
+             clock: Callable[[], float] = time.monotonic,
+             opened: Callable[[Library], None] | None = None) -> EngineClient:
+        cores = LibraryOpener(data_dir or tmp_path / "data", index_settings=index_settings)
         if gate is not None:
             gates.append(gate)
             cores = gate.cores(cores)
+        if opened is not None:  # a stand-in put into each library the engine opens
+            cores = as_opened(cores, opened)
         client = EngineClient(cores, settings, model_folder=str(model or tiny_model_dir), clock=clock)
         clients.append(client)
         if start:

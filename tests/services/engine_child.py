@@ -13,12 +13,12 @@ import threading
 from PySide6.QtCore import QCoreApplication
 
 from qfinder.core.indexing.indexer import IndexSettings
+from qfinder.core.library.opener import LibraryOpener
 from qfinder.services.engine import EngineClient
-from qfinder.services.library_cores import LibraryCores
 from qfinder.services.settings import EngineSettings
 
 
-class HoldingCores(LibraryCores):
+class HoldingCores(LibraryOpener):
     """Opens cores whose embedder hangs in the first inference after `steps` whole steps."""
 
     def __init__(self, data: str, steps: int) -> None:
@@ -27,7 +27,7 @@ class HoldingCores(LibraryCores):
 
     def open(self, model_folder):  # type: ignore[no-untyped-def]
         core = super().open(model_folder)
-        step, embed = core.step, core.embedder.embed_documents
+        step, embed = core.upkeep.step, core.embedder.embed_documents
 
         def counted_step():  # type: ignore[no-untyped-def]
             progress = step()
@@ -41,7 +41,7 @@ class HoldingCores(LibraryCores):
                 threading.Event().wait()  # killed here
             return vectors
 
-        core.step, core.embedder.embed_documents = counted_step, embed_or_hold
+        core.upkeep.step, core.embedder.embed_documents = counted_step, embed_or_hold
         return core
 
 

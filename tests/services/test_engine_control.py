@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from support.gate import StepGate
 
 from qfinder.core.indexing.indexer import IndexSettings
@@ -38,10 +37,15 @@ def _counts(data: Path):
         catalog.close()
 
 
-def _live_counts(client):
-    """Counts through the engine's own catalog (thread-safe; a second reader is not needed)."""
-    core = client.worker.core
-    return core.catalog.counts() if core is not None else None
+def _embedded(client) -> list[int]:
+    """[chunks run through the model so far], updated from the engine's progress reports."""
+    seen = [0]
+    client.progress.connect(lambda p: seen.__setitem__(0, p.chunks_embedded))
+    return seen
+
+
+def _idle(status) -> bool:
+    return status.state == "idle"
 
 
 def test_a_query_waits_at_most_one_batch(qtbot, make_engine, helpers, tmp_path):
@@ -62,7 +66,7 @@ def test_a_query_waits_at_most_one_batch(qtbot, make_engine, helpers, tmp_path):
         qtbot.waitUntil(lambda: "answer" in events, timeout=10_000)
         assert events.index("answer") <= 1, events
         gate.close()
-    assert _live_counts(client).pending > 0  # indexing went on all along
+    assert _counts(tmp_path / "data").pending > 0  # indexing went on all along
 
 
 def test_a_newer_search_supersedes_queued_ones(qtbot, make_engine, tmp_path):
@@ -97,12 +101,13 @@ def test_close_mid_indexing_is_quick_and_restart_resumes(qtbot, qtlog, make_engi
     committed = _counts(data)
     assert committed.vectors > 0 and committed.pending > 0
 
-    second = make_engine(data_dir=data, index_settings=SMALL_STEPS)
-    qtbot.waitUntil(lambda: _live_counts(second).indexed == 60 and not second.worker.core.has_work(),
-                    timeout=60_000)
-    total = _live_counts(second).vectors
-    embedded_again = second.worker.core.indexer.stats.texts_embedded
-    assert embedded_again == total - committed.vectors, "committed chunks were embedded again"
+    second = make_engine(data_dir=data, index_settings=SMALL_STEPS, start=False)
+    embedded = _embedded(second)
+    with qtbot.waitSignal(second.status, timeout=60_000, check_params_cb=_idle):
+        second.start()
+    total = _counts(data)
+    assert total.indexed == 60
+    assert embedded[0] == total.vectors - committed.vectors, "committed chunks were embedded again"
     assert not [r for r in qtlog.records if "QThread" in r.message]
 
 
@@ -140,16 +145,30 @@ def test_kill_9_mid_batch_leaves_a_consistent_catalog(qtbot, make_engine, tmp_pa
     finally:
         catalog.close()
 
-    client = make_engine(data_dir=data, index_settings=SMALL_STEPS)
-    qtbot.waitUntil(lambda: _live_counts(client).indexed == len(files), timeout=60_000)
-    final = _live_counts(client)
-    assert final.chunks == final.vectors
-    assert client.worker.core.indexer.stats.texts_embedded == final.vectors - committed
+    client = make_engine(data_dir=data, index_settings=SMALL_STEPS, start=False)
+    embedded = _embedded(client)
+    with qtbot.waitSignal(client.status, timeout=60_000, check_params_cb=_idle):
+        client.start()
+    final = _counts(data)
+    assert final.indexed == len(files) and final.chunks == final.vectors
+    assert embedded[0] == final.vectors - committed
 
 
-def test_pause_resume_and_a_failing_job(qtbot, make_engine, helpers, tmp_path, monkeypatch):
+def test_pause_resume_and_a_failing_job(qtbot, make_engine, helpers, tmp_path):
     _corpus(tmp_path / "root", 30)
-    client = make_engine(index_settings=SMALL_STEPS)
+    failing = {"search": False}
+
+    def searches_that_can_fail(library) -> None:
+        search = library.search
+
+        def maybe_failing(request):
+            if failing["search"]:
+                raise RuntimeError("injected search failure")
+            return search(request)
+
+        library.search = maybe_failing
+
+    client = make_engine(index_settings=SMALL_STEPS, opened=searches_that_can_fail)
     with qtbot.waitSignal(client.progress, timeout=20_000):
         client.add_roots([str(tmp_path / "root")])
     with qtbot.waitSignal(client.status, check_params_cb=lambda s: s.state == "paused"):
@@ -159,22 +178,16 @@ def test_pause_resume_and_a_failing_job(qtbot, make_engine, helpers, tmp_path, m
     for _ in range(2):  # two round trips: every tick queued before them has been handled
         helpers.ask(qtbot, client, "marker1")
     assert not steps_while_paused
-    core = client.worker.core
-    original = core.search
-
-    def broken(request):
-        raise RuntimeError("injected search failure")
-
-    monkeypatch.setattr(core, "search", broken)
+    failing["search"] = True
     with qtbot.waitSignal(client.error, check_params_cb=lambda m: "injected" in m):
         client.search(SearchRequest("marker1", mode="keyword"))
-    monkeypatch.setattr(core, "search", original)
+    failing["search"] = False
     assert helpers.paths_of(helpers.ask(qtbot, client, "doc001")) >= {str(tmp_path / "root" / "doc001.txt")}
     with qtbot.waitSignal(client.progress, timeout=10_000):
         client.resume()
     with qtbot.waitSignal(client.status, timeout=60_000, check_params_cb=lambda s: s.state == "idle"):
         pass
-    assert client.worker.nice is None or client.worker.nice >= 5
+    assert client.thread_nice is None or client.thread_nice >= 5
 
 
 def test_set_dim_builds_in_the_background(qtbot, make_engine, helpers, tmp_path):
@@ -198,7 +211,7 @@ def test_set_model_reembeds_while_the_old_index_answers(qtbot, make_engine, help
     client = make_engine(data_dir=data, index_settings=SMALL_STEPS, gate=gate)
     gate.open()
     client.add_roots([str(tmp_path / "root")])
-    qtbot.waitUntil(lambda: _live_counts(client).indexed == 40, timeout=60_000)
+    qtbot.waitUntil(lambda: _counts(data).indexed == 40, timeout=60_000)
     helpers.wait_found(qtbot, client, "marker7", lambda p: len(p) == 1)
     gate.close()  # the new model's steps wait for the test
     states: list[str] = []
@@ -217,7 +230,7 @@ def test_set_model_reembeds_while_the_old_index_answers(qtbot, make_engine, help
     assert str(other) in (data / "settings.json").read_text()
     assert helpers.paths_of(helpers.ask(qtbot, client, "marker7")) == {
         str(tmp_path / "root" / "doc007.txt")}
-    assert _live_counts(client).indexed == 40
+    assert _counts(data).indexed == 40
 
 
 def test_throttle_rests_between_steps(qtbot, make_engine, tmp_path):
@@ -225,17 +238,27 @@ def test_throttle_rests_between_steps(qtbot, make_engine, tmp_path):
 
     _corpus(tmp_path / "root", 12)
     settings = EngineSettings(watch=False, reconcile_interval_s=0, throttle=2.0)
-    client = make_engine(settings=settings, index_settings=SMALL_STEPS)
-    arrivals: list[float] = []
-    # stamped on the engine thread as each step reports: no delivery delay in the gaps
-    client.worker.progress.connect(lambda _p: arrivals.append(time.perf_counter()),
-                                   Qt.ConnectionType.DirectConnection)
+    spans: list[tuple[float, float]] = []  # each step's start and end, on the engine thread
+
+    def timed_steps(library) -> None:
+        step = library.upkeep.step
+
+        def timed():
+            started = time.perf_counter()
+            try:
+                return step()
+            finally:
+                spans.append((started, time.perf_counter()))
+
+        library.upkeep.step = timed
+
+    client = make_engine(settings=settings, index_settings=SMALL_STEPS, opened=timed_steps)
     client.add_roots([str(tmp_path / "root")])
-    qtbot.waitUntil(lambda: len(arrivals) >= 4, timeout=30_000)
-    steps = client.worker.batch_seconds
-    for i in range(3):
+    qtbot.waitUntil(lambda: len(spans) >= 4, timeout=30_000)
+    for (start, end), (next_start, _) in zip(spans[:3], spans[1:4], strict=True):
         # the next step starts no earlier than throttle x this step's time after it ended
-        assert arrivals[i + 1] - arrivals[i] >= 2.0 * steps[i] * 0.9
+        # (Qt's coarse timers may fire up to 5 % early)
+        assert next_start - end >= 2.0 * (end - start) * 0.9
 
 
 def test_a_failing_file_is_reported_and_can_be_retried(qtbot, make_engine, tmp_path):
@@ -253,37 +276,41 @@ def test_a_failing_file_is_reported_and_can_be_retried(qtbot, make_engine, tmp_p
         client.retry_failed([str(broken)])
 
 
-def test_a_query_preempts_a_long_step_and_the_step_is_redone(qtbot, make_engine, helpers, tmp_path,
-                                                           monkeypatch):
+def test_a_query_preempts_a_long_step_and_the_step_is_redone(qtbot, make_engine, helpers, tmp_path):
     from qfinder.services.settings import EngineSettings
 
     _corpus(tmp_path / "root", 6)
-    settings = EngineSettings(watch=False, reconcile_interval_s=0, preempt_steps_longer_than_s=0.0)
-    client = make_engine(settings=settings, index_settings=SMALL_STEPS)
-    embedder = client.worker.core.embedder
-    original = embedder.embed_documents
     stuck = {"calls": 0}
 
-    def long_inference(texts, dim=None):
-        # the first inference "takes 30 s" unless cancelled; later ones run normally
-        stuck["calls"] += 1
-        if stuck["calls"] == 1:
-            qtbot_wait_cancel(embedder)
-        return original(texts, dim)
+    def first_inference_hangs(library) -> None:
+        embedder = library.embedder
+        original = embedder.embed_documents
 
-    monkeypatch.setattr(embedder, "embed_documents", long_inference)
+        def long_inference(texts, dim=None):
+            # the first inference "takes 30 s" unless cancelled; later ones run normally
+            stuck["calls"] += 1
+            if stuck["calls"] == 1:
+                qtbot_wait_cancel(embedder)
+            return original(texts, dim)
+
+        embedder.embed_documents = long_inference
+
+    settings = EngineSettings(watch=False, reconcile_interval_s=0, preempt_steps_longer_than_s=0.0)
+    client = make_engine(settings=settings, index_settings=SMALL_STEPS, opened=first_inference_hangs)
     errors: list[str] = []
     client.error.connect(errors.append)
     with qtbot.waitSignal(client.status, timeout=10_000, check_params_cb=lambda s: s.state == "indexing"):
         client.add_roots([str(tmp_path / "root")])
-    client.worker.batch_seconds = [1.0]  # what a slow model's steps look like
+    client.step_times.record(1.0)  # what a slow model's steps look like
     started = time.perf_counter()
     helpers.ask(qtbot, client, "marker1")
     assert time.perf_counter() - started < 10  # not the 30 s the stuck step would have taken
-    assert client.worker.preemption.count >= 1
+    assert client.preempted_steps >= 1
     assert stuck["calls"] >= 1
-    qtbot.waitUntil(lambda: _live_counts(client).indexed == 6, timeout=30_000)  # step redone
-    assert _live_counts(client).chunks == _live_counts(client).vectors
+    with qtbot.waitSignal(client.status, timeout=30_000, check_params_cb=_idle):
+        pass  # the preempted step was redone
+    counts = _counts(tmp_path / "data")
+    assert counts.indexed == 6 and counts.chunks == counts.vectors
     assert stuck["calls"] >= 2  # the preempted inference was run again
     assert not errors
 

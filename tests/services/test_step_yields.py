@@ -19,13 +19,14 @@ from qfinder.services.worker import EngineWorker
 
 
 class RecordingCore:
-    """Just enough of EngineCore for the indexing loop: records what ran, in order."""
+    """Just enough of a Library (and its Upkeep) for the indexing loop: records what ran."""
 
     model_name = provider = dim = model_summary = read_only_reason = None
 
     def __init__(self, steps: int) -> None:
         self.calls: list[str] = []
         self._steps_left = steps
+        self.upkeep = self
 
     def index_memory_bytes(self) -> None:
         return None
@@ -60,10 +61,9 @@ class Requests(QObject):
 
 
 def _worker(core: RecordingCore, gate: LatestSearch) -> EngineWorker:
-    worker = EngineWorker(cores=None, settings=EngineSettings(), model_folder=None,  # type: ignore[arg-type]
-                          stop=threading.Event(), gate=gate)
+    worker = EngineWorker(opener=None, settings=EngineSettings(roots_interval_s=1e9),  # type: ignore[arg-type]
+                          model_folder=None, stop=threading.Event(), gate=gate)
     worker.core = core  # type: ignore[assignment]
-    worker._roots_due = float("inf")
     worker.error.connect(core.calls.append)  # a failed job would show up in the order
     return worker
 
@@ -80,7 +80,7 @@ def test_a_search_queued_after_the_next_tick_goes_before_its_step(qtbot):
     core, gate = RecordingCore(steps=2), LatestSearch()
     worker, requests = _worker(core, gate), Requests()
     requests.search.connect(worker.search, Qt.ConnectionType.QueuedConnection)
-    worker._post_tick()  # the next step is already queued (posted when the last step ended) …
+    worker._loop.post()  # the next step is already queued (posted when the last step ended) …
     gate.latest = 1  # … when a query comes in (as EngineClient.search does it)
     requests.search.emit(SearchRequest("q", request_id=1))
     _drain(core, steps=2)
@@ -93,7 +93,7 @@ def test_an_older_skipped_search_still_releases_the_step(qtbot):
     worker = _worker(core, gate)
     gate.latest = 2
     worker.search(SearchRequest("old", request_id=1))  # superseded: skipped, step still held back
-    worker._tick()
+    worker._loop._tick()
     assert core.calls == []
     worker.search(SearchRequest("new", request_id=2))
     _drain(core, steps=1)

@@ -5,7 +5,7 @@ indexing happens between two actions of a test is decided by the test, not by ho
 CPU embeds. `ManualClock` is a clock that only moves when the test moves it.
 
     gate = StepGate()
-    client = EngineClient(gate.cores(LibraryCores(data)), settings, model_folder=...)
+    client = EngineClient(gate.cores(LibraryOpener(data)), settings, model_folder=...)
     gate.wait_held(qtbot)       # the engine is inside a step, waiting
     gate.step(qtbot)            # exactly one step runs (returns once it is under way)
     gate.allow(3)               # three more steps may run, whenever the engine gets to them
@@ -23,7 +23,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from qfinder.core.errors import CancelledError
-from qfinder.services.library_cores import LibraryCores
+from qfinder.core.library.library import Library
+from qfinder.core.library.opener import LibraryOpener
 
 
 class StepGate:
@@ -71,20 +72,15 @@ class StepGate:
         self.allow(1)
         qtbot.waitUntil(lambda: self.passed > before, timeout=timeout_ms)
 
-    def cores(self, cores: LibraryCores) -> LibraryCores:
-        """`cores`, with every core it opens stepping through this gate."""
-        for name in ("open", "open_staging"):
-            setattr(cores, name, self._gating_opener(getattr(cores, name)))
-        return cores
+    def cores(self, opener: LibraryOpener) -> LibraryOpener:
+        """`opener`, with every library it opens stepping through this gate."""
+        def gate(library: Library) -> None:
+            if library.upkeep is not None:  # a read-only library does no steps
+                library.upkeep.step = self._gated(library.upkeep.step)  # type: ignore[method-assign]
+
+        return as_opened(opener, gate)
 
     # -- the engine thread's side ------------------------------------------------------------
-    def _gating_opener(self, opener: Callable[..., Any]) -> Callable[..., Any]:
-        def open_gated(*args: Any) -> Any:
-            core = opener(*args)
-            core.step = self._gated(core.step)
-            return core
-
-        return open_gated
 
     def _gated(self, step: Callable[[], Any]) -> Callable[[], Any]:
         def gated_step() -> Any:
@@ -106,6 +102,21 @@ class StepGate:
                 self.passed += 1
             finally:
                 self.held -= 1
+
+
+def as_opened(opener: LibraryOpener, change: Callable[[Library], None]) -> LibraryOpener:
+    """`opener`, calling `change(library)` on every library it opens (on the engine thread,
+    before the engine uses it): how a test puts a stand-in into a part it is not about."""
+    for name in ("open", "open_staging"):
+        opens = getattr(opener, name)
+
+        def open_changed(*args: Any, _opens: Callable[..., Library] = opens) -> Library:
+            library = _opens(*args)
+            change(library)
+            return library
+
+        setattr(opener, name, open_changed)
+    return opener
 
 
 class ManualClock:

@@ -66,8 +66,8 @@ def ui_model_dir(tiny_model_dir) -> Path:
 def live(qtbot, tmp_path, ui_model_dir, recording_opener):
     """live(data_dir, gate=…) -> (MainWindow, EngineClient): a window on a REAL engine, shut down
     after; with a StepGate (support.gate) its indexing steps run only as the test allows."""
+    from qfinder.core.library.opener import LibraryOpener
     from qfinder.services.engine import EngineClient
-    from qfinder.services.library_cores import LibraryCores
     from qfinder.services.settings import EngineSettings
     from qfinder.ui.main_window import MainWindow
     from qfinder.ui.settings import AppSettings
@@ -78,7 +78,7 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
 
     def make(data_dir: Path | None = None, with_model: bool = True, gate: StepGate | None = None):
         model = str(ui_model_dir) if with_model else None
-        cores = LibraryCores(data_dir or tmp_path / "data")
+        cores = LibraryOpener(data_dir or tmp_path / "data")
         engine = EngineClient(gate.cores(cores) if gate else cores, fast, model_folder=model)
         window = MainWindow(engine, AppSettings(model_folder=model))
         qtbot.addWidget(window)

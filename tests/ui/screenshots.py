@@ -68,12 +68,12 @@ def write_notes(folder: Path, copies: int = 1) -> None:
 
 
 def make_window(data: Path, model: str | None):
+    from qfinder.core.library.opener import LibraryOpener
     from qfinder.services.engine import EngineClient
-    from qfinder.services.library_cores import LibraryCores
     from qfinder.ui.main_window import MainWindow
     from qfinder.ui.settings import AppSettings
 
-    engine = EngineClient(LibraryCores(data), model_folder=model)
+    engine = EngineClient(LibraryOpener(data), model_folder=model)
     window = MainWindow(engine, AppSettings(model_folder=model))
     window.resize(1280, 780)
     window.show()

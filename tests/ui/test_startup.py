@@ -29,7 +29,7 @@ def test_a_silent_window_lock_holder_is_explained(qtbot, tmp_path, monkeypatch):
 
 
 def test_the_window_indexes_in_the_engine_small_steps():
-    from qfinder.services.library_cores import ENGINE_STEP
+    from qfinder.core.library.opener import ENGINE_STEP
     from qfinder.ui.engine_factory import index_settings
     from qfinder.ui.settings import AppSettings
 

@@ -39,13 +39,13 @@ from typing import Any
 from tokenizers import Tokenizer, normalizers, pre_tokenizers
 from tokenizers.models import WordLevel
 
-from qfinder.core.extract import ExtractLimits
+from qfinder.core.extract import ChildExtractor, ExtractLimits
 from qfinder.core.indexing.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from qfinder.core.indexing.plan import Signature, work_priority
 from qfinder.core.indexing.scan import PlanReport, ScanMixin
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.indexing.work import FileWork, prepare_file
-from qfinder.core.state import FileFailure, IndexProgress
+from qfinder.core.state import IndexProgress
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ class Indexer(ScanMixin):
         self._requeues: dict[str, int] = {}
         self._active: list[FileWork] = []
         self._current: str | None = None
-        self._failures: list[FileFailure] = []
+        # PDF and Office text come from a child process of this indexer's own (time and memory caps)
+        self._extractor = ChildExtractor()
         self.words_only = embedder is None and _no_model_embedded(catalog.stamp())
         if self._reads_content:
             self.ensure_pipeline()
@@ -190,7 +191,7 @@ class Indexer(ScanMixin):
             if row is None:
                 continue
             self._current = path
-            work = prepare_file(row.id, path, self._chunker, self.settings.limits)
+            work = prepare_file(row.id, path, self._chunker, self.settings.limits, self._extractor)
             if work.outcome == "ready":
                 work.vectors.update(self.catalog.cached_vectors(c.hash for c in work.chunks))
                 self._active.append(work)
@@ -262,7 +263,6 @@ class Indexer(ScanMixin):
             self.stats.chunks_stored += len(items)
         else:
             self.catalog.mark_file(work.file_id, work.outcome, work.reason)
-            self._failures.append(FileFailure(work.path, work.reason, work.outcome == "name-only"))
         self.stats.files_done += 1
         self.stats.bytes_done += work.size
         self._requeues.pop(work.path, None)
@@ -278,10 +278,9 @@ class Indexer(ScanMixin):
         else:
             log.info("%s keeps changing while read; left pending until it settles", path)
 
-    def take_failures(self) -> list[FileFailure]:
-        """Files that failed or became name-only since the last call (for the UI)."""
-        taken, self._failures = self._failures, []
-        return taken
+    def close(self) -> None:
+        """Stop the extractor's child process (started on the first PDF or Office file)."""
+        self._extractor.close()
 
     def retry_failed(self, paths: Iterable[str] | None = None) -> int:
         """Queue failed/name-only files again (all of them when `paths` is None)."""
@@ -316,7 +315,7 @@ class Indexer(ScanMixin):
         tps = s.tokens_embedded / s.embed_seconds if s.embed_seconds > 0 else 0.0
         current = self._current if self.pending() else None
         return IndexProgress(s.files_done, self.pending(), s.chunks_stored, int(chunks_pending),
-                             tps, eta, current)
+                             tps, eta, current, s.texts_embedded)
 
 
 def _no_model_embedded(stamp: PipelineStamp | None) -> bool:

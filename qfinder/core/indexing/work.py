@@ -20,6 +20,7 @@ import numpy as np
 from qfinder.core.errors import ExtractionError
 from qfinder.core.extract import (
     BinaryFileError,
+    ChildExtractor,
     ExtractLimits,
     FileChangedError,
     extract_text,
@@ -67,7 +68,8 @@ def _signature(path: str) -> Signature | None:
     return Signature(sig.size, sig.mtime_ns, sig.inode)
 
 
-def prepare_file(file_id: int, path: str, chunker: Chunker, limits: ExtractLimits) -> FileWork:
+def prepare_file(file_id: int, path: str, chunker: Chunker, limits: ExtractLimits,
+                 extractor: ChildExtractor | None = None) -> FileWork:
     before = _signature(path)
     if before is None:
         return FileWork(file_id, path, "gone")
@@ -75,7 +77,7 @@ def prepare_file(file_id: int, path: str, chunker: Chunker, limits: ExtractLimit
     if kind == "other":
         return FileWork(file_id, path, "name-only", before, "not a format qfinder reads text from", size=before.size)
     try:
-        extracted = extract_text(path, limits)
+        extracted = extract_text(path, limits, extractor)
     except FileChangedError:
         return FileWork(file_id, path, "changed", before, size=before.size)
     except BinaryFileError as exc:

@@ -19,7 +19,7 @@ never indexes qfinder's own files; ``lib.indexer.rules`` serves the watcher's `i
 
 ``writer="prefer"`` is for a front end that indexes when it can (the desktop app): when another
 process holds the write lock (e.g. `qfinder index` running), it returns a read-only Library
-(searchable; ``indexer`` None; nothing saved) whose ``read_only_reason`` says so, instead of
+(searchable; ``upkeep`` and ``indexer`` None; nothing saved) whose ``read_only_reason`` says so, instead of
 raising `WriterBusyError`. Poll `Library.writer_free(data_dir)` and open again as the writer once
 it is True (the other process finished). When no catalog exists yet (the other writer is still
 creating it) there is nothing to read and WriterBusyError is raised as with ``writer=True``.
@@ -30,23 +30,34 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from qfinder.core.config import LibrarySettings
-from qfinder.core.errors import IndexError_, ModelError
 from qfinder.core.indexing.indexer import Indexer, IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
-from qfinder.core.library.writelock import WriteLock, WriterBusyError
-from qfinder.core.paths import ensure_private_dir
+from qfinder.core.library.opening import (
+    CATALOG_NAME,
+    INDEX_FOLDER,
+    ModelRuntime,
+    chosen_settings,
+    load_embedder,
+    skipping_data_dir,
+    take_lock,
+    writer_free,
+)
+from qfinder.core.library.upkeep import Upkeep
+from qfinder.core.library.writelock import WriteLock
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
-from qfinder.core.state import ProviderReport, RootState
+from qfinder.core.state import ModelSummary, ProviderReport, RootState
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
+from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
 
-CATALOG_NAME = "catalog.db"
-INDEX_FOLDER = "indexes"
-BUSY_REASON = "another qfinder process is indexing this data folder; indexing resumes when it finishes"
+if TYPE_CHECKING:
+    from qfinder.core.model.embedder import Embedder
+
+__all__ = ["CATALOG_NAME", "INDEX_FOLDER", "Library", "LibraryStatus", "ModelRuntime"]
 
 
 @dataclass(frozen=True)
@@ -63,35 +74,11 @@ class LibraryStatus:
     rescore_bytes: int = 0  # the full-size vectors the funnel re-scores with (memory-mapped)
 
 
-@dataclass(frozen=True)
-class ModelRuntime:
-    """How to run the remembered model: which variant file of its folder, how many CPU threads."""
-
-    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default graph
-    threads: int | None = None  # onnxruntime intra-op threads; None: onnxruntime's choice
-
-
-def _load_embedder(folder: str, provider: str, runtime: ModelRuntime) -> Any:
-    from qfinder.core.model import Embedder, EmbedOptions  # onnxruntime only when a model is used
-
-    if not Path(folder).is_dir():
-        raise ModelError(f"The model folder {folder} does not exist.",
-                         "Pass --model DIR with a downloaded model folder.")
-    return Embedder.from_folder(folder, provider=provider, variant=runtime.variant,
-                                options=EmbedOptions(threads=runtime.threads))
-
-
-def _skipping_data_dir(rules: ExcludeRules, data_dir: Path) -> ExcludeRules:
-    """`rules` that never index the data folder itself (its catalog, graphs, settings), also
-    when it lies inside an indexed root."""
-    own = {os.path.abspath(data_dir), os.path.realpath(data_dir)}
-    return replace(rules, skip_folders=tuple(dict.fromkeys((*rules.skip_folders, *sorted(own)))))
-
-
 class Library:
-    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings, embedder: Any | None,
-                 lock: WriteLock | None, index_settings: IndexSettings | None = None,
-                 rules: ExcludeRules | None = None) -> None:
+    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings,
+                 embedder: Embedder | None, lock: WriteLock | None,
+                 index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
+                 target_step_s: float | None = None) -> None:
         self.data_dir = data_dir
         self.catalog = catalog
         self.settings = settings
@@ -100,33 +87,34 @@ class Library:
         self.vectors = VectorIndexes(catalog, data_dir / INDEX_FOLDER, persist=lock is not None)
         self.searcher = Searcher(catalog, self.vectors, embedder, settings.dim)
         self.indexer: Indexer | None = None
+        self.upkeep: Upkeep | None = None  # the writer's side; None when opened read-only
         self.read_only_reason: str | None = None  # set when writer="prefer" fell back to reading
+        self._memory_estimate: tuple[tuple[int, int, bool], int] | None = None
         if lock is not None:
             self.indexer = Indexer(catalog, embedder, index_settings, rules)
+            self.upkeep = Upkeep(catalog, self.indexer, str(data_dir), target_step_s)
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str], *, writer: bool | Literal["prefer"] = False,
              model_folder: str | None = None, load_model: bool = True, provider: str | None = None,
              index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
-             runtime: ModelRuntime | None = None) -> Library:
+             runtime: ModelRuntime | None = None, target_step_s: float | None = None) -> Library:
         """Open `data_dir`. writer=True raises WriterBusyError when another process writes;
-        writer="prefer" then opens it read-only with `read_only_reason` set (see the module doc)."""
+        writer="prefer" then opens it read-only with `read_only_reason` set (see the module doc).
+        `target_step_s`: size each upkeep step to last about this long (None: step_tokens)."""
         folder = Path(data_dir)
-        lock, reason = None, None
-        if writer:
-            ensure_private_dir(folder)
-            lock = WriteLock(folder)
-            try:
-                lock.acquire()
-            except WriterBusyError:
-                if writer != "prefer" or not (folder / CATALOG_NAME).exists():
-                    raise
-                lock, reason = None, BUSY_REASON
-        elif not (folder / CATALOG_NAME).exists():
-            raise IndexError_(f"No qfinder index in {folder}.", "Index a folder first: qfinder index PATH --model DIR")
+        lock, reason = take_lock(folder, writer)
         try:
-            library = cls._build(folder, lock, model_folder, load_model, provider, index_settings, rules,
-                                 runtime or ModelRuntime())
+            settings = chosen_settings(folder, model_folder, provider)
+            embedder = load_embedder(settings, runtime or ModelRuntime()) if (
+                load_model and settings.model_folder) else None
+            if lock is not None and settings != LibrarySettings.load(folder):
+                # Before the catalog exists: a run killed right after creating it must still be
+                # resumable without --model (the catalog alone says nothing about the model).
+                settings.save(folder)
+            catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
+            library = cls(folder, catalog, settings, embedder, lock, index_settings,
+                          skipping_data_dir(rules or ExcludeRules(), folder), target_step_s)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -134,40 +122,9 @@ class Library:
         library.read_only_reason = reason
         return library
 
-    @staticmethod
-    def writer_free(data_dir: str | os.PathLike[str]) -> bool:
-        """Whether no other process holds the write lock now (taken and released at once)."""
-        if not Path(data_dir).is_dir():
-            return True
-        lock = WriteLock(Path(data_dir))
-        try:
-            lock.acquire()
-        except (WriterBusyError, OSError):
-            return False
-        lock.release()
-        return True
+    writer_free = staticmethod(writer_free)
 
-    @classmethod
-    def _build(cls, folder: Path, lock: WriteLock | None, model_folder: str | None, load_model: bool,
-               provider: str | None, index_settings: IndexSettings | None, rules: ExcludeRules | None,
-               runtime: ModelRuntime) -> Library:
-        settings = LibrarySettings.load(folder)
-        if model_folder is not None:
-            settings = settings.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
-        if provider is not None:
-            settings = settings.with_changes(provider=provider)
-        embedder = None
-        if load_model and settings.model_folder:
-            embedder = _load_embedder(settings.model_folder, settings.provider, runtime)
-        if lock is not None and settings != LibrarySettings.load(folder):
-            # Before the catalog exists: a run killed right after creating it must still be
-            # resumable without --model (the catalog alone says nothing about the model).
-            settings.save(folder)
-        catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
-        rules = _skipping_data_dir(rules or ExcludeRules(), folder)
-        return cls(folder, catalog, settings, embedder, lock, index_settings, rules)
-
-    # --- searching ------------------------------------------------------------------------------
+    # --- the model ------------------------------------------------------------------------------
     @property
     def model_name(self) -> str | None:
         return None if self.embedder is None else str(self.embedder.info.name)
@@ -176,6 +133,24 @@ class Library:
     def provider(self) -> ProviderReport | None:
         return None if self.embedder is None else self.embedder.provider
 
+    @property
+    def model_summary(self) -> ModelSummary | None:
+        if self.embedder is None:
+            return None
+        info = self.embedder.info
+        return ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
+                            info.instruction_aware)
+
+    def cancel(self) -> None:
+        """Any thread: stop the inference in flight (and later ones until reset_cancel)."""
+        if self.embedder is not None:
+            self.embedder.cancel()
+
+    def reset_cancel(self) -> None:
+        if self.embedder is not None:
+            self.embedder.reset_cancel()
+
+    # --- searching ------------------------------------------------------------------------------
     @property
     def dim(self) -> int | None:
         return self.searcher.resolve_dim(self.settings.dim) if self.embedder is not None else None
@@ -186,10 +161,30 @@ class Library:
         if self._lock is not None:
             self.settings.save(self.data_dir)
 
+    def dim_ready(self, dim: int) -> bool:
+        return self.vectors.has(dim)
+
+    def build_dim(self, dim: int) -> DimIndex:
+        """Build `dim` from a read-only connection: may run on another thread. Saved only by a
+        writer: a read-only library must not write the other process's files."""
+        reader = Catalog(self.catalog.path, readonly=True)
+        try:
+            builder = VectorIndexes(reader, self.vectors.folder, persist=self._lock is not None,
+                                    exact_below=self.vectors.exact_below)
+            return builder.build(dim)
+        finally:
+            reader.close()
+
+    def install_dim(self, built: DimIndex) -> None:
+        self.vectors.adopt(built)
+
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.searcher.search(request)
 
     # --- state ----------------------------------------------------------------------------------
+    def roots(self) -> tuple[str, ...]:
+        return tuple(r.path for r in self.catalog.roots())
+
     def root_states(self) -> tuple[RootState, ...]:
         states = []
         for root in self.catalog.roots():
@@ -198,6 +193,14 @@ class Library:
             states.append(RootState(root.path, availability, counts.indexed + counts.name_only,  # type: ignore[arg-type]
                                     counts.pending, counts.failed))
         return tuple(states)
+
+    def recovery_notice(self) -> str | None:
+        """What happened when the catalog was found unusable and moved aside on opening."""
+        recovery = self.catalog.recovery
+        if recovery is None:
+            return None
+        again = "" if recovery.roots_kept else " Add your folders again to search them."
+        return f"The index database {recovery.describe()}; a new index was started.{again}"
 
     def status(self) -> LibraryStatus:
         failures = tuple((f.path, f.reason) for f in self.catalog.failures())
@@ -218,16 +221,30 @@ class Library:
             costs.append(replace(cost, disk_bytes=max(cost.disk_bytes, on_disk.get(dim, 0))))
         return tuple(costs)
 
+    def index_memory_bytes(self) -> int | None:
+        """RAM of the current dimension's index: measured once loaded, else estimated."""
+        dim = self.dim
+        if dim is None:
+            return None
+        key = (dim, self.catalog.generation(), self.dim_ready(dim))
+        if self._memory_estimate is None or self._memory_estimate[0] != key:
+            # estimate() counts the catalog's vectors when `dim` is not loaded: once per change
+            self._memory_estimate = (key, int(self.vectors.estimate(dim).ram_bytes))
+        return self._memory_estimate[1]
+
     def drop_index_files(self) -> None:
         """Delete the saved graphs (writer only): they are rebuilt from the catalog when needed."""
         if self._lock is None:
             return
         self.vectors.delete_saved()
 
+    # --- lifetime -------------------------------------------------------------------------------
     def close(self) -> None:
         try:
             if self._lock is not None:
                 self.vectors.close()
+            if self.indexer is not None:
+                self.indexer.close()
             self.catalog.close()
             if self.embedder is not None:
                 self.embedder.close()

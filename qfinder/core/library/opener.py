@@ -1,4 +1,9 @@
-"""LibraryCores: opens the engine's cores on a data folder, and swaps in a re-embedded one.
+"""`LibraryOpener`: opens a data folder's `Library` with fixed settings, and swaps in a re-embedded one.
+
+    opener = LibraryOpener(data_dir, index_settings=..., rules=..., runtime=...)
+    library = opener.open(model_folder)     # the writer; read-only while another process writes
+    staged = opener.open_staging(new_model) # an empty second library for the new model
+    library = opener.promote(library, staged)
 
 A model switch must not leave the person without search while every file is re-embedded, and
 the catalog holds one model's vectors only (its pipeline stamp). So the new model indexes into
@@ -16,12 +21,10 @@ import shutil
 from pathlib import Path
 from typing import Literal
 
+from qfinder.core.config import SETTINGS_NAME
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.library.library import CATALOG_NAME, INDEX_FOLDER, Library, ModelRuntime
-
-from .core_adapter import IndexCore
-from .core_port import EngineCore
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,10 @@ STAGING_FOLDER = "next-model"
 # step_tokens is the ceiling; each step is sized to last about TARGET_STEP_S at the measured rate.
 ENGINE_STEP = IndexSettings(step_files=8, step_tokens=1024)
 TARGET_STEP_S = 0.5
-_MOVED = ("settings.json", CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-shm")
+_MOVED = (SETTINGS_NAME, CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-shm")
 
 
-class LibraryCores:
+class LibraryOpener:
     def __init__(self, data_dir: str | os.PathLike[str], *, provider: str | None = None,
                  index_settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None,
@@ -48,29 +51,25 @@ class LibraryCores:
         self._target_step_s = target_step_s  # None: always step_tokens
 
     def _open(self, folder: Path, model_folder: str | None,
-              writer: bool | Literal["prefer"] = True) -> IndexCore:
-        library = Library.open(folder, writer=writer, model_folder=model_folder,
-                               provider=self._provider, index_settings=self._index_settings,
-                               rules=self._rules, runtime=self._runtime)
-        try:
-            return IndexCore(library, self._target_step_s)
-        except BaseException:
-            library.close()
-            raise
+              writer: bool | Literal["prefer"] = True) -> Library:
+        return Library.open(folder, writer=writer, model_folder=model_folder,
+                            provider=self._provider, index_settings=self._index_settings,
+                            rules=self._rules, runtime=self._runtime,
+                            target_step_s=self._target_step_s)
 
-    def open(self, model_folder: str | None) -> IndexCore:
+    def open(self, model_folder: str | None) -> Library:
         """The writer; read-only (searching) while another process holds the write lock."""
         return self._open(self.data_dir, model_folder, writer="prefer")
 
     def writer_free(self) -> bool:
         return Library.writer_free(self.data_dir)
 
-    def open_staging(self, model_folder: str) -> IndexCore:
+    def open_staging(self, model_folder: str) -> Library:
         staging = self.data_dir / STAGING_FOLDER
         shutil.rmtree(staging, ignore_errors=True)  # a switch interrupted earlier starts over
         return self._open(staging, model_folder)
 
-    def promote(self, current: EngineCore, staged: EngineCore) -> IndexCore:
+    def promote(self, current: Library, staged: Library) -> Library:
         """Close both, move the staged catalog, indexes and settings over the current ones."""
         staged.close()
         current.close()
