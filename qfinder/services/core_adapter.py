@@ -20,6 +20,7 @@ from qfinder.core.extract.worker import default_extractor
 from qfinder.core.indexing.exclude import is_excluded
 from qfinder.core.indexing.indexer import Indexer
 from qfinder.core.library.library import Library
+from qfinder.core.paths import is_within as _under
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.state import FileFailure, IndexProgress, ModelSummary, ProviderReport, RootState
 from qfinder.core.storage.catalog import Catalog
@@ -247,7 +248,3 @@ class IndexCore:
         finally:
             # the extractor child process (PDF, Office) is the engine's: stop it with the engine
             default_extractor().close()
-
-
-def _under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

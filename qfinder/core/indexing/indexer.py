@@ -45,6 +45,7 @@ from qfinder.core.indexing.plan import Signature, work_priority
 from qfinder.core.indexing.scan import PlanReport, ScanMixin
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.indexing.work import FileWork, prepare_file
+from qfinder.core.paths import is_within
 from qfinder.core.state import FileFailure, IndexProgress
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
@@ -136,11 +137,11 @@ class Indexer(ScanMixin):
         heapq.heappush(self._heap, (work_priority(size, mtime_ns), path))
 
     def _dequeue_under(self, prefixes: Iterable[str]) -> None:
-        bases = [p.rstrip("/\\") for p in prefixes]
+        bases = list(prefixes)
         for path in list(self._queued):
-            if any(path == b or path.startswith(b + os.sep) for b in bases):
+            if any(is_within(path, b) for b in bases):
                 del self._queued[path]
-        self._active = [w for w in self._active if not any(w.path == b or w.path.startswith(b + os.sep) for b in bases)]
+        self._active = [w for w in self._active if not any(is_within(w.path, b) for b in bases)]
 
     def _pop(self) -> str | None:
         while self._heap:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.paths import is_within
 from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
 from qfinder.core.search.fusion import (
     ParsedQuery,
@@ -63,7 +64,7 @@ class SearchError(QfinderError):
 
 
 def passes_filters(row: FileRow, filters: SearchFilters) -> bool:
-    if filters.folders and not any(_under(row.path, folder) for folder in filters.folders):
+    if filters.folders and not any(is_within(row.path, folder) for folder in filters.folders):
         return False
     if filters.kinds and row.kind not in {k.lower().lstrip(".") for k in filters.kinds}:
         return False
@@ -71,11 +72,6 @@ def passes_filters(row: FileRow, filters: SearchFilters) -> bool:
     if filters.modified_after is not None and mtime < filters.modified_after:
         return False
     return not (filters.modified_before is not None and mtime > filters.modified_before)
-
-
-def _under(path: str, folder: str) -> bool:
-    base = folder.rstrip("/\\")
-    return path == base or path.startswith(base + "/") or path.startswith(base + "\\")
 
 
 class Searcher:
