@@ -28,17 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.paths import ensure_private_dir
+from qfinder.core.paths import atomic_path, ensure_private_dir, write_atomic
 from qfinder.core.storage.catalog import Catalog
 from qfinder.core.vectors.files import (
     STORE_FORMAT,
     StaleIndexFile,
     StoreManifest,
     block_crcs,
-    fsync_dir,
     npy_bytes,
     read_store_manifest,
-    write_atomic,
 )
 
 log = logging.getLogger(__name__)
@@ -241,20 +239,11 @@ class RescoreStore:
     def _rebuild_file(self, catalog: Catalog, full_dim: int) -> None:
         data = self._paths()[0]
         ensure_private_dir(self.folder)
-        tmp = data.with_name(f".{data.name}.{os.getpid()}.tmp")
         ids = []
-        try:
-            with open(tmp, "wb") as fh:
-                if os.name == "posix":
-                    os.fchmod(fh.fileno(), 0o600)
-                for found, vectors in catalog.iter_vectors():
-                    fh.write(vectors.astype(np.float16).tobytes())
-                    ids.append(found)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, data)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(data) as tmp, open(tmp, "wb") as fh:
+            for found, vectors in catalog.iter_vectors():
+                fh.write(vectors.astype(np.float16).tobytes())
+                ids.append(found)
         self.row_ids = np.concatenate(ids) if ids else self.row_ids
         self.base = self._map(data, self.rows, full_dim)
         self.block_crcs = block_crcs(self.base, BLOCK_ROWS)
@@ -286,8 +275,7 @@ class RescoreStore:
         crc = zlib.crc32(self.row_ids.data)
         manifest = StoreManifest(*self.key, self.generation, self.rows, crc, tuple(self.block_crcs))
         write_atomic(ids_path, npy_bytes(self.row_ids))
-        write_atomic(meta, json.dumps(asdict(manifest)).encode())
-        fsync_dir(self.folder)
+        write_atomic(meta, json.dumps(asdict(manifest)))
         self.dirty, self.saved_at = False, time.time()
 
 
