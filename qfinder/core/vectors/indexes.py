@@ -57,6 +57,7 @@ from qfinder.core.vectors.dim_index import (
     truncate_normalize,
 )
 from qfinder.core.vectors.files import Manifest, StaleIndexFile, load_index, save_index
+from qfinder.core.vectors.follow import catalog_change
 from qfinder.core.vectors.rescore_store import RescoreStore
 
 __all__ = ["IndexCost", "SearchStats", "VectorIndexes", "auto_oversample"]
@@ -268,28 +269,24 @@ class VectorIndexes:
         return index
 
     def _sync(self, index: DimIndex) -> None:
-        generation = self.catalog.generation()
-        if index.generation == generation:
+        change = catalog_change(self.catalog, index.generation, index.live)
+        if change is None:
             return
-        ids = self.catalog.all_vector_ids()
-        added = np.setdiff1d(ids, index.live, assume_unique=True)
-        removed = np.setdiff1d(index.live, ids, assume_unique=True)
-        want_exact = ids.size < (
+        want_exact = change.live < (
             self.exact_below if index.kind == "exact" else self.exact_below // 2
         )
-        too_sparse = index.deleted + removed.size > self.compact_at * max(
-            index.total + added.size, 1
+        too_sparse = index.deleted + change.removed.size > self.compact_at * max(
+            index.total + change.added.size, 1
         )
         if want_exact != (index.kind == "exact") or (index.kind == "hnsw" and too_sparse):
             rebuilt = self._build(index.dim, "exact" if want_exact else "hnsw")
             index.__dict__.update(rebuilt.__dict__)  # callers keep their reference
             return
-        index.remove(removed)
-        for i in range(0, added.size, 8192):
-            found, vectors = self.catalog.vectors(added[i : i + 8192].tolist())
+        index.remove(change.removed)
+        for found, vectors in change.added_vectors(self.catalog):
             index.add(found, truncate_normalize(vectors, index.dim))
-        index.generation = generation
-        index.dirty = index.kind == "hnsw" and bool(added.size or removed.size)
+        index.generation = change.generation
+        index.dirty = index.kind == "hnsw" and bool(change.added.size or change.removed.size)
         if index.dirty and time.time() - index.saved_at > self.autosave_s:
             self._save(index)
 

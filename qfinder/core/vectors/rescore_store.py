@@ -38,6 +38,7 @@ from qfinder.core.vectors.files import (
     npy_bytes,
     read_store_manifest,
 )
+from qfinder.core.vectors.follow import catalog_change
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +71,20 @@ class RescoreStore:
     def sync(self, catalog: Catalog, model_id: str, full_dim: int, autosave_s: float) -> None:
         """Follow the catalog: (re)open on another model/catalog, then apply added/removed ids."""
         key = (model_id, catalog.uid(), full_dim)
-        generation = catalog.generation()
         if key != self.key:
-            self._open(catalog, key, generation)
-        if self.generation == generation:
+            self._open(catalog, key, catalog.generation())
+        change = catalog_change(catalog, self.generation, self._ids)
+        if change is None:
             return
-        ids = catalog.all_vector_ids()
-        added = np.setdiff1d(ids, self._ids, assume_unique=True)
-        removed = np.setdiff1d(self._ids, ids, assume_unique=True)
-        dead = self.dead + removed.size
-        if dead > max(COMPACT_AT * (self.rows + added.size), self.compact_min):
-            self._rebuild(catalog, generation)
+        dead = self.dead + change.removed.size
+        if dead > max(COMPACT_AT * (self.rows + change.added.size), self.compact_min):
+            self._rebuild(catalog, change.generation)
             return
-        self._remove(removed)
-        for i in range(0, added.size, 8192):
-            found, vectors = catalog.vectors(added[i : i + 8192].tolist())
+        self._remove(change.removed)
+        for found, vectors in change.added_vectors(catalog):
             self._append(found, vectors)
-        self.generation, self.dirty = generation, self.dirty or bool(added.size or removed.size)
+        moved = bool(change.added.size or change.removed.size)
+        self.generation, self.dirty = change.generation, self.dirty or moved
         stale = self.tail.shape[0] >= SAVE_ROWS or time.time() - self.saved_at > autosave_s
         if self.dirty and stale:
             self.save()
