@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from qfinder.core.config import LibrarySettings
 from qfinder.core.errors import IndexError_, ModelError
@@ -43,6 +43,9 @@ from qfinder.core.search.searcher import Searcher
 from qfinder.core.state import ProviderReport, RootState
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
+
+if TYPE_CHECKING:  # onnxruntime only when a model is used
+    from qfinder.core.model.protocol import TextEmbedder
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
@@ -71,7 +74,7 @@ class ModelRuntime:
     threads: int | None = None  # onnxruntime intra-op threads; None: onnxruntime's choice
 
 
-def _load_embedder(folder: str, provider: str, runtime: ModelRuntime) -> Any:
+def _load_embedder(folder: str, provider: str, runtime: ModelRuntime) -> TextEmbedder:
     from qfinder.core.model import Embedder, EmbedOptions  # onnxruntime only when a model is used
 
     if not Path(folder).is_dir():
@@ -89,7 +92,7 @@ def _skipping_data_dir(rules: ExcludeRules, data_dir: Path) -> ExcludeRules:
 
 
 class Library:
-    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings, embedder: Any | None,
+    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings, embedder: TextEmbedder | None,
                  lock: WriteLock | None, index_settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None) -> None:
         self.data_dir = data_dir
