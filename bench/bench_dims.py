@@ -61,7 +61,7 @@ def real_vectors(
             doc = json.loads(line)
             body = f"{doc.get('title', '')}\n{doc.get('text', '')}".strip()
             texts += [
-                c.text for c in chunk_text(body, emb.tokenizer, size=chunk_tokens, overlap=16)
+                c.text for c in chunk_text(body, emb, size=chunk_tokens, overlap=16)
             ]
         queries += [
             json.loads(x)["text"]
@@ -137,10 +137,10 @@ def sweep(
             hits["raw"] += len(want & {c for c, _ in vx.search(q, dim, k, rerank=False)})
             hits["fixed"] += len(want & {c for c, _ in vx.search(q, dim, k, oversample=oversample)})
             start = time.perf_counter()
-            hits["auto"] += len(want & {c for c, _ in vx.search(q, dim, k)})
+            found = vx.search_with_stats(q, dim, k)
             total.append((time.perf_counter() - start) * 1000)
-            stats = vx.last_stats
-            assert stats is not None
+            hits["auto"] += len(want & {c for c, _ in found.hits})
+            stats = found.stats
             ann.append(stats.ann_ms)
             rescore.append(stats.rerank_ms)
         (cost,) = vx.costs()

@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
@@ -41,6 +42,8 @@ from qfinder.core.model.batching import plan_batches  # noqa: E402
 from qfinder.core.model.runtime import session_options  # noqa: E402
 from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
 from qfinder.devtools.qwen3_config import QWEN3_0_6B  # noqa: E402
+
+T = TypeVar("T")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
@@ -73,7 +76,7 @@ def useful_flops(lengths: list[int]) -> float:
     return sum(n * QWEN3_0_6B.flops_per_token(context=(n + 1) / 2) for n in lengths)
 
 
-def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float, float]:
+def timed(fn: Callable[[], T]) -> tuple[T, float, float]:
     """Result, wall seconds and process-CPU seconds (all threads; robust to other load)."""
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
@@ -114,10 +117,10 @@ class EngineRunner:
         self.tokens = self.padded = 0
 
     def run(self, batch: list[int]) -> tuple[np.ndarray, float, float]:
-        result = timed(lambda: self.engine.embed_documents([self.texts[i] for i in batch]))
-        self.tokens += self.engine.last_stats.tokens
-        self.padded += self.engine.last_stats.padded_tokens
-        return result
+        embedded, wall, cpu = timed(lambda: self.engine.embed_documents_with_stats([self.texts[i] for i in batch]))
+        self.tokens += embedded.stats.tokens
+        self.padded += embedded.stats.padded_tokens
+        return embedded.vectors, wall, cpu
 
 
 def rss_mb() -> tuple[float, float]:

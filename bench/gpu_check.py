@@ -59,8 +59,8 @@ def timed_embed(engine: Embedder, texts: list[str]) -> tuple[np.ndarray, float]:
     """Vectors and tokens/s, after a warm-up run (CUDA allocates and tunes on first use)."""
     engine.embed_documents(texts[:8])
     start = time.perf_counter()
-    vectors = engine.embed_documents(texts)
-    return vectors, engine.last_stats.tokens / (time.perf_counter() - start)
+    embedded = engine.embed_documents_with_stats(texts)
+    return embedded.vectors, embedded.stats.tokens / (time.perf_counter() - start)
 
 
 def check_variant(folder: Path, provider: str, options: EmbedOptions, texts: list[str],

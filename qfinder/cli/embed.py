@@ -35,14 +35,14 @@ def run(args: argparse.Namespace) -> int:
                                     options=EmbedOptions(force_mrl=args.force_mrl))
     try:
         if args.query:
-            vectors = embedder.embed_queries(args.texts, instruction=args.instruction, dim=args.dim)
+            embedded = embedder.embed_queries_with_stats(args.texts, instruction=args.instruction, dim=args.dim)
         else:
-            vectors = embedder.embed_documents(args.texts, dim=args.dim)
+            embedded = embedder.embed_documents_with_stats(args.texts, dim=args.dim)
     finally:
         embedder.close()
+    vectors, stats = embedded.vectors, embedded.stats
     sys.stdout.write(json.dumps([[round(float(x), 7) for x in row] for row in vectors]) + "\n")
     if args.stats:
-        stats = embedder.last_stats
         sys.stderr.write(json.dumps({
             "model": embedder.info.name, "family": embedder.info.family, "provider": embedder.provider.used,
             "fallback_reason": embedder.provider.fallback_reason, "dim": int(vectors.shape[1]),

@@ -14,6 +14,7 @@ import sys
 from qfinder.cli.common import add_data_dir, chosen_data_dir, report_recovery
 from qfinder.core.errors import QfinderError
 from qfinder.core.library.library import CATALOG_NAME, Library
+from qfinder.core.paths import is_within
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         roots = [r.path for r in lib.catalog.roots()]
         if target in roots:
             removed = lib.indexer.remove_root(target)
-        elif any(target.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+        elif any(is_within(target, r) for r in roots):
             removed = lib.indexer.remove_paths([target])
             lib.catalog.compact()
         else:

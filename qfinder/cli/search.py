@@ -30,7 +30,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
 from qfinder.core.errors import QfinderError
@@ -38,6 +38,9 @@ from qfinder.core.instructions import resolve_instruction
 from qfinder.core.library.library import Library
 from qfinder.core.pathnames import readable_path
 from qfinder.core.results import FileResult, SearchFilters, SearchRequest, SearchResponse
+
+if TYPE_CHECKING:  # the model package loads onnxruntime, which keyword search does without
+    from qfinder.core.model.protocol import TextEmbedder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_model_options(args: argparse.Namespace, embedder: Any | None) -> None:
+def _check_model_options(args: argparse.Namespace, embedder: TextEmbedder | None) -> None:
     """Refuse a dimension the model lacks (the rule `embed --dim` follows); warn about options
     that cannot change this answer, since the query itself can still be answered."""
     if embedder is None:

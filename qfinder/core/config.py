@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from qfinder.core.paths import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,4 @@ class LibrarySettings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def save(self, data_dir: Path) -> None:
-        target = Path(data_dir) / SETTINGS_NAME
-        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".settings-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(asdict(self), fh, indent=2)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if os.name == "posix":
-                os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(Path(data_dir) / SETTINGS_NAME, json.dumps(asdict(self), indent=2))

@@ -1,8 +1,13 @@
-"""Where qfinder keeps its data, settings and models; private to the user."""
+"""Where qfinder keeps its data, settings and models (private to the user), and the two file
+mechanisms every module shares: `is_within(path, folder)` and `write_atomic(path, data)`
+(`atomic_path(path)` for writers that stream or need a file name)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -34,7 +39,52 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+_SEPARATORS = os.sep + (os.altsep or "")
+
+
 def is_within(path: str, folder: str) -> bool:
-    """True when `path` is `folder` itself or lies somewhere below it (plain string logic)."""
-    base = folder.rstrip(os.sep) or os.sep
-    return path == base or path.startswith(base if base.endswith(os.sep) else base + os.sep)
+    """Is `path` the folder itself or somewhere below it? Both are normalised absolute paths;
+    a trailing separator on either does not matter. Pure string logic (no file system access),
+    so it is cheap in loops and exact for names that hold undecodable bytes (qfinder.core.pathnames).
+    """
+    base, inner = folder.rstrip(_SEPARATORS), path.rstrip(_SEPARATORS)
+    return inner == base or inner.startswith(base + os.sep)
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Replace `path` with `data` (str: UTF-8) in one step, private to the user (0600): a crash
+    or a full disk leaves the old file as it was, never half a new one."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(payload)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` for a writer that streams or wants a file name (hnswlib);
+    on a clean exit it is flushed to disk and renamed over `path`, on an exception deleted."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # 0600
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)  # the rename itself survives a power cut
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a folder to flush it; NTFS journals the rename
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

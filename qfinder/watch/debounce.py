@@ -9,19 +9,14 @@ change: such a file is re-indexed at most about once per `max_delay_s`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 
+from qfinder.core.paths import is_within
 from qfinder.watch.batch import ChangeBatch
 
 log = logging.getLogger(__name__)
-
-
-def is_under(path: str, folder: str) -> bool:
-    """True when `path` is `folder` itself or lies somewhere below it."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 class _Pending:
@@ -37,28 +32,28 @@ class _Pending:
         return bool(self.changed or self.removed or self.prefixes or self.scans)
 
     def change(self, path: str) -> None:
-        if any(is_under(path, folder) for folder in self.scans):
+        if any(is_within(path, folder) for folder in self.scans):
             return  # the folder scan will pick it up
         self.removed.discard(path)
         self.changed[path] = None
 
     def remove(self, path: str) -> None:
         self.changed.pop(path, None)
-        if not any(is_under(path, prefix) for prefix in self.prefixes):
+        if not any(is_within(path, prefix) for prefix in self.prefixes):
             self.removed.add(path)
 
     def remove_prefix(self, folder: str) -> None:
-        self.changed = {p: None for p in self.changed if not is_under(p, folder)}
-        self.removed = {p for p in self.removed if not is_under(p, folder)}
-        self.scans = {f for f in self.scans if not is_under(f, folder)}
-        self.prefixes = {f for f in self.prefixes if not is_under(f, folder)}
+        self.changed = {p: None for p in self.changed if not is_within(p, folder)}
+        self.removed = {p for p in self.removed if not is_within(p, folder)}
+        self.scans = {f for f in self.scans if not is_within(f, folder)}
+        self.prefixes = {f for f in self.prefixes if not is_within(f, folder)}
         self.prefixes.add(folder)
 
     def scan(self, folder: str) -> None:
-        if any(is_under(folder, f) for f in self.scans):
+        if any(is_within(folder, f) for f in self.scans):
             return
-        self.changed = {p: None for p in self.changed if not is_under(p, folder)}
-        self.scans = {f for f in self.scans if not is_under(f, folder)}
+        self.changed = {p: None for p in self.changed if not is_within(p, folder)}
+        self.scans = {f for f in self.scans if not is_within(f, folder)}
         self.scans.add(folder)
 
     def to_batch(self) -> ChangeBatch:

@@ -21,8 +21,9 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
+from qfinder.core.paths import is_within
 from qfinder.watch.batch import WATCH_LIMIT_HINT, ChangeBatch, NoticeKind, WatchNotice
-from qfinder.watch.debounce import Debouncer, is_under
+from qfinder.watch.debounce import Debouncer
 from qfinder.watch.handler import PathFilter, QueueingHandler
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class FolderWatcher:
         with self._lock:
             roots = tuple(self._modes)
         prefixes = tuple(p for p in batch.removed_prefixes
-                         if not any(is_under(root, p) for root in roots))
+                         if not any(is_within(root, p) for root in roots))
         if len(prefixes) != len(batch.removed_prefixes):
             self._wake.set()
             batch = ChangeBatch(prefixes, batch.removed, batch.changed, batch.scan_folders)

@@ -48,9 +48,9 @@ def test_mixed_length_batch_matches_reference(embedder) -> None:
     """Shortest and longest texts together, in an order that is not sorted by length."""
     documents = load_reference()[0]
     order = [7, 0, 4, 8, 2, 6, 1, 5, 3]
-    vectors = embedder.embed_documents([documents.texts[i] for i in order])
-    assert _cosines(vectors, documents.single[order]).min() >= MIN_COS
-    assert embedder.last_stats.texts == len(order)
+    embedded = embedder.embed_documents_with_stats([documents.texts[i] for i in order])
+    assert _cosines(embedded.vectors, documents.single[order]).min() >= MIN_COS
+    assert embedded.stats.texts == len(order)
 
 
 def test_queries_match_reference_with_default_instruction(embedder) -> None:
@@ -89,8 +89,9 @@ def test_small_batches_and_repeats_match_reference(qwen3_folders) -> None:
     engine = Embedder.from_folder(qwen3_folders["plain"], provider="cpu", options=options)
     try:
         texts = documents.texts + documents.texts[:3]
-        vectors = engine.embed_documents(texts)
-        assert engine.last_stats.batches >= 4
+        embedded = engine.embed_documents_with_stats(texts)
+        vectors = embedded.vectors
+        assert embedded.stats.batches >= 4
         expected = np.concatenate([documents.single, documents.single[:3]])
         assert _cosines(vectors, expected).min() >= MIN_COS
     finally:

@@ -1,8 +1,8 @@
 """Token-aware chunking of extracted text with the model's own tokenizer.
 
     from qfinder.core.indexing.chunking import chunk_text, Chunk, CHUNKER_VERSION
-    chunks = chunk_text(text, embedder.tokenizer, size=384, overlap=48, pages=extracted.pages,
-                        code=False, max_chunks=None)
+    chunks = chunk_text(text, embedder, size=384, overlap=48, pages=extracted.pages,
+                        code=False, max_chunks=None)   # any TokenSpans: an embedder, TokenizerSpans
 
 Each `Chunk(text, start, end, page, line, hash, tokens)`:
   text      the chunk's text == original_text[start:end] (no leading/trailing whitespace)
@@ -26,7 +26,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from tokenizers import Tokenizer
+from qfinder.core.tokens import TokenSpans
 
 CHUNKER_VERSION = 1
 
@@ -69,7 +69,7 @@ def chunk_hash(text: str) -> str:
 
 def chunk_text(
     text: str,
-    tokenizer: Tokenizer,
+    tokens: TokenSpans,
     size: int = 384,
     overlap: int = 48,
     pages: tuple[tuple[int, int], ...] | None = None,
@@ -81,25 +81,16 @@ def chunk_text(
     overlap = max(0, min(overlap, size // 2))
     if not text.strip():
         return []
-    offsets = _token_offsets(text, tokenizer)
+    offsets = _token_offsets(text, tokens)
     starts = [s for s, _ in offsets]
     spans = _spans(text, starts, size, overlap, code, max_chunks)
     return _build(text, spans, starts, pages)
 
 
-def _token_offsets(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
-    if tokenizer.truncation is not None or tokenizer.padding is not None:
-        tokenizer = Tokenizer.from_str(tokenizer.to_str())  # never truncate the caller's text
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
+def _token_offsets(text: str, tokens: TokenSpans) -> list[tuple[int, int]]:
     pieces = _pieces(text)
-    encodings = tokenizer.encode_batch([text[a:b] for a, b in pieces], add_special_tokens=False)
-    offsets = [
-        (a + s, a + e)
-        for (a, _), enc in zip(pieces, encodings, strict=True)
-        for s, e in enc.offsets
-        if e > s
-    ]
+    spans = tokens.token_spans([text[a:b] for a, b in pieces])
+    offsets = [(a + s, a + e) for (a, _), piece in zip(pieces, spans, strict=True) for s, e in piece]
     return offsets or [(0, len(text))]
 
 

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 import pathspec
 
+from qfinder.core.paths import is_within
+
 # Folders never worth indexing: VCS metadata, dependency trees, build and tool caches.
 EXCLUDED_DIR_NAMES = frozenset(
     {
@@ -66,7 +68,7 @@ class ExcludeRules:
 
     def skips(self, path: str) -> bool:
         """Is ``path`` (absolute) one of ``skip_folders`` or below one?"""
-        return any(inside(path, folder) for folder in self.skip_folders)
+        return any(is_within(path, folder) for folder in self.skip_folders)
 
 
 DEFAULT_RULES = ExcludeRules()
@@ -151,11 +153,6 @@ def _relative(path: str, base: str) -> str:
     return relative if os.sep == "/" else relative.replace(os.sep, "/")
 
 
-def inside(path: str, root: str) -> bool:
-    """Is ``path`` the root itself or below it (both already resolved)?"""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def is_excluded(
     path: str | os.PathLike[str], root: str | os.PathLike[str], rules: ExcludeRules = DEFAULT_RULES
 ) -> bool:
@@ -170,7 +167,7 @@ def is_excluded(
     path_s = os.path.abspath(os.fspath(path))
     if rules.skips(path_s):
         return True
-    if not inside(path_s, root_s) or path_s == root_s:
+    if not is_within(path_s, root_s) or path_s == root_s:
         return path_s != root_s
     stack: list[tuple[str, pathspec.PathSpec]] = []
     folder = root_s

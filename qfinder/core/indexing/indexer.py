@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer, normalizers, pre_tokenizers
 from tokenizers.models import WordLevel
@@ -45,8 +45,13 @@ from qfinder.core.indexing.plan import Signature, work_priority
 from qfinder.core.indexing.scan import PlanReport, ScanMixin
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.indexing.work import FileWork, prepare_file
+from qfinder.core.paths import is_within
 from qfinder.core.state import IndexProgress
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
+from qfinder.core.tokens import TokenizerSpans
+
+if TYPE_CHECKING:  # the model package loads onnxruntime; an indexer without a model never needs it
+    from qfinder.core.model.protocol import TextEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ class IndexSettings:
 class IndexerStats:
     files_done: int = 0  # files settled (indexed, failed or name-only) since creation
     chunks_stored: int = 0
-    texts_embedded: int = 0  # sum of the embedder's last_stats.texts over our calls
+    texts_embedded: int = 0  # texts the model embedded (cached chunk vectors not counted)
     tokens_embedded: int = 0
     bytes_done: int = 0
     seconds: float = 0.0  # time spent in step()
@@ -82,7 +87,7 @@ class IndexerStats:
 
 
 class Indexer(ScanMixin):
-    def __init__(self, catalog: Catalog, embedder: Any | None = None, settings: IndexSettings | None = None,
+    def __init__(self, catalog: Catalog, embedder: TextEmbedder | None = None, settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None, on_commit: Callable[[], None] | None = None) -> None:
         self.catalog = catalog
         self.embedder = embedder
@@ -137,11 +142,11 @@ class Indexer(ScanMixin):
         heapq.heappush(self._heap, (work_priority(size, mtime_ns), path))
 
     def _dequeue_under(self, prefixes: Iterable[str]) -> None:
-        bases = [p.rstrip("/\\") for p in prefixes]
+        bases = list(prefixes)
         for path in list(self._queued):
-            if any(path == b or path.startswith(b + os.sep) for b in bases):
+            if any(is_within(path, b) for b in bases):
                 del self._queued[path]
-        self._active = [w for w in self._active if not any(w.path == b or w.path.startswith(b + os.sep) for b in bases)]
+        self._active = [w for w in self._active if not any(is_within(w.path, b) for b in bases)]
 
     def _pop(self) -> str | None:
         while self._heap:
@@ -165,10 +170,10 @@ class Indexer(ScanMixin):
         self.stats.seconds += time.perf_counter() - started
         return self.progress()
 
-    def _chunker(self, text: str, pages: Any, is_code: bool) -> Sequence[Chunk]:
+    def _chunker(self, text: str, pages: tuple[tuple[int, int], ...] | None, is_code: bool) -> Sequence[Chunk]:
         s = self.settings
-        tokenizer = self.embedder.tokenizer if self.embedder is not None else words_tokenizer()
-        return chunk_text(text, tokenizer, size=self.chunk_size(), overlap=s.overlap_tokens,
+        tokens = self.embedder if self.embedder is not None else word_spans()
+        return chunk_text(text, tokens, size=self.chunk_size(), overlap=s.overlap_tokens,
                           pages=pages, code=is_code, max_chunks=s.max_chunks_per_file)
 
     def chunk_size(self) -> int:
@@ -216,12 +221,11 @@ class Indexer(ScanMixin):
             return
         assert self.embedder is not None
         started = time.perf_counter()
-        vectors = self.embedder.embed_documents([c.text for c in todo])
+        embedded = self.embedder.embed_documents_with_stats([c.text for c in todo])
         self.stats.embed_seconds += time.perf_counter() - started
-        last = self.embedder.last_stats
-        self.stats.texts_embedded += int(last.texts)
-        self.stats.tokens_embedded += int(last.tokens)
-        fresh = {chunk.hash: vectors[i] for i, chunk in enumerate(todo)}
+        self.stats.texts_embedded += embedded.stats.texts
+        self.stats.tokens_embedded += embedded.stats.tokens
+        fresh = {chunk.hash: embedded.vectors[i] for i, chunk in enumerate(todo)}
         for work in self._active:
             work.vectors.update({c.hash: fresh[c.hash] for c in work.chunks if c.hash in fresh})
 
@@ -323,14 +327,14 @@ def _no_model_embedded(stamp: PipelineStamp | None) -> bool:
 
 
 @lru_cache(maxsize=1)
-def words_tokenizer() -> Tokenizer:
+def word_spans() -> TokenizerSpans:
     """Cuts text where no model's tokenizer is at hand: one token per word, punctuation run or
     CJK character (so chunks hold about `chunk_tokens` words for the keyword index)."""
     tokenizer = Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=True,
                                                       strip_accents=False, lowercase=False)
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    return tokenizer
+    return TokenizerSpans(tokenizer)
 
 
 def _current_signature(path: str) -> Signature | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from qfinder.core.indexing.exclude import is_excluded
 from qfinder.core.indexing.plan import KnownFile, ScanDiff, Signature, StatEntry, diff_tree
 from qfinder.core.indexing.walk import FileEntry, WalkError, walk
+from qfinder.core.paths import is_within
 from qfinder.core.state import FileFailure
 
 if TYPE_CHECKING:
@@ -49,14 +50,10 @@ def _extension(path: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name.strip(".") else ""
 
 
-def _under_any(path: str, folders: Sequence[str]) -> bool:
-    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
-
-
 def _keep_unseen(diff: ScanDiff, errors: Sequence[WalkError]) -> None:
     """Files under a path the walk could not read were not seen, which is not deleted."""
     unreadable = [e.path for e in errors]
-    diff.gone = [p for p in diff.gone if not _under_any(p, unreadable)]
+    diff.gone = [p for p in diff.gone if not any(is_within(p, f) for f in unreadable)]
 
 
 class ScanMixin:
@@ -155,7 +152,7 @@ class ScanMixin:
         known: dict[str, KnownFile] = {}
         for raw in paths:
             path = os.path.abspath(os.fspath(raw))
-            root = next((r for r in roots if _under_any(path, [r])), None)
+            root = next((r for r in roots if is_within(path, r)), None)
             if root is None:
                 continue
             if not os.path.isdir(root):  # unmounted or gone: keep its files, never purge for that
@@ -169,7 +166,7 @@ class ScanMixin:
         for error in errors:
             log.warning("not read: %s (%s)", error.path, error.reason)
         # files refused by _apply are logged; the next plan of their root lists them as failures
-        self._apply(diff, lambda p: self._root_id(next((r for r in roots if _under_any(p, [r])), "")))
+        self._apply(diff, lambda p: self._root_id(next((r for r in roots if is_within(p, r)), "")))
         for entry in [*diff.new, *diff.changed, *diff.needs_content]:
             self._enqueue(entry.path, entry.size, entry.mtime_ns)
         return len(diff.new) + len(diff.changed) + len(diff.renamed) + len(diff.gone)

@@ -54,8 +54,8 @@ from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
 
-if TYPE_CHECKING:
-    from qfinder.core.model.embedder import Embedder
+if TYPE_CHECKING:  # onnxruntime only when a model is used
+    from qfinder.core.model.protocol import TextEmbedder
 
 __all__ = ["CATALOG_NAME", "INDEX_FOLDER", "Library", "LibraryStatus", "ModelRuntime"]
 
@@ -76,7 +76,7 @@ class LibraryStatus:
 
 class Library:
     def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings,
-                 embedder: Embedder | None, lock: WriteLock | None,
+                 embedder: TextEmbedder | None, lock: WriteLock | None,
                  index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
                  target_step_s: float | None = None) -> None:
         self.data_dir = data_dir

@@ -18,7 +18,7 @@ from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.paths import ensure_private_dir
 
 if TYPE_CHECKING:
-    from qfinder.core.model.embedder import Embedder
+    from qfinder.core.model.protocol import TextEmbedder
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
@@ -74,7 +74,7 @@ def chosen_settings(folder: Path, model_folder: str | None, provider: str | None
     return settings
 
 
-def load_embedder(settings: LibrarySettings, runtime: ModelRuntime) -> Embedder:
+def load_embedder(settings: LibrarySettings, runtime: ModelRuntime) -> TextEmbedder:
     from qfinder.core.model import Embedder, EmbedOptions  # onnxruntime only when a model is used
 
     folder = settings.model_folder or ""

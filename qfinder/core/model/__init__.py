@@ -4,6 +4,10 @@
     emb = Embedder.from_folder(folder, provider="auto", variant=None, options=EmbedOptions())
     vectors = emb.embed_documents(texts)            # float32 [n, full_dim], L2-normalised
     query = emb.embed_queries(["..."], dim=256)     # instruction: model default when None
+    done = emb.embed_documents_with_stats(texts)    # Embedded(vectors, stats: EmbedStats)
+
+Callers outside this package hold a `TextEmbedder` (protocol.py), which a remote engine can
+implement too.
 
 onnxruntime telemetry is switched off before onnxruntime is imported (see runtime.py).
 """
@@ -18,5 +22,7 @@ from qfinder.core.model.batching import EmbedStats  # noqa: E402
 from qfinder.core.model.embedder import Embedder  # noqa: E402
 from qfinder.core.model.info import EmbedOptions, ModelInfo  # noqa: E402
 from qfinder.core.model.mrl import truncate_normalize  # noqa: E402
+from qfinder.core.model.protocol import Embedded, TextEmbedder  # noqa: E402
 
-__all__ = ["EmbedOptions", "EmbedStats", "Embedder", "ModelInfo", "truncate_normalize"]
+__all__ = ["EmbedOptions", "EmbedStats", "Embedded", "Embedder", "ModelInfo", "TextEmbedder",
+           "truncate_normalize"]

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from qfinder.core.errors import QfinderError
+from qfinder.core.paths import is_within
 from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
 from qfinder.core.search.fusion import (
     ParsedQuery,
@@ -35,6 +36,10 @@ from qfinder.core.search.fusion import (
 from qfinder.core.search.snippets import best_snippet
 from qfinder.core.storage.types import ChunkRow, FileRow
 
+if TYPE_CHECKING:  # both pull in onnxruntime or hnswlib, which a keyword-only search never needs
+    from qfinder.core.model.protocol import TextEmbedder
+    from qfinder.core.vectors.dim_index import VectorHits
+
 CHUNKS_PER_FILE = 3  # other matching chunks shown under a file
 CANDIDATE_FACTOR = 4  # chunks fetched per requested file (several chunks can share a file)
 FILTER_FACTOR = 4  # extra oversampling when filters or phrases discard candidates
@@ -45,7 +50,7 @@ FUSION_WEIGHTS = {"semantic": 1.0, "keyword": 0.5, "names": 1.0}
 
 
 class VectorSearch(Protocol):
-    def search(self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True) -> Any: ...
+    def search_with_stats(self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True) -> VectorHits: ...
 
 
 class Catalogue(Protocol):
@@ -63,7 +68,7 @@ class SearchError(QfinderError):
 
 
 def passes_filters(row: FileRow, filters: SearchFilters) -> bool:
-    if filters.folders and not any(_under(row.path, folder) for folder in filters.folders):
+    if filters.folders and not any(is_within(row.path, folder) for folder in filters.folders):
         return False
     if filters.kinds and row.kind not in {k.lower().lstrip(".") for k in filters.kinds}:
         return False
@@ -73,14 +78,9 @@ def passes_filters(row: FileRow, filters: SearchFilters) -> bool:
     return not (filters.modified_before is not None and mtime > filters.modified_before)
 
 
-def _under(path: str, folder: str) -> bool:
-    base = folder.rstrip("/\\")
-    return path == base or path.startswith(base + "/") or path.startswith(base + "\\")
-
-
 class Searcher:
     def __init__(self, catalog: Catalogue, vectors: VectorSearch | None = None,
-                 embedder: Any | None = None, default_dim: int | None = None) -> None:
+                 embedder: TextEmbedder | None = None, default_dim: int | None = None) -> None:
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
@@ -108,10 +108,11 @@ class Searcher:
             limit *= FILTER_FACTOR
         lists: dict[str, list[int]] = {}
         cosine: dict[int, float] = {}
-        dim = None
+        dim, nearest = None, None
         if want_semantic and self.semantic_ready:
             dim = self.resolve_dim(request.dim)
-            cosine = self._semantic(request, parsed, dim or 0, limit)
+            nearest = self._semantic(request, parsed, dim or 0, limit)
+            cosine = dict(nearest.hits) if nearest is not None else {}
             lists["semantic"] = list(cosine)
         if uses_keyword(request.mode) and parsed.text and not request.like_paths:
             lists["keyword"] = [cid for cid, _ in self.catalog.fts_search(request.text, limit, request.filters)]
@@ -120,8 +121,7 @@ class Searcher:
             names = [fid for fid, _ in self.catalog.name_search(request.text, limit, request.filters)]
         results = self._assemble(request, parsed, lists, cosine, names)
         elapsed = (time.perf_counter() - started) * 1000
-        stats = getattr(self.vectors, "last_stats", None) if dim is not None else None
-        exact = bool(getattr(stats, "exact", False))
+        exact = nearest is not None and nearest.stats.exact
         return SearchResponse(request, tuple(results), elapsed, dim, request.rerank and dim is not None, exact)
 
     # --- semantic stage ------------------------------------------------------------------------
@@ -136,16 +136,16 @@ class Searcher:
         if not parsed.text:
             return None
         assert self.embedder is not None
-        return self.embedder.embed_queries([parsed.text], instruction=request.instruction)[0]
+        embedded = self.embedder.embed_queries_with_stats([parsed.text], instruction=request.instruction)
+        return embedded.vectors[0]
 
-    def _semantic(self, request: SearchRequest, parsed: ParsedQuery, dim: int, limit: int) -> dict[int, float]:
+    def _semantic(self, request: SearchRequest, parsed: ParsedQuery, dim: int, limit: int) -> VectorHits | None:
+        """The nearest chunks by meaning, or None when there is nothing to compare with."""
         query = self._query_vector(request, parsed)
         if query is None:
-            return {}
+            return None
         assert self.vectors is not None
-        raw = self.vectors.search(query, dim, limit + _like_margin(request), rerank=request.rerank)
-        hits = [(int(cid), float(score)) for cid, score in raw]
-        return dict(hits)
+        return self.vectors.search_with_stats(query, dim, limit + _like_margin(request), rerank=request.rerank)
 
     # --- grouping --------------------------------------------------------------------------------
     def _assemble(self, request: SearchRequest, parsed: ParsedQuery, lists: dict[str, list[int]],

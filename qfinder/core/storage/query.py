@@ -12,6 +12,7 @@ Returns None when the text holds no searchable word.
 
 from __future__ import annotations
 
+import os
 import re
 
 from qfinder.core.pathnames import sql_path
@@ -95,11 +96,12 @@ def literal_phrases(text: str) -> list[str]:
 
 
 def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
-    """`column` equals `prefix` or lies under it (no LIKE wildcards from the path). Compared as
-    bytes: a path that is not valid UTF-8 (see qfinder.core.pathnames) is stored as its bytes."""
-    base = sql_path(prefix.rstrip("/\\"))
-    cond = f"({column} = CAST(? AS TEXT) OR substr(CAST({column} AS BLOB), 1, ?) IN (?, ?))"
-    return cond, [base, len(base) + 1, base + b"/", base + b"\\"]
+    """`column` equals `prefix` or lies under it: `qfinder.core.paths.is_within` in SQL (no LIKE
+    wildcards from the path). Compared as bytes: a path that is not valid UTF-8 (see
+    qfinder.core.pathnames) is stored as its bytes."""
+    base = sql_path(prefix.rstrip(os.sep + (os.altsep or "")))
+    cond = f"({column} = CAST(? AS TEXT) OR substr(CAST({column} AS BLOB), 1, ?) = ?)"
+    return cond, [base, len(base) + 1, base + os.sep.encode()]
 
 
 def filter_sql(filters: SearchFilters | None, alias: str = "f") -> tuple[str, list[object]]:

@@ -56,6 +56,12 @@ class SearchStats:
     rerank_ms: float
 
 
+@dataclass(frozen=True)
+class VectorHits:
+    hits: list[tuple[int, float]]  # (chunk_id, cosine), best first
+    stats: SearchStats  # how this search ran
+
+
 def truncate_normalize(vectors: np.ndarray, dim: int | None) -> np.ndarray:
     """qfinder.core.model.mrl.truncate_normalize, imported on first use: the model package pulls
     in onnxruntime, which keyword-only searches, `status` and index builds do not need."""

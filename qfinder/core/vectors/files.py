@@ -8,18 +8,16 @@ fields agree; anything else raises `StaleIndexFile(reason)` and the caller rebui
     manifest = save_index(index, path, Manifest(model_id, dim, M, ef_construction, generation, count))
     index, manifest = load_index(path, expected, max_elements)   # or StaleIndexFile
 
-The re-score store (qfinder.core.vectors.rescore_store) uses the same atomic writes and StaleIndexFile:
-write_atomic(path, payload), read_store_manifest(path) -> StoreManifest, npy_bytes(array),
-block_crcs(matrix, rows).
+The re-score store (qfinder.core.vectors.rescore_store) uses the same StaleIndexFile and
+read_store_manifest(path) -> StoreManifest, npy_bytes(array), block_crcs(matrix, rows); both
+write through qfinder.core.paths.write_atomic / atomic_path.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import os
 import struct
 import zlib
 from dataclasses import asdict, dataclass, replace
@@ -28,7 +26,7 @@ from pathlib import Path
 import hnswlib
 import numpy as np
 
-from qfinder.core.paths import ensure_private_dir
+from qfinder.core.paths import atomic_path, ensure_private_dir, write_atomic
 
 FORMAT = 1
 STORE_FORMAT = 1  # the re-score store's files (qfinder.core.vectors.rescore_store)
@@ -95,42 +93,8 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write a private file through a tmp file + fsync + rename (the caller fsyncs the folder)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fsync_write(tmp, payload)
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def manifest_path(index_path: Path) -> Path:
     return index_path.with_suffix(".json")
-
-
-def fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sha256_of(path: Path) -> str:
@@ -173,33 +137,18 @@ def check_header(path: Path, manifest: Manifest) -> None:
 
 def save_index(index: hnswlib.Index, path: Path, manifest: Manifest) -> Manifest:
     """Write `index` to `path` atomically with its manifest; returns the manifest written."""
-    folder = ensure_private_dir(
-        path.parent
-    )  # hnswlib silently writes nothing into a missing folder
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        index.save_index(str(tmp))
-        if not tmp.exists():
+    ensure_private_dir(path.parent)  # hnswlib silently writes nothing into a missing folder
+    with atomic_path(path) as tmp:
+        index.save_index(str(tmp))  # into the private (0600) temp file, which it truncates
+        if not tmp.stat().st_size:
             raise OSError(f"hnswlib wrote nothing to {tmp}")
-        _fsync_file(tmp)
-        check_header(tmp, manifest)  # hnswlib reports no write errors: read back what landed
+        try:
+            check_header(tmp, manifest)  # hnswlib reports no write errors: read back what landed
+        except StaleIndexFile as exc:
+            raise OSError(f"index file {tmp} did not save correctly: {exc}") from exc
         done = replace(manifest, sha256=sha256_of(tmp))
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-        meta_tmp = manifest_path(tmp)
-        fsync_write(meta_tmp, json.dumps(asdict(done), indent=1).encode())
-        if os.name == "posix":
-            os.chmod(meta_tmp, 0o600)
-        os.replace(meta_tmp, manifest_path(path))
-        fsync_dir(folder)
-        return done
-    except StaleIndexFile as exc:
-        raise OSError(f"index file {tmp} did not save correctly: {exc}") from exc
-    finally:
-        for leftover in (tmp, manifest_path(tmp)):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+    write_atomic(manifest_path(path), json.dumps(asdict(done), indent=1))
+    return done
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -3,7 +3,8 @@
     from qfinder.core.vectors.indexes import VectorIndexes
     vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
     hits = vx.search(query_full, dim=256, k=20, rerank=True)  # [(chunk_id, score)]
-    vx.last_stats        # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
+    found = vx.search_with_stats(query_full, dim=256, k=20)   # VectorHits(hits, stats), stats:
+                         # SearchStats(dim, exact, reranked, candidates, ann_ms, rerank_ms)
     vx.costs()           # [IndexCost(dim, kind, count, deleted, ram_bytes, …)] of those built
     vx.estimate(dim)     # IndexCost of a dimension not built yet;  vx.save(); vx.close()
     vx.has(dim)          # built/loaded in memory (no build)
@@ -49,6 +50,7 @@ from qfinder.core.vectors.dim_index import (
     DimIndex,
     IndexCost,
     SearchStats,
+    VectorHits,
     auto_oversample,
     check_query,
     exact_ram_bytes,
@@ -57,9 +59,10 @@ from qfinder.core.vectors.dim_index import (
     truncate_normalize,
 )
 from qfinder.core.vectors.files import Manifest, StaleIndexFile, load_index, save_index
+from qfinder.core.vectors.follow import catalog_change
 from qfinder.core.vectors.rescore_store import RescoreStore
 
-__all__ = ["IndexCost", "SearchStats", "VectorIndexes", "auto_oversample"]
+__all__ = ["IndexCost", "SearchStats", "VectorHits", "VectorIndexes", "auto_oversample"]
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +91,18 @@ class VectorIndexes:
         self._dims: dict[int, DimIndex] = {}
         self._stamp: PipelineStamp | None = None
         self._store = RescoreStore(self.folder, persist=persist)  # full-size rows to re-score
-        self.last_stats: SearchStats | None = None
 
     # --- public -------------------------------------------------------------------------------
     def search(
-        self,
-        query_full: np.ndarray,
-        dim: int,
-        k: int,
-        rerank: bool = True,
-        oversample: int | None = None,
+        self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True, oversample: int | None = None
     ) -> list[tuple[int, float]]:
         """[(chunk_id, score)] best first, at most k. `oversample` None: auto_oversample(dim)."""
+        return self.search_with_stats(query_full, dim, k, rerank, oversample).hits
+
+    def search_with_stats(
+        self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True, oversample: int | None = None
+    ) -> VectorHits:
+        """`search`'s hits and how the search ran (exact or graph, candidates, milliseconds)."""
         query = self._check_query(query_full, dim)
         factor = auto_oversample(dim, query.size) if oversample is None else max(1, oversample)
         want = min(k * factor, max(k, MAX_CANDIDATES)) if rerank else k
@@ -113,8 +116,8 @@ class VectorIndexes:
                 start = time.perf_counter()
                 labels, scores = self._store.rescore(labels, query)
                 rerank_ms = index.last_rerank_ms = (time.perf_counter() - start) * 1000
-        self.last_stats = SearchStats(dim, exact, rerank, int(want), ann_ms, rerank_ms)
-        return [(int(c), float(s)) for c, s in zip(labels[:k], scores[:k], strict=True)]
+        hits = [(int(c), float(s)) for c, s in zip(labels[:k], scores[:k], strict=True)]
+        return VectorHits(hits, SearchStats(dim, exact, rerank, int(want), ann_ms, rerank_ms))
 
     def ensure(self, dim: int) -> DimIndex:
         """The structure for `dim`, loaded or built and synced with the catalog."""
@@ -268,28 +271,24 @@ class VectorIndexes:
         return index
 
     def _sync(self, index: DimIndex) -> None:
-        generation = self.catalog.generation()
-        if index.generation == generation:
+        change = catalog_change(self.catalog, index.generation, index.live)
+        if change is None:
             return
-        ids = self.catalog.all_vector_ids()
-        added = np.setdiff1d(ids, index.live, assume_unique=True)
-        removed = np.setdiff1d(index.live, ids, assume_unique=True)
-        want_exact = ids.size < (
+        want_exact = change.live < (
             self.exact_below if index.kind == "exact" else self.exact_below // 2
         )
-        too_sparse = index.deleted + removed.size > self.compact_at * max(
-            index.total + added.size, 1
+        too_sparse = index.deleted + change.removed.size > self.compact_at * max(
+            index.total + change.added.size, 1
         )
         if want_exact != (index.kind == "exact") or (index.kind == "hnsw" and too_sparse):
             rebuilt = self._build(index.dim, "exact" if want_exact else "hnsw")
             index.__dict__.update(rebuilt.__dict__)  # callers keep their reference
             return
-        index.remove(removed)
-        for i in range(0, added.size, 8192):
-            found, vectors = self.catalog.vectors(added[i : i + 8192].tolist())
+        index.remove(change.removed)
+        for found, vectors in change.added_vectors(self.catalog):
             index.add(found, truncate_normalize(vectors, index.dim))
-        index.generation = generation
-        index.dirty = index.kind == "hnsw" and bool(added.size or removed.size)
+        index.generation = change.generation
+        index.dirty = index.kind == "hnsw" and bool(change.added.size or change.removed.size)
         if index.dirty and time.time() - index.saved_at > self.autosave_s:
             self._save(index)
 

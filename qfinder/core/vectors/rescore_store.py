@@ -28,18 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.paths import ensure_private_dir
+from qfinder.core.paths import atomic_path, ensure_private_dir, write_atomic
 from qfinder.core.storage.catalog import Catalog
 from qfinder.core.vectors.files import (
     STORE_FORMAT,
     StaleIndexFile,
     StoreManifest,
     block_crcs,
-    fsync_dir,
     npy_bytes,
     read_store_manifest,
-    write_atomic,
 )
+from qfinder.core.vectors.follow import catalog_change
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +71,20 @@ class RescoreStore:
     def sync(self, catalog: Catalog, model_id: str, full_dim: int, autosave_s: float) -> None:
         """Follow the catalog: (re)open on another model/catalog, then apply added/removed ids."""
         key = (model_id, catalog.uid(), full_dim)
-        generation = catalog.generation()
         if key != self.key:
-            self._open(catalog, key, generation)
-        if self.generation == generation:
+            self._open(catalog, key, catalog.generation())
+        change = catalog_change(catalog, self.generation, self._ids)
+        if change is None:
             return
-        ids = catalog.all_vector_ids()
-        added = np.setdiff1d(ids, self._ids, assume_unique=True)
-        removed = np.setdiff1d(self._ids, ids, assume_unique=True)
-        dead = self.dead + removed.size
-        if dead > max(COMPACT_AT * (self.rows + added.size), self.compact_min):
-            self._rebuild(catalog, generation)
+        dead = self.dead + change.removed.size
+        if dead > max(COMPACT_AT * (self.rows + change.added.size), self.compact_min):
+            self._rebuild(catalog, change.generation)
             return
-        self._remove(removed)
-        for i in range(0, added.size, 8192):
-            found, vectors = catalog.vectors(added[i : i + 8192].tolist())
+        self._remove(change.removed)
+        for found, vectors in change.added_vectors(catalog):
             self._append(found, vectors)
-        self.generation, self.dirty = generation, self.dirty or bool(added.size or removed.size)
+        moved = bool(change.added.size or change.removed.size)
+        self.generation, self.dirty = change.generation, self.dirty or moved
         stale = self.tail.shape[0] >= SAVE_ROWS or time.time() - self.saved_at > autosave_s
         if self.dirty and stale:
             self.save()
@@ -241,20 +237,11 @@ class RescoreStore:
     def _rebuild_file(self, catalog: Catalog, full_dim: int) -> None:
         data = self._paths()[0]
         ensure_private_dir(self.folder)
-        tmp = data.with_name(f".{data.name}.{os.getpid()}.tmp")
         ids = []
-        try:
-            with open(tmp, "wb") as fh:
-                if os.name == "posix":
-                    os.fchmod(fh.fileno(), 0o600)
-                for found, vectors in catalog.iter_vectors():
-                    fh.write(vectors.astype(np.float16).tobytes())
-                    ids.append(found)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, data)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(data) as tmp, open(tmp, "wb") as fh:
+            for found, vectors in catalog.iter_vectors():
+                fh.write(vectors.astype(np.float16).tobytes())
+                ids.append(found)
         self.row_ids = np.concatenate(ids) if ids else self.row_ids
         self.base = self._map(data, self.rows, full_dim)
         self.block_crcs = block_crcs(self.base, BLOCK_ROWS)
@@ -286,8 +273,7 @@ class RescoreStore:
         crc = zlib.crc32(self.row_ids.data)
         manifest = StoreManifest(*self.key, self.generation, self.rows, crc, tuple(self.block_crcs))
         write_atomic(ids_path, npy_bytes(self.row_ids))
-        write_atomic(meta, json.dumps(asdict(manifest)).encode())
-        fsync_dir(self.folder)
+        write_atomic(meta, json.dumps(asdict(manifest)))
         self.dirty, self.saved_at = False, time.time()
 
 

@@ -87,8 +87,9 @@ def test_toy_without_eos_post_processor_gets_eos_and_same_vectors(toy_folder):
 def test_truncation_keeps_eos_and_is_flagged(toy_folder):
     emb = Embedder.from_folder(toy_folder(), options=EmbedOptions(max_tokens_document=6))
     long_text = "apple banana cherry dog cat car house tree"
-    cut = emb.embed_documents(["sky", long_text])
-    assert emb.last_stats.truncated == 1 and emb.last_stats.truncated_indices == (1,)
+    embedded = emb.embed_documents_with_stats(["sky", long_text])
+    cut = embedded.vectors
+    assert embedded.stats.truncated == 1 and embedded.stats.truncated_indices == (1,)
     # The toy sums token states up to the pooled (last) token: equal to 5 words + EOS.
     assert np.allclose(cut[1], emb.embed_documents(["apple banana cherry dog cat"])[0], atol=1e-6)
 
@@ -110,8 +111,7 @@ def test_non_finite_output_is_refused(toy_folder):
 def test_padding_waste_is_exposed_and_bounded(tiny_qwen3):
     emb = Embedder.from_folder(tiny_qwen3("plain"))
     mix = [("word " * n).strip() for n in (3, 5, 8, 13, 21, 34, 55, 89, 90, 91, 30, 31, 7, 6)]
-    emb.embed_documents(mix)
-    stats = emb.last_stats
+    stats = emb.embed_documents_with_stats(mix).stats
     assert stats.texts == len(mix) and stats.padded_tokens >= stats.tokens
     assert 0.0 <= stats.padding_waste <= 0.1
 

@@ -90,10 +90,10 @@ def test_out_of_memory_halves_the_batch_down_to_one_text(toy_folder):
     # The toy allocates 1e7 ** batch floats: one text fits, two cannot (a real allocation failure).
     emb = Embedder.from_folder(toy_folder(kind="oom"), options=EmbedOptions(max_batch=8))
     texts = ["apple", "banana", "dog", "cat", "red car"]
-    vectors = emb.embed_documents(texts)
+    embedded = emb.embed_documents_with_stats(texts)
     reference = Embedder.from_folder(toy_folder("plain-kv")).embed_documents(texts)
-    assert np.allclose(vectors, reference, atol=1e-6)
-    assert emb.last_stats.batches == len(texts)
+    assert np.allclose(embedded.vectors, reference, atol=1e-6)
+    assert embedded.stats.batches == len(texts)
 
 
 def test_plan_batches_bounds_padded_tokens_and_waste():
@@ -110,8 +110,8 @@ def test_single_text_out_of_memory_is_cut_and_flagged(toy_folder):
     # This toy cannot allocate for rows longer than 21 tokens: a 40-token text is halved to 20.
     emb = Embedder.from_folder(toy_folder(kind="oom_len"), options=EmbedOptions(max_batch=8))
     words = ("apple banana cherry dog cat car house tree river sky " * 4).split()
-    vectors = emb.embed_documents(["red car", " ".join(words[:39])])
-    assert emb.last_stats.truncated_indices == (1,)
+    embedded = emb.embed_documents_with_stats(["red car", " ".join(words[:39])])
+    assert embedded.stats.truncated_indices == (1,)
     reference = Embedder.from_folder(toy_folder("plain-kv"))
     expected = reference.embed_documents(["red car", " ".join(words[:19])])  # 19 words + EOS = 20 tokens
-    assert np.allclose(vectors, expected, atol=1e-6)
+    assert np.allclose(embedded.vectors, expected, atol=1e-6)

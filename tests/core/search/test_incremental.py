@@ -1,6 +1,6 @@
 """Incremental indexing on real parts (tiny Qwen3 ONNX model, SQLite catalog, real files).
 
-Embedding work is counted with the indexer's tally of the real embedder's `last_stats.texts`.
+Embedding work is counted with the indexer's tally of the texts the real embedder reported.
 """
 
 from __future__ import annotations
@@ -66,10 +66,14 @@ def test_first_run_indexes_everything_and_names_stay_searchable(tmp_path, tree, 
 def test_unchanged_tree_only_stats_files(tmp_path, tree, tiny_embedder):
     indexer = make_indexer(tmp_path, tiny_embedder)
     run(indexer, tree)
-    stats_before = tiny_embedder.last_stats
-    report, embedded = run(indexer, tree)
+    model_runs: list[None] = []
+    tiny_embedder.on_run_start = lambda: model_runs.append(None)
+    try:
+        report, embedded = run(indexer, tree)
+    finally:
+        tiny_embedder.on_run_start = None  # the embedder is shared by the session
     assert embedded == 0 and report.unchanged == 5 and report.queued == 0
-    assert tiny_embedder.last_stats is stats_before  # the model was not called at all
+    assert model_runs == []  # the model was not called at all
 
 
 def test_edited_paragraph_embeds_only_the_changed_chunks(tmp_path, tree, tiny_embedder):

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
+import pytest
+
 from qfinder.core.instructions import CODE_TASK, PRESETS, resolve_instruction
+from qfinder.core.results import SearchFilters
 from qfinder.core.search.fusion import (
     contains_phrases,
     fts_match_expression,
     parse_query,
     reciprocal_rank_fusion,
 )
+from qfinder.core.search.searcher import passes_filters
 from qfinder.core.search.snippets import best_snippet
 from qfinder.core.storage.query import informative
+from qfinder.core.storage.types import FileRow
 
 
 def test_quoted_phrases_are_separated_from_free_words():
@@ -79,3 +85,16 @@ def test_a_pasted_page_keeps_its_longest_distinct_words_in_query_order():
     assert len(kept) == 64 and len(set(kept)) == 64
     assert "tomatoes" in kept and "basil" in kept and "w5" not in kept  # short ones go first
     assert kept == sorted(kept, key=words.index)
+
+
+def test_folder_filter_after_fusion_is_the_same_containment_as_sql():
+    if os.sep != "/":
+        pytest.skip("a backslash is a separator on Windows")
+
+    def row(path: str) -> FileRow:
+        return FileRow(1, path, 1, 1, 0, 1, None, "indexed", None, None, "txt")
+
+    only_docs = SearchFilters(folders=("/home/u/docs/",))
+    assert passes_filters(row("/home/u/docs/a.txt"), only_docs)
+    assert not passes_filters(row("/home/u/docs\\a.txt"), only_docs)  # one file name on POSIX
+    assert not passes_filters(row("/home/u/docsx/a.txt"), only_docs)

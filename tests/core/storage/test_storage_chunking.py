@@ -11,6 +11,7 @@ from support.shared import shared_path
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
 from qfinder.core.indexing.chunking import CHUNKER_VERSION, Chunk, chunk_hash, chunk_text
+from qfinder.core.tokens import TokenizerSpans
 
 WORDS = [
     "alpha",
@@ -85,7 +86,7 @@ def _word_cut(text: str, pos: int) -> bool:
 
 def test_paragraph_boundaries_preferred(word_tokenizer: Tokenizer) -> None:
     text = _paragraphs(12, 6)  # paragraphs of ~78 tokens
-    chunks = chunk_text(text, word_tokenizer, size=200, overlap=0)
+    chunks = chunk_text(text, TokenizerSpans(word_tokenizer), size=200, overlap=0)
     _check_invariants(text, chunks, word_tokenizer, 200)
     assert len(chunks) >= 4
     for c in chunks[:-1]:
@@ -94,7 +95,7 @@ def test_paragraph_boundaries_preferred(word_tokenizer: Tokenizer) -> None:
 
 def test_sentence_then_word_boundaries_and_overlap(word_tokenizer: Tokenizer) -> None:
     text = " ".join(_sentence(i, 9) for i in range(200))  # one paragraph, no line breaks
-    chunks = chunk_text(text, word_tokenizer, size=64, overlap=16)
+    chunks = chunk_text(text, TokenizerSpans(word_tokenizer), size=64, overlap=16)
     _check_invariants(text, chunks, word_tokenizer, 64)
     assert all(c.text.endswith(".") for c in chunks[:-1])
     for a, b in zip(chunks, chunks[1:], strict=False):
@@ -102,7 +103,7 @@ def test_sentence_then_word_boundaries_and_overlap(word_tokenizer: Tokenizer) ->
         shared = _count(word_tokenizer, text[b.start : a.end])
         assert 8 <= shared <= 17  # about `overlap` tokens, snapped to a word start
     unbroken = " ".join(WORDS * 40)  # no punctuation at all: word boundaries
-    for c in chunk_text(unbroken, word_tokenizer, size=50, overlap=5):
+    for c in chunk_text(unbroken, TokenizerSpans(word_tokenizer), size=50, overlap=5):
         assert not _word_cut(unbroken, c.start) and not _word_cut(unbroken, c.end)
 
 
@@ -113,16 +114,16 @@ def test_pages_lines_and_empty(word_tokenizer: Tokenizer) -> None:
         pages.append((offset, number))
         text += body + "\n"
         offset = len(text)
-    chunks = chunk_text(text, word_tokenizer, size=40, overlap=8, pages=tuple(pages))
+    chunks = chunk_text(text, TokenizerSpans(word_tokenizer), size=40, overlap=8, pages=tuple(pages))
     for c in chunks:
         expected = max(n for off, n in pages if off <= c.start)
         assert c.page == expected
     assert {c.page for c in chunks} == {1, 2, 3, 4}
-    assert chunk_text("", word_tokenizer) == [] and chunk_text(" \n\t\n ", word_tokenizer) == []
-    assert len(chunk_text("alpha", word_tokenizer)) == 1
-    assert chunk_text("x y", word_tokenizer, max_chunks=1)[0].text == "x y"
+    assert chunk_text("", TokenizerSpans(word_tokenizer)) == [] and chunk_text(" \n\t\n ", TokenizerSpans(word_tokenizer)) == []
+    assert len(chunk_text("alpha", TokenizerSpans(word_tokenizer))) == 1
+    assert chunk_text("x y", TokenizerSpans(word_tokenizer), max_chunks=1)[0].text == "x y"
     with pytest.raises(ValueError):
-        chunk_text("alpha", word_tokenizer, size=2)
+        chunk_text("alpha", TokenizerSpans(word_tokenizer), size=2)
 
 
 def test_code_cuts_on_lines_preferring_definitions(word_tokenizer: Tokenizer) -> None:
@@ -131,7 +132,7 @@ def test_code_cuts_on_lines_preferring_definitions(word_tokenizer: Tokenizer) ->
         body = "\n".join(f"    alpha = beta + gamma  # line {j}" for j in range(6))
         funcs.append(f"def delta_{i}(x):\n{body}\n    return x")
     text = "\n\n".join(funcs) + "\n"
-    chunks = chunk_text(text, word_tokenizer, size=120, overlap=10, code=True)
+    chunks = chunk_text(text, TokenizerSpans(word_tokenizer), size=120, overlap=10, code=True)
     _check_invariants(text, chunks, word_tokenizer, 120)
     # prose cutting would start chunks at "return x" (the last line before a blank one)
     assert len(chunks) > 1 and all(c.text.startswith("def ") for c in chunks)
@@ -149,7 +150,7 @@ def test_truncating_tokenizer_does_not_lose_text(word_tokenizer: Tokenizer) -> N
     tok = Tokenizer.from_str(word_tokenizer.to_str())
     tok.enable_truncation(16)
     text = _paragraphs(5, 5)
-    chunks = chunk_text(text, tok, size=64, overlap=0)
+    chunks = chunk_text(text, TokenizerSpans(tok), size=64, overlap=0)
     assert chunks[-1].end == len(text.rstrip())
     assert tok.truncation is not None  # the caller's tokenizer is left as it was
 
@@ -158,7 +159,7 @@ def test_one_megabyte_is_fast(word_tokenizer: Tokenizer) -> None:
     text = _paragraphs(2000, 8)
     assert len(text) > 1_000_000
     started = time.perf_counter()
-    chunks = chunk_text(text, word_tokenizer, size=384, overlap=48)
+    chunks = chunk_text(text, TokenizerSpans(word_tokenizer), size=384, overlap=48)
     # ~0.5 s on an idle core; the bound catches per-window re-tokenizing (tens of seconds),
     # with room for a loaded CI machine
     assert time.perf_counter() - started < 5.0
@@ -168,15 +169,31 @@ def test_one_megabyte_is_fast(word_tokenizer: Tokenizer) -> None:
 @pytest.mark.shared
 def test_real_tokenizer_cjk_and_giant_words(qwen_tokenizer: Tokenizer) -> None:
     cjk = "。".join("这是一个关于向量检索和语义搜索的中文句子" for _ in range(200))
-    chunks = chunk_text(cjk, qwen_tokenizer, size=64, overlap=8)
+    chunks = chunk_text(cjk, TokenizerSpans(qwen_tokenizer), size=64, overlap=8)
     _check_invariants(cjk, chunks, qwen_tokenizer, 64)
     assert all(c.text.endswith("。") for c in chunks[:-1])
     blob = "x" + "Ab9/+" * 3000  # base64-ish: one "word" of thousands of tokens
     text = f"start {blob} end"
-    chunks = chunk_text(text, qwen_tokenizer, size=128, overlap=16)
+    chunks = chunk_text(text, TokenizerSpans(qwen_tokenizer), size=128, overlap=16)
     _check_invariants(text, chunks, qwen_tokenizer, 128)
     mixed = "Résumé naïve café. " * 50 + "\n" + "def f(x):\n    return x\n" * 20
     _check_invariants(
-        mixed, chunk_text(mixed, qwen_tokenizer, size=48, overlap=8), qwen_tokenizer, 48
+        mixed, chunk_text(mixed, TokenizerSpans(qwen_tokenizer), size=48, overlap=8), qwen_tokenizer, 48
     )
     assert re.search(r"\w", chunks[0].text)
+
+
+class SpacedWords:
+    """Token spans without any tokenizer object: what an engine behind a server can answer."""
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        return [[m.span() for m in re.finditer(r"\S+", text)] for text in texts]
+
+
+def test_chunks_from_any_token_spans_source() -> None:
+    text = _paragraphs(3, 4)
+    chunks = chunk_text(text, SpacedWords(), size=20, overlap=4)
+    assert len(chunks) > 3
+    assert all(len(c.text.split()) <= 20 for c in chunks)
+    assert all(c.tokens == len(c.text.split()) for c in chunks)
+    assert {w for c in chunks for w in c.text.split()} == set(text.split())

@@ -194,8 +194,9 @@ def test_rerank_improves_recall_at_low_dimension(
     for q in queries:
         truth = set(_exact_top(vectors, ids, q, 10))
         raw += len(truth & {c for c, _ in vx.search(q, 16, 10, rerank=False)}) / 10
-        rer += len(truth & {c for c, _ in vx.search(q, 16, 10, rerank=True, oversample=8)}) / 10
-        assert vx.last_stats is not None and vx.last_stats.exact and vx.last_stats.reranked
+        found = vx.search_with_stats(q, 16, 10, rerank=True, oversample=8)
+        rer += len(truth & {c for c, _ in found.hits}) / 10
+        assert found.stats.exact and found.stats.reranked
     raw, rer = raw / len(queries), rer / len(queries)
     assert rer >= 0.9 and rer > raw + 0.2, (raw, rer)
     full = vx.search(queries[0], 64, 10)
