@@ -35,8 +35,9 @@ BODY_DELAY_MS = 15
 
 
 class PreviewPane(QWidget):
-    open_requested = Signal(object, object)  # path, page (objects: a Qt string would drop
-    reveal_requested = Signal(object)        # the undecodable bytes of a name)
+    # paths go as objects: a Qt string would drop the undecodable bytes of a name
+    open_requested = Signal(object, object)  # path: str, page: int | None
+    reveal_requested = Signal(object)  # path: str
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
