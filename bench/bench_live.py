@@ -31,6 +31,7 @@ from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QObject,
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.library.opener import LibraryOpener
 from qfinder.core.results import SearchRequest
+from qfinder.services import qt_fix
 from qfinder.services.engine import EngineClient
 from qfinder.services.settings import EngineSettings
 
@@ -294,6 +295,7 @@ def main() -> int:
                         help="engine thread nice increment (the app uses 10; 0 here so a busy "
                              "shared machine does not starve the measurement)")
     args = parser.parse_args()
+    qt_fix.apply()  # PySide6 6.12.0 signal refcount bug; importing qfinder applies nothing
     result = run(args)
     for key, value in result.items():
         print(f"{key:32s} {value:.1f}" if isinstance(value, float) else f"{key:32s} {value}")

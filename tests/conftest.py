@@ -12,8 +12,10 @@ os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 # PySide6 6.12.0 drops a reference to True on every signal emit/disconnect (pytest-qt's
 # waitSignal disconnects each time) and the interpreter aborts after a few hundred: apply the
-# services layer's fix before any test touches Qt.
-import qfinder.services  # noqa: E402,F401
+# services layer's fix before any test touches Qt (importing qfinder applies nothing by itself).
+from qfinder.services import qt_fix  # noqa: E402
+
+qt_fix.apply()
 
 
 @pytest.fixture(autouse=True)

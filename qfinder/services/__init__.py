@@ -1,10 +1,5 @@
-"""The Qt service layer (QtCore only): the engine thread and the watcher bridge.
+"""The Qt service layer (QtCore only): the engine thread, model jobs and the watcher bridge.
 
-Importing it applies `qt_fix` (PySide6 6.12.0 loses a reference to True on every
-`signal.emit()` and `signal.disconnect()` and eventually aborts the interpreter); the UI and app
-get the fix by importing `qfinder.services` before emitting signals.
+Importing it changes nothing global. The PySide6 6.12.0 signal refcount fix (`qt_fix.apply()`)
+is applied by whoever composes the process: qfinder.app for the window, tests/conftest.py.
 """
-
-from qfinder.services import qt_fix
-
-qt_fix.apply()

@@ -78,7 +78,7 @@ class _HintList(QListWidget):
 class FoldersPanel(QWidget):
     add_requested = Signal(list)  # list[str] of folders
     remove_requested = Signal(str)
-    rescan_requested = Signal(object)  # path or None for all
+    rescan_requested = Signal(object)  # str | None: the folder, None for all of them
     pause_toggled = Signal(bool)  # True = pause
 
     def __init__(self, parent: QWidget | None = None) -> None:

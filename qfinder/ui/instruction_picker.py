@@ -26,7 +26,7 @@ def builtin_presets() -> tuple[tuple[str, str], ...]:
 class InstructionPicker(QComboBox):
     """Emits `instruction_changed(str | None)`; None means "the model's default task"."""
 
-    instruction_changed = Signal(object)
+    instruction_changed = Signal(object)  # str | None (None: the model's default task)
     custom_added = Signal(str)
 
     def __init__(self, recent: Iterable[str] = (), parent: QWidget | None = None) -> None:

@@ -1,7 +1,7 @@
 """The main window: composes the widgets and wires them to the engine's signals and slots.
 
-The engine is anything with EngineClient's methods and signals (qfinder.services.engine); the
-window never calls into core search or indexing code itself, so the GUI thread never blocks.
+The engine is anything that meets EngineLike (ui/engine_port.py: EngineClient, a test's fake);
+the window never calls into core search or indexing code itself, so the GUI thread never blocks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
@@ -20,6 +20,7 @@ from qfinder.core.results import SearchResponse
 from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, ModelSummary, RootState
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
+from qfinder.ui.engine_port import EngineLike
 from qfinder.ui.failures_dialog import FailuresDialog
 from qfinder.ui.file_actions import FileActions
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, engine: Any, settings: AppSettings | None = None,
+    def __init__(self, engine: EngineLike, settings: AppSettings | None = None,
                  save_settings: Callable[[AppSettings], object] | None = None,
                  parent: QWidget | None = None, data_folder: DataFolder | None = None) -> None:
         super().__init__(parent)
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
         self.drops.folders_dropped.connect(self.add_folders)
         self.drops.files_dropped.connect(self.find_similar)
 
-    def _connect_engine(self, engine: Any) -> None:
+    def _connect_engine(self, engine: EngineLike) -> None:
         engine.results.connect(self.search.on_results)
         engine.progress.connect(self._on_progress)
         engine.status.connect(self._on_status)
@@ -121,31 +122,37 @@ class MainWindow(QMainWindow):
         engine.error.connect(self._on_error)
 
     # -- user intents ----------------------------------------------------------------------
+    @Slot()
     def focus_search(self) -> None:
         self.ui.search_bar.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.ui.search_bar.selectAll()
 
+    @Slot()
     def _focus_results(self) -> None:
         if self.ui.model.rowCount():
             self.ui.results.setFocus(Qt.FocusReason.TabFocusReason)
             if not self.ui.results.currentIndex().isValid():
                 self.ui.results.setCurrentIndex(self.ui.model.index(0, 0))
 
+    @Slot(list)
     def add_folders(self, folders: list[str]) -> None:
         self.engine.add_roots(list(folders))
         names = ", ".join(os.path.basename(f.rstrip("/\\")) or f for f in folders)
         self.ui.status.notify(f"Adding {names} to the index…", 5000)
 
+    @Slot(list)
     def find_similar(self, paths: list[str]) -> None:
         self.ui.search_bar.clear()
         self.ui.search_bar.setPlaceholderText(f"Files like {', '.join(p.rsplit('/', 1)[-1] for p in paths)}")
         self.search.find_similar(paths)
 
+    @Slot(bool)
     def set_paused(self, paused: bool) -> None:
         (self.engine.pause if paused else self.engine.resume)()
         self.ui.folders.set_paused(paused)
         self.ui.status.set_paused(paused)
 
+    @Slot()
     def show_setup(self) -> None:
         """The model setup dialog (first run, or from the status bar's link)."""
         from qfinder.ui.setup_dialog import SetupDialog
@@ -155,12 +162,14 @@ class MainWindow(QMainWindow):
             lambda folder: self.apply_settings(dataclasses.replace(self.settings, model_folder=folder)))
         dialog.open()
 
+    @Slot()
     def show_failures(self) -> None:
         dialog = FailuresDialog(self)
         dialog.set_failures(list(self.failures.values()))
         dialog.retry_requested.connect(self._retry)
         dialog.open()
 
+    @Slot()
     def open_settings(self) -> None:
         from qfinder.ui.settings_dialog import SettingsDialog
 
@@ -168,6 +177,7 @@ class MainWindow(QMainWindow):
         dialog.settings_saved.connect(self.apply_settings)
         dialog.open()
 
+    @Slot(object)
     def apply_settings(self, settings: AppSettings) -> None:
         old, self.settings = self.settings, settings
         self._save_settings(settings)
@@ -177,42 +187,51 @@ class MainWindow(QMainWindow):
             self.ui.dim.set_dim(settings.default_dim)
         self.ui.filters.set_mode("hybrid" if settings.hybrid else "semantic")
 
+    @Slot(object)
     def _retry(self, paths: list[str]) -> None:
         for path in paths:
             self.failures.pop(path, None)
         self._show_failure_count()
         self.engine.retry_failed(paths)
 
+    @Slot(object, object)
     def _open(self, path: str, page: object = None) -> None:
         self.files.open(path, page if isinstance(page, int) else None)
 
+    @Slot(object)
     def _copy(self, path: str) -> None:
         opener_module.get_opener().copy_path(path)
         self.ui.status.notify(f"Copied {path}", 3000)
 
+    @Slot(object)
     def _on_instruction(self, instruction: str | None) -> None:
         self.search.state.instruction = instruction
         self.search.rerun()
 
+    @Slot(str)
     def _remember_instruction(self, text: str) -> None:
         self.settings = self.settings.with_recent_instruction(text)
         self._save_settings(self.settings)
 
+    @Slot(int)
     def _on_dim(self, dim: int) -> None:
         self.search.state.dim = dim
         self.engine.set_dim(dim)
         self.search.rerun()
 
+    @Slot(bool)
     def _on_rerank(self, rerank: bool) -> None:
         self.search.state.rerank = rerank
         self.search.rerun()
 
+    @Slot()
     def _on_filters(self) -> None:
         self.search.state.mode = self.ui.filters.mode()
         self.search.state.filters = self.ui.filters.filters()
         self.search.rerun()
 
     # -- engine signals --------------------------------------------------------------------
+    @Slot(object)
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.preview.set_query(response.request.text)  # before the reset selects a row
         self.ui.model.set_response(response)
@@ -230,15 +249,18 @@ class MainWindow(QMainWindow):
             self.ui.dim.set_stats(memory, response.elapsed_ms, response.exact, len(response.results))
         fit_rows(self.ui, self.width())  # longer figures may no longer fit beside the filters
 
+    @Slot()
     def _on_cleared(self) -> None:
         self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
         self.ui.model.clear()
         self.setWindowTitle("qfinder")
         self._refresh_empty_state()
 
+    @Slot(object)
     def _on_progress(self, progress: IndexProgress) -> None:
         self.ui.status.set_progress(progress)
 
+    @Slot(object)
     def _on_status(self, status: EngineStatus) -> None:
         self.engine_status = status
         self.ui.status.set_engine_status(status)
@@ -263,12 +285,14 @@ class MainWindow(QMainWindow):
         self.search.state.dim = self.ui.dim.dim()
         self.ui.instructions.set_instruction_aware(bool(info.instruction_aware))
 
+    @Slot(object)
     def _on_roots(self, roots: tuple[RootState, ...]) -> None:
         self.root_states = tuple(roots)
         self.ui.folders.set_roots(self.root_states)
         self.ui.filters.set_roots([r.path for r in self.root_states])
         self._refresh_empty_state()
 
+    @Slot(object)
     def _on_file_failed(self, failure: FileFailure) -> None:
         self.failures[failure.path] = failure
         self._show_failure_count()
@@ -277,6 +301,7 @@ class MainWindow(QMainWindow):
         name_only = sum(f.name_only for f in self.failures.values())
         self.ui.status.set_failed_count(len(self.failures) - name_only, name_only)
 
+    @Slot(str)
     def _on_error(self, message: str) -> None:
         log.warning("engine error: %s", message)
         self.ui.status.show_error(message)
@@ -290,6 +315,7 @@ class MainWindow(QMainWindow):
             text = EMPTY_TYPE
         self.ui.results.set_empty_text(text)
 
+    @Slot()
     def _about(self) -> None:
         QMessageBox.about(self, "About qfinder", "<b>qfinder</b><br>Find your files by meaning, "
                           "offline, with Qwen3-Embedding running on your own computer.")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import html
 import os
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from qfinder.core.results import ChunkHit, FileResult
 from qfinder.core.search.fusion import parse_query
 from qfinder.core.units import format_size
-from qfinder.ui.background import BackgroundJob
+from qfinder.services.thread_job import ThreadJob, start_job
 from qfinder.ui.code_colors import code_tokens
 from qfinder.ui.preview_context import (
     Context,
@@ -35,14 +35,15 @@ BODY_DELAY_MS = 15
 
 
 class PreviewPane(QWidget):
-    open_requested = Signal(object, object)  # path, page (objects: a Qt string would drop
-    reveal_requested = Signal(object)        # the undecodable bytes of a name)
+    # paths go as objects: a Qt string would drop the undecodable bytes of a name
+    open_requested = Signal(object, object)  # path: str, page: int | None
+    reveal_requested = Signal(object)  # path: str
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._result: FileResult | None = None
         self._chunk: ChunkHit | None = None
-        self._job: BackgroundJob | None = None
+        self._job: ThreadJob | None = None  # the newest context read; older ones are ignored
         self._query = parse_query("")
         self.title = QLabel(self)
         self.title.setWordWrap(True)
@@ -134,26 +135,22 @@ class PreviewPane(QWidget):
 
     def _load_context(self, path: str, chunk: ChunkHit, look: Look) -> None:
         """Read the surrounding text (and lex code) off the GUI thread; a newer selection wins."""
-        if self._job is not None:
-            self._job.cancel()
-            self._job.deleteLater()
 
-        def work(_report: object, _cancel: object) -> tuple[Context, tuple[RoleSpan, ...]] | None:
+        def work() -> tuple[Look, Context, tuple[RoleSpan, ...]] | None:
             context = load_context(path, chunk)
             if context is None:
                 return None
-            return context, code_tokens(path, code_text(context)) if look == "code" else ()
+            return look, context, code_tokens(path, code_text(context)) if look == "code" else ()
 
-        job = BackgroundJob(work, "qfinder-preview", self)
-        job.succeeded.connect(lambda found: self._show_context(job, look, found))
-        self._job = job
-        job.start()
+        self._job = start_job(work, "qfinder-preview")
+        self._job.succeeded.connect(self._show_context)
 
-    def _show_context(self, job: BackgroundJob, look: Look,
-                      found: tuple[Context, tuple[RoleSpan, ...]] | None) -> None:
-        if job is not self._job or found is None or job.cancel_event.is_set():
+    @Slot(object)
+    def _show_context(self, found: tuple[Look, Context, tuple[RoleSpan, ...]] | None) -> None:
+        """found: what the job read, or None when the file no longer holds the passage."""
+        if self.sender() is not self._job or found is None:
             return
-        context, tokens = found
+        look, context, tokens = found
         self.body.show_passage(context_passage(context, look, self._query, tokens))
 
     def _open(self) -> None:

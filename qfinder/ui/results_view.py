@@ -21,11 +21,11 @@ EMPTY_TYPE = "Type to search your files."
 
 class ResultsView(QTreeView):
     # paths go as objects: a Qt string would drop the undecodable bytes of a name
-    open_requested = Signal(object, object)  # path, page or None
-    reveal_requested = Signal(object)
-    open_with_requested = Signal(object)
-    copy_requested = Signal(object)
-    similar_requested = Signal(object)
+    open_requested = Signal(object, object)  # path: str, page: int | None
+    reveal_requested = Signal(object)  # path: str
+    open_with_requested = Signal(object)  # path: str
+    copy_requested = Signal(object)  # path: str
+    similar_requested = Signal(object)  # path: str
     hit_selected = Signal(object, object)  # FileResult | None, ChunkHit | None
 
     def __init__(self, model: ResultsModel, parent: QWidget | None = None) -> None:

@@ -10,17 +10,13 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from qfinder.core.results import SearchFilters, SearchMode, SearchRequest, SearchResponse
+from qfinder.ui.engine_port import SearchEngine
 
 log = logging.getLogger(__name__)
-
-
-class SearchEngine(Protocol):
-    def search(self, request: SearchRequest) -> int: ...
 
 
 @dataclasses.dataclass
@@ -62,6 +58,7 @@ class SearchController(QObject):
     def has_query(self) -> bool:
         return bool(self.state.text.strip() or self.state.like_paths)
 
+    @Slot(str)
     def search_text(self, text: str) -> int | None:
         self.state.text = text
         self.state.like_paths = ()
@@ -83,6 +80,7 @@ class SearchController(QObject):
         self.request_sent.emit(self.last_request)
         return request_id
 
+    @Slot()
     def clear(self) -> None:
         self.state.text = ""
         self.state.like_paths = ()
@@ -90,6 +88,7 @@ class SearchController(QObject):
         self.last_response = None
         self.cleared.emit()
 
+    @Slot(object)
     def on_results(self, response: SearchResponse) -> None:
         """Slot for the engine's `results` signal."""
         request_id = response.request.request_id

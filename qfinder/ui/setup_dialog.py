@@ -7,11 +7,9 @@ Closing or skipping keeps the app usable for file-name and keyword search.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -27,46 +25,56 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.errors import QfinderError
-from qfinder.core.model.registry import find_spec
+from qfinder.core.model.machine import Machine, recommended_model, this_machine
+from qfinder.core.model.registry import REGISTRY
 from qfinder.core.units import MB, format_size
-from qfinder.ui import model_jobs
-from qfinder.ui.background import BackgroundJob
-from qfinder.ui.machine import Machine, recommended_model, this_machine
+from qfinder.services.model_jobs import ModelJobs
 
 INTRO = ("qfinder finds files by meaning with an embedding model that runs on this computer — "
          "nothing leaves it. Choose one to download, or a model folder you already have. "
          "Until then, qfinder searches file names and words.")
 
 
-def recommendation_text(machine: Machine, best: tuple[str, str]) -> str:
-    why = ("it runs well on a CPU" if machine.gpu_provider is None
-           else "your GPU can run a larger, more accurate model")
-    return f"★ Recommended for this computer: <b>{best[0]} · {best[1]}</b> — {why}."
+@dataclass(frozen=True)
+class ChoiceRow:
+    name: str
+    variant: str
+    download: str  # sizes in the one format `qfinder models list` shows too
+    ram: str
+    note: str
 
 
-def _sizes(row: model_jobs.ChoiceRow) -> tuple[str, str]:
-    """Download and memory from the registry, in the one size format `qfinder models list`
-    shows too (model_jobs' own strings use other units)."""
-    variant = find_spec(row.name).variant(row.variant)
-    return format_size(variant.download_mb * MB), f"~{format_size(variant.ram_mb * MB)} RAM"
+def choice_rows() -> list[ChoiceRow]:
+    """Every downloadable model variant with its sizes, for the table."""
+    return [ChoiceRow(spec.name, v.name, format_size(v.download_mb * MB),
+                      f"~{format_size(v.ram_mb * MB)} RAM", v.note)
+            for spec in REGISTRY for v in spec.variants if not v.made_locally]
 
 
 class SetupDialog(QDialog):
     model_ready = Signal(str)  # the model folder to use
 
-    def __init__(self, parent: QWidget | None = None, machine: Machine | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, machine: Machine | None = None,
+                 jobs: ModelJobs | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Set up qfinder")
         self.setMinimumWidth(820)
         self.machine = machine or this_machine()
         self.model_folder: str | None = None
-        self.job: BackgroundJob | None = None
-        self.download_fn: Callable[..., Path] = model_jobs.download
-        self.optimize_fn: Callable[..., Path] = model_jobs.optimize
-        self.check_folder_fn: Callable[[str], str] = model_jobs.check_folder
-        self._speed_mark: tuple[float, float] | None = None
+        self.jobs = jobs or ModelJobs()
+        self.jobs.setParent(self)
+        self._started_at = 0.0  # when the running download began, for its speed
         self.optimize_verdict = ""  # what optimizing found (faster or not, which model is used)
         self._build()
+        self._connect_jobs()
+
+    def _connect_jobs(self) -> None:
+        self.jobs.progress.connect(self._on_progress)
+        self.jobs.optimizing.connect(self._on_optimizing)
+        self.jobs.optimized.connect(self._on_optimized)
+        self.jobs.finished.connect(self._on_success)
+        self.jobs.failed.connect(self._on_failure)
+        self.jobs.cancelled.connect(self._on_cancelled)
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -141,16 +149,16 @@ class SetupDialog(QDialog):
     def _fill_models(self) -> None:
         """One row per downloadable model and variant; the recommended one first, selected."""
         best = recommended_model(self.machine)
+        best_row = (best.name, best.variant)
         self.models.setColumnCount(4)
         self.models.setHeaderLabels(["Model", "Download", "Memory", "Notes"])
         self.models.setRootIsDecorated(False)
         self.models.setAlternatingRowColors(True)
-        rows = sorted(model_jobs.choice_rows(), key=lambda r: (r.name, r.variant) != best)
+        rows = sorted(choice_rows(), key=lambda r: (r.name, r.variant) != best_row)
         for row in rows:
-            recommended = (row.name, row.variant) == best
+            recommended = (row.name, row.variant) == best_row
             label = f"{row.name} · {row.variant}"
-            download, memory = _sizes(row)
-            item = QTreeWidgetItem([f"★ {label}" if recommended else label, download, memory,
+            item = QTreeWidgetItem([f"★ {label}" if recommended else label, row.download, row.ram,
                                     row.note])
             item.setData(0, Qt.ItemDataRole.UserRole, (row.name, row.variant))
             item.setToolTip(3, row.note)
@@ -165,54 +173,43 @@ class SetupDialog(QDialog):
         for column in range(3):
             self.models.resizeColumnToContents(column)
         self.models.setMinimumHeight(self.models.sizeHintForRow(0) * 7 + 30)
-        self.recommend_label.setText(recommendation_text(self.machine, best))
+        self.recommend_label.setText(f"★ Recommended for this computer: <b>{best.name} · "
+                                     f"{best.variant}</b> — {best.why}.")
 
     # -- actions -----------------------------------------------------------------------------
     def selected_model(self) -> tuple[str, str] | None:
         item = self.models.currentItem()
         return item.data(0, Qt.ItemDataRole.UserRole) if item else None
 
+    @Slot()
     def start_download(self) -> None:
         choice = self.selected_model()
         if choice is None:
             return
         name, variant = choice
-        optimize = self.optimize_box.isChecked() and variant == "fp32"
-
-        def work(report: Callable[[Any], None], cancel: Any) -> str:
-            folder = self.download_fn(name, variant, report, cancel)
-            if optimize:
-                report(("optimizing", 0, 0))
-                folder = self.optimize_fn(folder, report, cancel)
-            return str(folder)
-
-        self._run(work, busy_text="Downloading…")
+        self._set_busy(True, "Downloading…")
+        self._started_at = time.monotonic()
+        self.jobs.download(name, variant, optimize=self.optimize_box.isChecked() and variant == "fp32")
 
     def check_folder(self, folder: str) -> None:
         """Validate a model folder off the GUI thread; accept the dialog when it is usable."""
-        self._run(lambda _report, _cancel: self.check_folder_fn(folder), busy_text="Checking…")
+        self._set_busy(True, "Checking…")
+        self.jobs.check_folder(folder)
 
+    @Slot()
     def cancel_job(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self._show_hint("Cancelling…")
+        self.jobs.cancel()
+        self._show_hint("Cancelling…")
 
+    @Slot()
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with model.onnx)")
         if folder:
             self.check_folder(folder)
 
-    def _run(self, work: Callable[..., Any], busy_text: str) -> None:
-        self.error_label.setVisible(False)
-        self._set_busy(True, busy_text)
-        self.job = BackgroundJob(work, "qfinder-setup", self)
-        self.job.progress.connect(self._on_progress)
-        self.job.succeeded.connect(self._on_success)
-        self.job.failed.connect(self._on_failure)
-        self._speed_mark = (time.monotonic(), 0.0)
-        self.job.start()
-
     def _set_busy(self, busy: bool, text: str = "") -> None:
+        if busy:
+            self.error_label.setVisible(False)
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
         self._show_hint(text if busy else "")
@@ -220,30 +217,29 @@ class SetupDialog(QDialog):
         for widget in (self.download_button, self.folder_button, self.models, self.optimize_box):
             widget.setEnabled(not busy)
 
-    def _on_progress(self, value: Any) -> None:
-        if isinstance(value, tuple) and value and value[0] == "optimizing":
-            self.progress.setRange(0, 0)
-            self._show_hint("Optimizing for this CPU and checking fidelity…")
-            return
-        if isinstance(value, tuple) and value and value[0] == "optimized":
-            self.optimize_verdict = str(value[1])
-            return
-        if not (isinstance(value, tuple) and len(value) == 2):
-            return
-        done, total = float(value[0]), float(value[1] or 0)
+    # -- job signals -------------------------------------------------------------------------
+    @Slot("qint64", "qint64")
+    def _on_progress(self, done: int, total: int) -> None:
         if total > 0:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
-        now = time.monotonic()
-        start, _ = self._speed_mark or (now, 0.0)
-        rate = done / max(1e-3, now - start)
+        rate = done / max(1e-3, time.monotonic() - self._started_at)
         self._show_hint(f"{format_size(done)} of {format_size(total)} · {format_size(rate)}/s")
 
-    def _on_success(self, folder: Any) -> None:
+    @Slot()
+    def _on_optimizing(self) -> None:
+        self.progress.setRange(0, 0)
+        self._show_hint("Optimizing for this CPU and checking fidelity…")
+
+    @Slot(str)
+    def _on_optimized(self, verdict: str) -> None:
+        self.optimize_verdict = verdict
+
+    @Slot(str)
+    def _on_success(self, folder: str) -> None:
         self._set_busy(False)
-        self.job = None
-        self.model_folder = str(folder)
-        self.model_ready.emit(self.model_folder)
+        self.model_folder = folder
+        self.model_ready.emit(folder)
         if self.optimize_verdict:  # they asked for a faster model: say whether they got one
             self._show_hint(self.optimize_verdict)
             self.download_button.setText("Close")
@@ -252,17 +248,21 @@ class SetupDialog(QDialog):
             return
         self.accept()
 
-    def _on_failure(self, exc: BaseException) -> None:
+    @Slot(object, bool)
+    def _on_failure(self, exc: BaseException, offline: bool) -> None:
         self._set_busy(False)
-        self.job = None
-        self.show_error(exc)
+        self.show_error(exc, offline)
 
-    def show_error(self, exc: BaseException) -> None:
+    @Slot(object)
+    def _on_cancelled(self, exc: BaseException) -> None:
+        self._on_failure(exc, False)
+
+    def show_error(self, exc: BaseException, offline: bool) -> None:
         if isinstance(exc, QfinderError):
             text = f"<b>{exc.message}</b><br>{exc.hint}" if exc.hint else f"<b>{exc.message}</b>"
         else:
             text = f"<b>Something went wrong:</b> {exc}"
-        if model_jobs.looks_offline(exc):
+        if offline:
             text += ("<br>You seem to be offline. Connect and try again, or use "
                      "<i>Use a model folder on disk…</i> with a model copied from another computer.")
         self.error_label.setText(text)
@@ -271,6 +271,5 @@ class SetupDialog(QDialog):
         self.error_label.setVisible(True)
 
     def reject(self) -> None:
-        if self.job is not None and self.job.is_running():
-            self.job.cancel()
+        self.jobs.cancel()
         super().reject()

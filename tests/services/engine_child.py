@@ -14,6 +14,7 @@ from PySide6.QtCore import QCoreApplication
 
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.library.opener import LibraryOpener
+from qfinder.services import qt_fix
 from qfinder.services.engine import EngineClient
 from qfinder.services.settings import EngineSettings
 
@@ -47,6 +48,7 @@ class HoldingCores(LibraryOpener):
 
 def main() -> int:
     data, root, model, steps = sys.argv[1:5]
+    qt_fix.apply()  # this child composes its own process: nothing applies it on import
     app = QCoreApplication([])
     cores = HoldingCores(data, int(steps))
     client = EngineClient(cores, EngineSettings(watch=False, reconcile_interval_s=0), model)

@@ -1,4 +1,5 @@
-"""A stand-in with EngineClient's signals and methods, for widget-level tests and screenshots.
+"""A stand-in engine for widget-level tests and screenshots: it meets the window's EngineLike
+(qfinder.ui.engine_port), as EngineClient does.
 
 It answers searches asynchronously (next event-loop turn) from an in-memory list of files,
 scoring by shared words, so the window's real asynchronous paths are exercised.
@@ -11,6 +12,7 @@ import itertools
 import os
 import re
 import time
+from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -89,7 +91,8 @@ class FakeEngine(QObject):
         found.sort(key=lambda r: -r.score)
         return SearchResponse(request, tuple(found[: request.k]), 4.2, request.dim, request.rerank, True)
 
-    def add_roots(self, paths: list[str]) -> int:
+    def add_roots(self, paths: Iterable[str]) -> int:
+        paths = list(paths)
         self._roots.extend(p for p in paths if p not in self._roots)
         self.roots.emit(tuple(RootState(p, "indexing", 0, 3, 0) for p in self._roots))
         return self._record("add_roots", tuple(paths))
@@ -114,7 +117,7 @@ class FakeEngine(QObject):
     def set_model(self, folder: str) -> int:
         return self._record("set_model", folder)
 
-    def retry_failed(self, paths: list[str]) -> int:
+    def retry_failed(self, paths: Iterable[str] = ()) -> int:
         return self._record("retry_failed", tuple(paths))
 
 

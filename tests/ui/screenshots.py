@@ -91,6 +91,9 @@ def search(window, text: str) -> None:
 
 def main(out: Path, model_dir: str | None) -> int:
     out.mkdir(parents=True, exist_ok=True)
+    from qfinder.services import qt_fix
+
+    qt_fix.apply()  # this script composes its own process: importing qfinder applies nothing
     app = QApplication.instance() or QApplication(["qfinder"])
     from qfinder.ui.main import make_application
     from qfinder.ui.setup_dialog import SetupDialog

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from qfinder.ui.machine import Machine, recommended_model
+from qfinder.core.model.machine import Machine, recommended_model
+from qfinder.services.model_jobs import ModelJobs
 from qfinder.ui.settings import AppSettings, load_settings, save_settings
 from qfinder.ui.setup_dialog import SetupDialog
 
@@ -23,8 +25,9 @@ def setup_dialog(qtbot):
 
 
 def test_recommends_the_small_model_on_a_cpu(setup_dialog):
-    assert recommended_model(CPU_ONLY) == ("Qwen3-Embedding-0.6B", "fp32")
-    assert recommended_model(Machine(8, 32_000, "CUDAExecutionProvider"))[0] == "Qwen3-Embedding-4B"
+    best = recommended_model(CPU_ONLY)
+    assert (best.name, best.variant) == ("Qwen3-Embedding-0.6B", "fp32")
+    assert recommended_model(Machine(8, 32_000, "cuda")).name == "Qwen3-Embedding-4B"
     first = setup_dialog.models.topLevelItem(0)
     assert first.text(0) == "★ Qwen3-Embedding-0.6B · fp32" and "GB RAM" in first.text(2)
     assert "Recommended for this computer" in setup_dialog.recommend_label.text()
@@ -35,7 +38,7 @@ def test_recommends_the_small_model_on_a_cpu(setup_dialog):
 def test_offline_download_fails_with_a_clear_message(qtbot, setup_dialog, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the real downloader, offline
     setup_dialog.start_download()
-    assert setup_dialog.job is not None and not setup_dialog.download_button.isEnabled()
+    assert not setup_dialog.download_button.isEnabled()
     qtbot.waitUntil(lambda: setup_dialog.error_label.isVisible(), timeout=10_000)
     text = setup_dialog.error_label.text()
     assert "offline" in text.lower() and "model folder on disk" in text
@@ -119,21 +122,25 @@ def test_command_line_folders_accept_paths_and_file_uris(tmp_path):
         str(tmp_path / "a"), str(tmp_path)]
 
 
-def test_download_shows_progress_and_speed_and_can_be_cancelled(qtbot, setup_dialog):
-    from qfinder.core.errors import CancelledError
+def test_download_shows_progress_and_speed_and_can_be_cancelled(qtbot):
+    clicked = threading.Event()
 
-    def slow_download(name, variant, report, cancel):
-        report((50_000_000, 100_000_000))
-        cancel.wait(10)
-        raise CancelledError("Download cancelled.", "Start it again to resume where it stopped.")
+    def slow_download(name, variant, progress):
+        progress(50_000_000, 100_000_000, "onnx/model.onnx")
+        clicked.wait(10)
+        progress(60_000_000, 100_000_000, "onnx/model.onnx")  # the next chunk sees the cancel
+        raise AssertionError("a cancelled download went on")
 
-    setup_dialog.download_fn = slow_download
+    setup_dialog = SetupDialog(machine=CPU_ONLY, jobs=ModelJobs(download=slow_download))
+    qtbot.addWidget(setup_dialog)
+    setup_dialog.show()
     setup_dialog.optimize_box.setChecked(False)
     setup_dialog.start_download()
     qtbot.waitUntil(lambda: setup_dialog.progress.value() == 500, timeout=5000)
     assert "50.0 MB of 100.0 MB" in setup_dialog.speed_label.text()
     assert "/s" in setup_dialog.speed_label.text() and setup_dialog.cancel_button.isVisible()
     setup_dialog.cancel_button.click()
+    clicked.set()
     qtbot.waitUntil(lambda: setup_dialog.download_button.isEnabled(), timeout=5000)
     assert "cancelled" in setup_dialog.error_label.text().lower()
     assert setup_dialog.result() != QDialog.DialogCode.Accepted

@@ -10,12 +10,13 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QLabel
 
 from qfinder.core.errors import DownloadError
-from qfinder.ui.machine import Machine
+from qfinder.core.model.machine import Machine
+from qfinder.services.model_jobs import ModelJobs
 from qfinder.ui.setup_dialog import SetupDialog
 
 
-def _fail_offline(name, variant, report, cancel) -> Path:
-    report((1_200_000, 2_400_000_000))
+def _fail_offline(name, variant, progress) -> Path:
+    progress(1_200_000, 2_400_000_000, "onnx/model.onnx")
     raise DownloadError("Could not download Qwen3-Embedding-0.6B: network is unreachable.",
                         "Check the connection; the download resumes where it stopped.")
 
@@ -25,9 +26,9 @@ def _rect(dialog, widget) -> QRect:
 
 
 def test_after_a_failed_download_no_two_lines_overlap(qtbot, tmp_path):
-    dialog = SetupDialog(machine=Machine(cores=4, ram_mb=16_000, gpu_provider=None))
+    dialog = SetupDialog(machine=Machine(cores=4, ram_mb=16_000, gpu_provider=None),
+                         jobs=ModelJobs(download=_fail_offline))
     qtbot.addWidget(dialog)
-    dialog.download_fn = _fail_offline
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.start_download()

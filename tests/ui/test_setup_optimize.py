@@ -6,20 +6,21 @@ from __future__ import annotations
 import json
 import shutil
 
-from qfinder.ui.machine import Machine
+from qfinder.core.model.machine import Machine
+from qfinder.services.model_jobs import ModelJobs
 from qfinder.ui.setup_dialog import SetupDialog
 
 
 def test_optimizing_uses_the_faster_model_and_says_so(qtbot, tmp_path, tiny_model_dir):
     source = tmp_path / "Qwen3-tiny"
 
-    def download_copy(name, variant, report, cancel):
+    def download_copy(name, variant, progress):
         shutil.copytree(tiny_model_dir, source)
         return source
 
-    dialog = SetupDialog(machine=Machine(cores=4, ram_mb=16_000, gpu_provider=None))
+    dialog = SetupDialog(machine=Machine(cores=4, ram_mb=16_000, gpu_provider=None),
+                         jobs=ModelJobs(download=download_copy))
     qtbot.addWidget(dialog)
-    dialog.download_fn = download_copy
     dialog.show()
     assert dialog.optimize_box.isChecked() and dialog.selected_model()[1] == "fp32"
     with qtbot.waitSignal(dialog.model_ready, timeout=60_000) as ready:

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from support.cli import cli
 
+from qfinder.core.model.machine import Machine
 from qfinder.core.units import format_size
-from qfinder.ui.machine import Machine
 from qfinder.ui.setup_dialog import SetupDialog
 
 
