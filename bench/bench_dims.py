@@ -52,7 +52,7 @@ def real_vectors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed BEIR-layout collections (corpus.jsonl chunked, queries.jsonl) with a real model."""
     from qfinder.core.indexing.chunking import chunk_text
-    from qfinder.core.model import Embedder
+    from qfinder.core.model.embedder import Embedder
 
     emb = Embedder.from_folder(model, provider="cpu")
     texts, queries = [], []

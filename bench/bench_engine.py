@@ -37,8 +37,9 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
-from qfinder.core.model import Embedder, EmbedOptions  # noqa: E402
 from qfinder.core.model.batching import plan_batches  # noqa: E402
+from qfinder.core.model.embedder import Embedder  # noqa: E402
+from qfinder.core.model.info import EmbedOptions  # noqa: E402
 from qfinder.core.model.runtime import session_options  # noqa: E402
 from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
 from qfinder.devtools.qwen3_config import QWEN3_0_6B  # noqa: E402

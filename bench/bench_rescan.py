@@ -20,7 +20,7 @@ from pathlib import Path
 from timing import timed
 
 from qfinder.core.indexing.indexer import Indexer, IndexSettings
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 from qfinder.core.storage.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 from qfinder.devtools.ir_eval import Collection, doc_text, load_collection, ndcg_at_k, write_corpus
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -28,7 +28,8 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
-from qfinder.core.model import Embedder, EmbedOptions  # noqa: E402
+from qfinder.core.model.embedder import Embedder  # noqa: E402
+from qfinder.core.model.info import EmbedOptions  # noqa: E402
 from qfinder.devtools.bench_models import build_random_qwen3, chunk_mix  # noqa: E402
 from qfinder.devtools.qwen3_config import QWEN3_0_6B, Qwen3Config  # noqa: E402
 

@@ -35,8 +35,8 @@ def _is_bare_word(argument: str) -> bool:
 
 def _run_gui(args: list[str]) -> int:
     try:
+        from qfinder.desktop import run_desktop
         from qfinder.services import qt_fix
-        from qfinder.ui.main import run_desktop
     except ImportError as exc:
         sys.stderr.write(f"qfinder: the desktop app is not available ({exc}).\n")
         return 2

@@ -53,22 +53,9 @@ FORBIDDEN = {
 # Known violations, each with the change that removes it; an entry that no longer applies fails
 # test_every_allowed_violation_still_exists, so the list only shrinks. The probe imports these
 # modules last: what they pull in is charged to them and hides nothing behind them.
-ALLOWED = {
-    # moves to the composition root (issue 9): the window's engine is built here
-    "qfinder.ui.engine_factory": ("hnswlib", "qfinder.core.indexing", "qfinder.core.library",
-                                  "qfinder.core.storage", "qfinder.core.vectors"),
-    # moves to the composition root (issue 9): the desktop start takes the data folder's writer lock
-    "qfinder.ui.main": ("qfinder.core.library",),
-    # qfinder/core/model/__init__.py imports Embedder, so the registry and machine facts the
-    # dialog shows load onnxruntime with them; goes when the model seam (issue 9) makes that
-    # package import light
-    "qfinder.ui.setup_dialog": ("onnxruntime", "qfinder.core.model.embedder"),
-}
+ALLOWED: dict[str, tuple[str, ...]] = {}
 # Import cycles not yet broken: (importer, imported) edges left out of the cycle search.
-ALLOWED_CYCLE_EDGES = {
-    # the model seam (issue 9) breaks it: Embedder(parts: Any) only dodges it today
-    ("qfinder.core.model.loader", "qfinder.core.model.embedder"),
-}
+ALLOWED_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 # Imports each module in turn in a fresh interpreter and reports, per module, what it added to
 # sys.modules. A forbidden module is charged to the first module that pulled it in.

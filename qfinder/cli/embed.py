@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 
-from qfinder.core.model import Embedder, EmbedOptions
+from qfinder.core.model.embedder import Embedder
+from qfinder.core.model.info import EmbedOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,19 +1,26 @@
-"""What a data folder remembers between runs: the model folder and the search dimension.
+"""One configuration per data folder: the model, how it runs, and how files are indexed.
 
-Kept as ``settings.json`` beside the catalog (0600), so `qfinder search` finds the model that
-`qfinder index --model DIR` used, and the desktop app and CLI agree on one model per folder.
+Kept as ``settings.json`` beside the catalog (0600), read by `qfinder index/search/status` and
+the desktop app alike, so the two never disagree about the model or the chunking (a different
+chunk size is a different pipeline stamp: every file would be re-embedded). The app's own
+preferences (window, instructions, the last data folder) live elsewhere (qfinder.ui.settings).
 
-    settings = LibrarySettings.load(data_dir)
-    settings.model_folder, settings.dim, settings.provider
-    settings.save(data_dir)          # atomic: temp file, fsync, rename
+    config = LibraryConfig.load(data_dir)
+    config.model_folder, config.chunk_tokens, config.dim, ...
+    config.reembeds(other)           # would switching to `other` re-embed every file?
+    config.save(data_dir)            # atomic: temp file, fsync, rename
+
+Pure data: what these values mean to the indexer is `qfinder.core.library.opening`'s business.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from qfinder.core.paths import write_atomic
 
@@ -23,25 +30,63 @@ SETTINGS_NAME = "settings.json"
 
 
 @dataclass(frozen=True)
-class LibrarySettings:
+class ModelRuntime:
+    """How to run the model: which variant file of its folder, how many CPU threads."""
+
+    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default graph
+    threads: int | None = None  # onnxruntime intra-op threads; None: onnxruntime's choice
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
     model_folder: str | None = None
     dim: int | None = None  # None: the model's default search dimension
-    provider: str = "auto"
+    provider: str = "auto"  # "auto", "cpu", "cuda", "directml", "coreml"
+    variant: str | None = None
+    threads: int | None = None
+    chunk_tokens: int = 384
+    max_chunks_per_file: int = 2000
+    max_file_mb: int = 200  # larger PDF and Office files are refused
+    exclude_globs: tuple[str, ...] = ()  # added to the built-in rules (.git, node_modules, …)
+    index_hidden: bool = False
 
     @classmethod
-    def load(cls, data_dir: Path) -> LibrarySettings:
+    def load(cls, data_dir: Path) -> LibraryConfig:
         path = Path(data_dir) / SETTINGS_NAME
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as exc:
             log.warning("ignoring unreadable %s (%s)", path, exc)
             return cls()
-        known = {k: raw[k] for k in ("model_folder", "dim", "provider") if k in raw}
-        return cls(**known)
+        return cls.from_mapping(raw)
 
-    def with_changes(self, **changes: object) -> LibrarySettings:
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> LibraryConfig:
+        """The known keys of `raw` (a newer version's keys are ignored, not fatal)."""
+        defaults = cls()
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        if isinstance(values.get("exclude_globs"), list):
+            values["exclude_globs"] = tuple(str(g) for g in values["exclude_globs"])
+        elif "exclude_globs" in values:
+            values["exclude_globs"] = defaults.exclude_globs
+        return replace(defaults, **values)
+
+    @property
+    def runtime(self) -> ModelRuntime:
+        return ModelRuntime(self.variant, self.threads)
+
+    def reembeds(self, other: LibraryConfig) -> bool:
+        """Whether indexing with `other` means embedding every file again: another model or
+        variant, or another way of cutting files into chunks."""
+        return (self.model_folder, self.variant, self.chunk_tokens, self.max_chunks_per_file) != (
+            other.model_folder, other.variant, other.chunk_tokens, other.max_chunks_per_file)
+
+    def with_changes(self, **changes: object) -> LibraryConfig:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def save(self, data_dir: Path) -> None:

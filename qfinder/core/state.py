@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from qfinder.core.config import LibraryConfig
+
 EngineState = Literal["starting", "idle", "indexing", "paused", "rebuilding", "error", "stopped"]
 RootAvailability = Literal["watching", "polling", "indexing", "paused", "unavailable", "error"]
 
@@ -52,6 +54,7 @@ class EngineStatus:
     message: str = ""  # human text for the status bar
     model: ModelSummary | None = None  # the loaded model's facts; None: none loaded (yet)
     index_memory_bytes: int | None = None  # RAM of the current dimension's vector index
+    config: LibraryConfig | None = None  # the data folder's configuration; None: not open
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,11 @@ class FileFailure:
     reason: str  # human text: what happened and, where useful, what to do
     # Found by name only (empty, binary, no text): not an error, as `qfinder status` says
     name_only: bool = False
+
+
+@dataclass(frozen=True)
+class ReembedEstimate:
+    """How much embedding every indexed file again would be (before a model or chunking change)."""
+
+    files: int  # files with text in the index
+    tokens: int  # about how many tokens the model would read

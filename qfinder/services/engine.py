@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.library.opener import LibraryOpener
 from qfinder.core.results import SearchRequest
 
@@ -42,6 +43,7 @@ class EngineClient(QObject):
     status = Signal(object)  # EngineStatus
     roots = Signal(object)  # tuple[RootState, ...]
     file_failed = Signal(object)  # FileFailure
+    reembed_estimate = Signal(object)  # ReembedEstimate (answers estimate_reembed())
     error = Signal(str)  # a human message
     stopped = Signal()
 
@@ -56,6 +58,8 @@ class EngineClient(QObject):
     _cancel = Signal()
     _set_dim = Signal(int)
     _set_model = Signal(object)
+    _configure = Signal(object)
+    _estimate = Signal()
     _close = Signal()
 
     def __init__(self, opener: LibraryOpener, settings: EngineSettings | None = None,
@@ -83,6 +87,7 @@ class EngineClient(QObject):
         for ours, theirs in ((self.results, w.results), (self.progress, w.progress),
                              (self.status, w.status), (self.roots, w.roots),
                              (self.file_failed, w.file_failed), (self.error, w.error),
+                             (self.reembed_estimate, w.reembed_estimate),
                              (self.stopped, w.closed)):
             theirs.connect(ours, _Q)
         for request, slot in ((self._search, w.search), (self._add_roots, w.add_roots),
@@ -90,6 +95,7 @@ class EngineClient(QObject):
                               (self._retry, w.retry_failed), (self._pause, w.pause),
                               (self._resume, w.resume), (self._cancel, w.cancel_indexing),
                               (self._set_dim, w.set_dim), (self._set_model, w.set_model),
+                              (self._configure, w.configure), (self._estimate, w.estimate_reembed),
                               (self._close, w.close)):
             request.connect(slot, _Q)
         self._thread.started.connect(w.open)
@@ -178,4 +184,15 @@ class EngineClient(QObject):
 
     def set_model(self, folder: str) -> int:
         self._set_model.emit(str(folder))
+        return self._next_id()
+
+    def configure(self, config: LibraryConfig) -> int:
+        """The data folder's new configuration (status.config has the current one): a change
+        of model or chunking re-indexes in the background while the current index answers."""
+        self._configure.emit(config)
+        return self._next_id()
+
+    def estimate_reembed(self) -> int:
+        """Ask how much re-embedding every file would be: answered by reembed_estimate."""
+        self._estimate.emit()
         return self._next_id()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.errors import QfinderError
 from qfinder.core.library.library import Library
 from qfinder.core.library.opener import LibraryOpener
@@ -90,18 +91,19 @@ class DimBuilder(QObject):
 
 
 class ModelSwitch:
-    """The library of the model being switched to, filled while the current one answers."""
+    """The library being switched to (another model or chunking), filled while the current
+    one answers."""
 
     def __init__(self, opener: LibraryOpener) -> None:
         self._opener = opener
         self.pending: Library | None = None
 
-    def begin(self, current: Library, model_folder: str) -> None:
+    def begin(self, current: Library, config: LibraryConfig) -> None:
         if current.read_only_reason:
             raise QfinderError(f"The model cannot be changed now: {current.read_only_reason}.",
                                "Try again when the other qfinder process has finished.")
         self.close_pending()
-        staged = self._opener.open_staging(model_folder)
+        staged = self._opener.open_staging(config)
         upkeep = writer_of(staged)
         for root in current.roots():
             upkeep.add_root(root)

@@ -43,4 +43,5 @@ def make_status(core: Library | None, state: EngineState, message: str,
         message=message,
         model=core.model_summary if core else None,
         index_memory_bytes=core.index_memory_bytes() if core else None,
+        config=core.config if core else None,
     )

@@ -11,18 +11,21 @@ lives in the composed parts.
 
 Signals (queued to the client's thread by EngineClient):
     results(SearchResponse), progress(IndexProgress), status(EngineStatus),
+    reembed_estimate(ReembedEstimate),
     roots(tuple[RootState, ...]), file_failed(FileFailure), error(str), closed()
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.errors import QfinderError
 from qfinder.core.library.library import Library
 from qfinder.core.library.opener import LibraryOpener
@@ -53,6 +56,7 @@ class EngineWorker(QObject):
     status = Signal(object)  # EngineStatus
     roots = Signal(object)  # tuple[RootState, ...]
     file_failed = Signal(object)  # FileFailure
+    reembed_estimate = Signal(object)  # ReembedEstimate
     error = Signal(str)
     closed = Signal()
 
@@ -296,12 +300,33 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def set_model(self, folder: str) -> None:
-        def job() -> None:
-            self._set_state("rebuilding", f"Loading the model in {folder}…")
-            self._switch.begin(self._core(), folder)
+        self.configure_with(lambda config: config.with_changes(
+            model_folder=os.path.abspath(os.path.expanduser(folder))))
 
-        self._guard("Switching models", job)
+    @Slot(object)
+    def configure(self, config: LibraryConfig) -> None:
+        self.configure_with(lambda _current: config)
+
+    def configure_with(self, change: Callable[[LibraryConfig], LibraryConfig]) -> None:
+        """Settings that re-embed (model, variant, chunking) fill a second library while this
+        one answers; the others apply at once (a rescan picks up what they include)."""
+        def job() -> None:
+            current = self._core()
+            config = change(current.config)
+            if current.config.reembeds(config):
+                self._set_state("rebuilding", "Re-indexing with the new settings…")
+                self._switch.begin(current, config)
+            else:
+                current.reconfigure(config)
+                self._upkeep().reconcile(None)
+
+        self._guard("Applying the settings", job)
         self._after_change()
+
+    @Slot()
+    def estimate_reembed(self) -> None:
+        self._guard("Estimating a re-index",
+                    lambda: self.reembed_estimate.emit(self._core().reembed_estimate()))
 
     # -- indexing states ---------------------------------------------------------------------
     def _after_change(self) -> None:

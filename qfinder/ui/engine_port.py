@@ -9,6 +9,7 @@ from typing import Protocol
 
 from PySide6.QtCore import SignalInstance
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.results import SearchRequest
 
 
@@ -27,6 +28,7 @@ class EngineLike(SearchEngine, Protocol):
         status(object): EngineStatus
         roots(object): tuple[RootState, ...], every folder indexed and its state
         file_failed(object): FileFailure
+        reembed_estimate(object): ReembedEstimate, the answer to estimate_reembed()
         error(str): a message for people
     """
 
@@ -41,6 +43,8 @@ class EngineLike(SearchEngine, Protocol):
     @property
     def file_failed(self) -> SignalInstance: ...
     @property
+    def reembed_estimate(self) -> SignalInstance: ...
+    @property
     def error(self) -> SignalInstance: ...
 
     def add_roots(self, paths: Iterable[str]) -> int: ...
@@ -51,3 +55,5 @@ class EngineLike(SearchEngine, Protocol):
     def resume(self) -> int: ...
     def set_dim(self, dim: int) -> int: ...
     def set_model(self, folder: str) -> int: ...
+    def configure(self, config: LibraryConfig) -> int: ...
+    def estimate_reembed(self) -> int: ...

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.results import SearchResponse
 from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, ModelSummary, RootState
 from qfinder.ui import opener as opener_module
@@ -23,6 +24,7 @@ from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.engine_port import EngineLike
 from qfinder.ui.failures_dialog import FailuresDialog
 from qfinder.ui.file_actions import FileActions
+from qfinder.ui.reconfigure import Reconfigure
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
 from qfinder.ui.settings import AppSettings, DataFolder, data_folder_in_use
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
         self.search = SearchController(engine, self)
+        self.reconfigure = Reconfigure(engine, self)
         self.files = FileActions(self)
         self.search.state.rerank = self.settings.rerank
         self.search.state.instruction = self.settings.default_instruction
@@ -158,8 +161,7 @@ class MainWindow(QMainWindow):
         from qfinder.ui.setup_dialog import SetupDialog
 
         dialog = SetupDialog(self)
-        dialog.model_ready.connect(
-            lambda folder: self.apply_settings(dataclasses.replace(self.settings, model_folder=folder)))
+        dialog.model_ready.connect(self.use_model)
         dialog.open()
 
     @Slot()
@@ -173,19 +175,28 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from qfinder.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self, data_folder=self.data_folder)
+        dialog = SettingsDialog(self.settings, self.reconfigure.current, self,
+                                data_folder=self.data_folder)
         dialog.settings_saved.connect(self.apply_settings)
         dialog.open()
 
-    @Slot(object)
-    def apply_settings(self, settings: AppSettings) -> None:
-        old, self.settings = self.settings, settings
+    @Slot(object, object)
+    def apply_settings(self, settings: AppSettings, config: LibraryConfig | None = None) -> None:
+        """The app's preferences now; the data folder's `config` through the engine (asked
+        first when it re-embeds every file)."""
+        self.settings = settings
         self._save_settings(settings)
-        if settings.model_folder and settings.model_folder != old.model_folder:
-            self.engine.set_model(settings.model_folder)
-        if settings.default_dim and settings.default_dim != old.default_dim:
-            self.ui.dim.set_dim(settings.default_dim)
         self.ui.filters.set_mode("hybrid" if settings.hybrid else "semantic")
+        if config is not None:
+            if config.dim and config.dim != (self.reconfigure.current or config).dim:
+                self.ui.dim.set_dim(config.dim)
+            self.reconfigure.apply(config)
+
+    @Slot(str)
+    def use_model(self, folder: str) -> None:
+        """The model chosen in the setup dialog becomes the data folder's."""
+        current = self.reconfigure.current or LibraryConfig()
+        self.reconfigure.apply(dataclasses.replace(current, model_folder=folder))
 
     @Slot(object)
     def _retry(self, paths: list[str]) -> None:
@@ -278,7 +289,7 @@ class MainWindow(QMainWindow):
 
     def set_model_info(self, info: ModelSummary, current_dim: int | None = None) -> None:
         """Adapt the slider and the instruction picker to the loaded model."""
-        dim = current_dim or self.settings.default_dim or info.default_dim
+        dim = current_dim or info.default_dim
         self.ui.dim.blockSignals(True)
         self.ui.dim.set_model(info.min_dim, info.full_dim, dim)
         self.ui.dim.blockSignals(False)

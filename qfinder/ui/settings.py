@@ -1,8 +1,11 @@
-"""User settings of the desktop app, persisted as JSON in the platform's config folder.
+"""The desktop app's own preferences, persisted as JSON in the platform's config folder.
 
-Pure data (no Qt): `AppSettings` is a frozen dataclass; `load_settings` never raises (a broken
-or missing file gives the defaults and a log line) and `save_settings` writes atomically.
-Window geometry and splitter positions are not here: they live in QSettings (see main_window).
+Only what belongs to the person and this window: search defaults, the recent instructions, the
+last data folder, indexing priority. What belongs to a data folder (the model, how it runs, how
+files are cut) is its LibraryConfig (qfinder.core.config), shared with the command line.
+Pure data (no Qt): `load_settings` never raises (a broken or missing file gives the defaults and
+a log line) and `save_settings` writes atomically. Window geometry and splitter positions are
+not here: they live in QSettings (see main_window).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.paths import DATA_DIR_ENV, config_dir, data_dir, write_atomic
 
 log = logging.getLogger(__name__)
@@ -25,18 +29,8 @@ MAX_RECENT_INSTRUCTIONS = 8
 
 @dataclass(frozen=True)
 class AppSettings:
-    model_folder: str | None = None  # None: no model yet (first-run dialog)
-    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default
-    provider: str = "auto"  # "auto", "cpu", "cuda", "directml", "coreml"
-    threads: int = 0  # 0: let onnxruntime decide
     low_priority_indexing: bool = True
-    exclude_globs: tuple[str, ...] = ()  # added to the built-in rules (.git, node_modules, …)
-    index_hidden: bool = False
-    max_file_mb: int = 50
-    max_chunks_per_file: int = 2000
-    chunk_tokens: int = 384
     default_instruction: str | None = None  # None: the model's default task
-    default_dim: int | None = None  # None: the model's default search dimension
     rerank: bool = True
     hybrid: bool = True
     data_folder: str | None = None  # None: the platform default (qfinder.core.paths.data_dir)
@@ -83,6 +77,29 @@ def _from_json(raw: dict[str, Any]) -> AppSettings:
             value = tuple(str(v) for v in value) if isinstance(value, list) else default
         values[name] = value
     return dataclasses.replace(defaults, **values)
+
+
+# Before each data folder had its own configuration these lived here, for every data folder.
+_LEGACY_LIBRARY_KEYS = {"model_folder": "model_folder", "variant": "variant", "provider": "provider",
+                        "threads": "threads", "chunk_tokens": "chunk_tokens",
+                        "max_chunks_per_file": "max_chunks_per_file", "max_file_mb": "max_file_mb",
+                        "exclude_globs": "exclude_globs", "index_hidden": "index_hidden",
+                        "default_dim": "dim"}
+
+
+def legacy_library_config(path: Path | None = None) -> LibraryConfig | None:
+    """The data-folder settings an older qfinder kept in the app's settings file, if any: they
+    become the configuration of a data folder that has none yet."""
+    try:
+        raw = json.loads((path or settings_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    values = {new: raw[old] for old, new in _LEGACY_LIBRARY_KEYS.items() if raw.get(old) is not None}
+    if values.get("threads") == 0:
+        values.pop("threads")  # 0 meant "onnxruntime decides"
+    return LibraryConfig.from_mapping(values) if values else None
 
 
 def load_settings(path: Path | None = None) -> AppSettings:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from support.qwen3 import load_reference
 
-from qfinder.core.model import Embedder, truncate_normalize
+from qfinder.core.model.embedder import Embedder
+from qfinder.core.model.mrl import truncate_normalize
 
 MIN_COS = 0.9999
 SHAPES = ["plain", "kv", "st"]
@@ -82,7 +83,7 @@ def test_reference_truncation_is_plain_numpy() -> None:
 
 def test_small_batches_and_repeats_match_reference(qwen3_folders) -> None:
     """A tight padded-token budget splits the texts into many batches; results do not move."""
-    from qfinder.core.model import EmbedOptions
+    from qfinder.core.model.info import EmbedOptions
 
     documents = load_reference()[0]
     options = EmbedOptions(max_padded_tokens=96, max_batch=3)

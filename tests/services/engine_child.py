@@ -28,7 +28,7 @@ class HoldingCores(LibraryOpener):
 
     def open(self, model_folder):  # type: ignore[no-untyped-def]
         core = super().open(model_folder)
-        step, embed = core.upkeep.step, core.embedder.embed_documents
+        step, embed = core.upkeep.step, core.embedder.embed_documents_with_stats
 
         def counted_step():  # type: ignore[no-untyped-def]
             progress = step()
@@ -42,7 +42,7 @@ class HoldingCores(LibraryOpener):
                 threading.Event().wait()  # killed here
             return vectors
 
-        core.upkeep.step, core.embedder.embed_documents = counted_step, embed_or_hold
+        core.upkeep.step, core.embedder.embed_documents_with_stats = counted_step, embed_or_hold
         return core
 
 

@@ -284,7 +284,7 @@ def test_a_query_preempts_a_long_step_and_the_step_is_redone(qtbot, make_engine,
 
     def first_inference_hangs(library) -> None:
         embedder = library.embedder
-        original = embedder.embed_documents
+        original = embedder.embed_documents_with_stats
 
         def long_inference(texts, dim=None):
             # the first inference "takes 30 s" unless cancelled; later ones run normally
@@ -293,7 +293,7 @@ def test_a_query_preempts_a_long_step_and_the_step_is_redone(qtbot, make_engine,
                 qtbot_wait_cancel(embedder)
             return original(texts, dim)
 
-        embedder.embed_documents = long_inference
+        embedder.embed_documents_with_stats = long_inference
 
     settings = EngineSettings(watch=False, reconcile_interval_s=0, preempt_steps_longer_than_s=0.0)
     client = make_engine(settings=settings, index_settings=SMALL_STEPS, opened=first_inference_hangs)

@@ -72,10 +72,10 @@ def test_importing_the_layers_patches_nothing():
 
 def test_the_desktop_entry_applies_the_fix_before_the_window(monkeypatch):
     import qfinder.app
-    import qfinder.ui.main
+    import qfinder.desktop
 
     calls: list[str] = []
     monkeypatch.setattr(qt_fix, "apply", lambda: calls.append("fix") or set())
-    monkeypatch.setattr(qfinder.ui.main, "run_desktop", lambda args: calls.append("window") or 0)
+    monkeypatch.setattr(qfinder.desktop, "run_desktop", lambda args: calls.append("window") or 0)
     assert qfinder.app._run_gui([]) == 0
     assert calls == ["fix", "window"]

@@ -80,7 +80,7 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
         model = str(ui_model_dir) if with_model else None
         cores = LibraryOpener(data_dir or tmp_path / "data")
         engine = EngineClient(gate.cores(cores) if gate else cores, fast, model_folder=model)
-        window = MainWindow(engine, AppSettings(model_folder=model))
+        window = MainWindow(engine, AppSettings())
         qtbot.addWidget(window)
         made.append((window, engine, gate))
         window.show()

@@ -16,8 +16,15 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.results import ChunkHit, FileResult, SearchRequest, SearchResponse
-from qfinder.core.state import EngineStatus, ModelSummary, ProviderReport, RootState
+from qfinder.core.state import (
+    EngineStatus,
+    ModelSummary,
+    ProviderReport,
+    ReembedEstimate,
+    RootState,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +42,7 @@ class FakeEngine(QObject):
     status = Signal(object)
     roots = Signal(object)
     file_failed = Signal(object)
+    reembed_estimate = Signal(object)
     error = Signal(str)
     stopped = Signal()
 
@@ -46,6 +54,8 @@ class FakeEngine(QObject):
         self.calls: list[tuple[str, object]] = []
         self.requests: list[SearchRequest] = []
         self.answer = True
+        self.config = LibraryConfig()  # what status reports as the data folder's configuration
+        self.estimate = ReembedEstimate(files=120, tokens=2_400_000)  # what estimate_reembed answers
         self._ids = itertools.count(1)
         self._roots: list[str] = []
 
@@ -64,7 +74,8 @@ class FakeEngine(QObject):
         summary = (ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
                                 info.instruction_aware) if info else None)
         self.status.emit(EngineStatus("idle", name, provider, dim, model=summary,
-                                      index_memory_bytes=self.index_memory_bytes if info else None))
+                                      index_memory_bytes=self.index_memory_bytes if info else None,
+                                      config=self.config))
 
     def shutdown(self, timeout_s: float = 3.0) -> bool:
         return True
@@ -116,6 +127,14 @@ class FakeEngine(QObject):
 
     def set_model(self, folder: str) -> int:
         return self._record("set_model", folder)
+
+    def configure(self, config) -> int:
+        return self._record("configure", config)
+
+    def estimate_reembed(self) -> int:
+        request_id = self._record("estimate_reembed")
+        self.reembed_estimate.emit(self.estimate)
+        return request_id
 
     def retry_failed(self, paths: Iterable[str] = ()) -> int:
         return self._record("retry_failed", tuple(paths))

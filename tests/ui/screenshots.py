@@ -74,7 +74,7 @@ def make_window(data: Path, model: str | None):
     from qfinder.ui.settings import AppSettings
 
     engine = EngineClient(LibraryOpener(data), model_folder=model)
-    window = MainWindow(engine, AppSettings(model_folder=model))
+    window = MainWindow(engine, AppSettings())
     window.resize(1280, 780)
     window.show()
     engine.start()

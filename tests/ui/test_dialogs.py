@@ -63,7 +63,7 @@ def test_invalid_model_folder_says_what_is_wrong(qtbot, setup_dialog, tmp_path):
 
 def test_settings_round_trip_and_broken_file(tmp_path):
     path = tmp_path / "settings.json"
-    chosen = AppSettings(model_folder="/m", default_dim=256, exclude_globs=("*.log",))
+    chosen = AppSettings(default_instruction="Find code", hybrid=False)
     chosen = chosen.with_recent_instruction("Find invoices")
     save_settings(chosen, path)
     assert load_settings(path) == chosen
@@ -71,19 +71,24 @@ def test_settings_round_trip_and_broken_file(tmp_path):
     assert load_settings(path) == AppSettings()
 
 
-def test_settings_dialog_edits(qtbot):
+def test_settings_dialog_edits_the_app_and_the_data_folder_apart(qtbot):
+    from qfinder.core.config import LibraryConfig
     from qfinder.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(AppSettings())
+    config = LibraryConfig(model_folder="/models/m", chunk_tokens=256)
+    dialog = SettingsDialog(AppSettings(), config)
     qtbot.addWidget(dialog)
+    assert dialog.model_edit.text() == "/models/m" and dialog.chunk_spin.value() == 256
     dialog.exclude_edit.setPlainText("*.log\nbuild/\n")
     dialog.dim_spin.setValue(128)
     dialog.provider_box.setCurrentText("cpu")
+    dialog.instruction_edit.setText("Find invoices")
     with qtbot.waitSignal(dialog.settings_saved) as blocker:
         dialog._save()
-    saved = blocker.args[0]
-    assert saved.exclude_globs == ("*.log", "build/") and saved.default_dim == 128
-    assert saved.provider == "cpu"
+    app, saved = blocker.args
+    assert saved == LibraryConfig(model_folder="/models/m", chunk_tokens=256, dim=128,
+                                  provider="cpu", exclude_globs=("*.log", "build/"))
+    assert app == AppSettings(default_instruction="Find invoices")
 
 
 def test_unexpected_exception_is_reported_and_app_keeps_running(qtbot, tmp_path):
@@ -113,7 +118,7 @@ def test_install_desktop_entry(tmp_path, monkeypatch):
 
 
 def test_command_line_folders_accept_paths_and_file_uris(tmp_path):
-    from qfinder.ui.main import local_folders
+    from qfinder.desktop import local_folders
 
     (tmp_path / "a").mkdir()
     (tmp_path / "f.txt").write_text("x")

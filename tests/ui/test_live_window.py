@@ -194,12 +194,10 @@ def test_dropping_a_file_finds_similar_files_on_a_real_engine(qtbot, live, tmp_p
 
 
 def test_choosing_a_model_later_turns_on_search_by_meaning(qtbot, live, ui_model_dir):
-    import dataclasses
-
     window, engine = live(with_model=False)
     assert window.ui.filters.mode() == "keyword"
     with qtbot.waitSignal(engine.status, timeout=30_000,
                           check_params_cb=lambda s: s.model_name is not None and s.state != "starting"):
-        window.apply_settings(dataclasses.replace(window.settings, model_folder=str(ui_model_dir)))
+        window.use_model(str(ui_model_dir))
     assert window.ui.filters.mode() == "hybrid" and window.ui.instructions.isEnabled()
     assert window.ui.dim.dims() == (32, 64, 128) and window.ui.dim.slider.isEnabled()

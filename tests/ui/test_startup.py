@@ -6,7 +6,7 @@ from qfinder.services.single_instance import SingleInstance
 
 
 def test_a_silent_window_lock_holder_is_explained(qtbot, tmp_path, monkeypatch):
-    from qfinder.ui import main
+    from qfinder import desktop as main
 
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(main.QMessageBox, "critical",
@@ -26,13 +26,3 @@ def test_a_silent_window_lock_holder_is_explained(qtbot, tmp_path, monkeypatch):
         assert isinstance(instance, SingleInstance) and instance.primary
     finally:
         instance.close()
-
-
-def test_the_window_indexes_in_the_engine_small_steps():
-    from qfinder.core.library.opener import ENGINE_STEP
-    from qfinder.ui.engine_factory import index_settings
-    from qfinder.ui.settings import AppSettings
-
-    settings = index_settings(AppSettings(chunk_tokens=300))
-    assert settings.step_tokens == ENGINE_STEP.step_tokens == 1024
-    assert settings.step_files == ENGINE_STEP.step_files and settings.chunk_tokens == 300

@@ -32,15 +32,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from qfinder.core.config import LibrarySettings
+from qfinder.core.config import LibraryConfig, ModelRuntime
+from qfinder.core.errors import QfinderError
 from qfinder.core.indexing.indexer import Indexer, IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.library.opening import (
     CATALOG_NAME,
     INDEX_FOLDER,
-    ModelRuntime,
-    chosen_settings,
+    chosen_config,
+    indexing_of,
     load_embedder,
+    rules_of,
     skipping_data_dir,
     take_lock,
     writer_free,
@@ -49,7 +51,7 @@ from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriteLock
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
-from qfinder.core.state import ModelSummary, ProviderReport, RootState
+from qfinder.core.state import ModelSummary, ProviderReport, ReembedEstimate, RootState
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
@@ -74,18 +76,21 @@ class LibraryStatus:
     rescore_bytes: int = 0  # the full-size vectors the funnel re-scores with (memory-mapped)
 
 
+CHARS_PER_TOKEN = 4  # a rough average over prose and code, for estimates only
+
+
 class Library:
-    def __init__(self, data_dir: Path, catalog: Catalog, settings: LibrarySettings,
+    def __init__(self, data_dir: Path, catalog: Catalog, config: LibraryConfig,
                  embedder: TextEmbedder | None, lock: WriteLock | None,
                  index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
                  target_step_s: float | None = None) -> None:
         self.data_dir = data_dir
         self.catalog = catalog
-        self.settings = settings
+        self.config = config
         self.embedder = embedder
         self._lock = lock
         self.vectors = VectorIndexes(catalog, data_dir / INDEX_FOLDER, persist=lock is not None)
-        self.searcher = Searcher(catalog, self.vectors, embedder, settings.dim)
+        self.searcher = Searcher(catalog, self.vectors, embedder, config.dim)
         self.indexer: Indexer | None = None
         self.upkeep: Upkeep | None = None  # the writer's side; None when opened read-only
         self.read_only_reason: str | None = None  # set when writer="prefer" fell back to reading
@@ -97,24 +102,30 @@ class Library:
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str], *, writer: bool | Literal["prefer"] = False,
              model_folder: str | None = None, load_model: bool = True, provider: str | None = None,
-             index_settings: IndexSettings | None = None, rules: ExcludeRules | None = None,
-             runtime: ModelRuntime | None = None, target_step_s: float | None = None) -> Library:
+             steps: IndexSettings | None = None, index_settings: IndexSettings | None = None,
+             rules: ExcludeRules | None = None, runtime: ModelRuntime | None = None,
+             target_step_s: float | None = None) -> Library:
         """Open `data_dir`. writer=True raises WriterBusyError when another process writes;
         writer="prefer" then opens it read-only with `read_only_reason` set (see the module doc).
+
+        The folder's LibraryConfig says how files are indexed and the model run; `steps` only
+        how much one step does (IndexSettings' step sizes; None: the CLI's). `index_settings`,
+        `rules` and `runtime` replace the configuration's (tests, benchmarks).
         `target_step_s`: size each upkeep step to last about this long (None: step_tokens)."""
         folder = Path(data_dir)
         lock, reason = take_lock(folder, writer)
         try:
-            settings = chosen_settings(folder, model_folder, provider)
-            embedder = load_embedder(settings, runtime or ModelRuntime()) if (
-                load_model and settings.model_folder) else None
-            if lock is not None and settings != LibrarySettings.load(folder):
+            config = chosen_config(folder, model_folder, provider)
+            embedder = load_embedder(config, runtime or config.runtime) if (
+                load_model and config.model_folder) else None
+            if lock is not None and config != LibraryConfig.load(folder):
                 # Before the catalog exists: a run killed right after creating it must still be
                 # resumable without --model (the catalog alone says nothing about the model).
-                settings.save(folder)
+                config.save(folder)
             catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
-            library = cls(folder, catalog, settings, embedder, lock, index_settings,
-                          skipping_data_dir(rules or ExcludeRules(), folder), target_step_s)
+            library = cls(folder, catalog, config, embedder, lock,
+                          index_settings or indexing_of(config, steps or IndexSettings()),
+                          skipping_data_dir(rules or rules_of(config), folder), target_step_s)
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -153,13 +164,33 @@ class Library:
     # --- searching ------------------------------------------------------------------------------
     @property
     def dim(self) -> int | None:
-        return self.searcher.resolve_dim(self.settings.dim) if self.embedder is not None else None
+        return self.searcher.resolve_dim(self.config.dim) if self.embedder is not None else None
 
     def set_dim(self, dim: int | None) -> None:
-        self.settings = self.settings.with_changes(dim=dim)
+        self.config = self.config.with_changes(dim=dim)
         self.searcher.default_dim = dim
         if self._lock is not None:
-            self.settings.save(self.data_dir)
+            self.config.save(self.data_dir)
+
+    def reconfigure(self, config: LibraryConfig) -> None:
+        """Take settings that need no re-embedding (writer only): which files are indexed now;
+        provider and threads when the model is next loaded. See LibraryConfig.reembeds."""
+        if self.indexer is None:
+            raise QfinderError(f"Settings cannot be changed now: {self.read_only_reason}.",
+                               "Try again when the other qfinder process has finished.")
+        if self.config.reembeds(config):
+            raise QfinderError("These settings need every file embedded again.",
+                               "Switch to them with a re-index (the current index keeps answering).")
+        self.config = config
+        config.save(self.data_dir)
+        self.indexer.rules = skipping_data_dir(rules_of(config), self.data_dir)
+        self.indexer.settings = indexing_of(config, self.indexer.settings)
+        self.searcher.default_dim = config.dim
+
+    def reembed_estimate(self) -> ReembedEstimate:
+        """How much embedding every file again would be (files, about how many tokens)."""
+        files, chars = self.catalog.content_size()
+        return ReembedEstimate(files, chars // CHARS_PER_TOKEN)
 
     def dim_ready(self, dim: int) -> bool:
         return self.vectors.has(dim)
@@ -206,7 +237,7 @@ class Library:
         failures = tuple((f.path, f.reason) for f in self.catalog.failures())
         return LibraryStatus(
             str(self.data_dir), self.root_states(), self.catalog.counts(), failures,
-            self.settings.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
+            self.config.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
             self.vectors.rescore_bytes(),
         )
 

@@ -2,7 +2,7 @@
 
     opener = LibraryOpener(data_dir, index_settings=..., rules=..., runtime=...)
     library = opener.open(model_folder)     # the writer; read-only while another process writes
-    staged = opener.open_staging(new_model) # an empty second library for the new model
+    staged = opener.open_staging(config)    # an empty second library: new model or chunking
     library = opener.promote(library, staged)
 
 A model switch must not leave the person without search while every file is re-embedded, and
@@ -21,10 +21,11 @@ import shutil
 from pathlib import Path
 from typing import Literal
 
-from qfinder.core.config import SETTINGS_NAME
+from qfinder.core.config import SETTINGS_NAME, LibraryConfig, ModelRuntime
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
-from qfinder.core.library.library import CATALOG_NAME, INDEX_FOLDER, Library, ModelRuntime
+from qfinder.core.library.library import CATALOG_NAME, INDEX_FOLDER, Library
+from qfinder.core.paths import ensure_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +39,23 @@ _MOVED = (SETTINGS_NAME, CATALOG_NAME, f"{CATALOG_NAME}-wal", f"{CATALOG_NAME}-s
 
 
 class LibraryOpener:
-    def __init__(self, data_dir: str | os.PathLike[str], *, provider: str | None = None,
+    def __init__(self, data_dir: str | os.PathLike[str], *,
                  index_settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None,
                  target_step_s: float | None = TARGET_STEP_S,
                  runtime: ModelRuntime | None = None) -> None:
+        """Libraries follow their folder's LibraryConfig with the engine's short steps;
+        `index_settings`, `rules` and `runtime` replace the configuration's (tests)."""
         self.data_dir = Path(data_dir)
-        self._provider = provider
         self._runtime = runtime
-        self._index_settings = index_settings or ENGINE_STEP
+        self._index_settings = index_settings
         self._rules = rules
         self._target_step_s = target_step_s  # None: always step_tokens
 
     def _open(self, folder: Path, model_folder: str | None,
               writer: bool | Literal["prefer"] = True) -> Library:
-        return Library.open(folder, writer=writer, model_folder=model_folder,
-                            provider=self._provider, index_settings=self._index_settings,
+        return Library.open(folder, writer=writer, model_folder=model_folder, steps=ENGINE_STEP,
+                            index_settings=self._index_settings,
                             rules=self._rules, runtime=self._runtime,
                             target_step_s=self._target_step_s)
 
@@ -64,10 +66,13 @@ class LibraryOpener:
     def writer_free(self) -> bool:
         return Library.writer_free(self.data_dir)
 
-    def open_staging(self, model_folder: str) -> Library:
+    def open_staging(self, config: LibraryConfig) -> Library:
+        """An empty library for `config` beside the current one (a model or chunking change)."""
         staging = self.data_dir / STAGING_FOLDER
         shutil.rmtree(staging, ignore_errors=True)  # a switch interrupted earlier starts over
-        return self._open(staging, model_folder)
+        ensure_private_dir(staging)
+        config.save(staging)
+        return self._open(staging, None)
 
     def promote(self, current: Library, staged: Library) -> Library:
         """Close both, move the staged catalog, indexes and settings over the current ones."""

@@ -7,12 +7,13 @@ one comes to be opened.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from qfinder.core.config import LibrarySettings
+from qfinder.core.config import LibraryConfig, ModelRuntime
 from qfinder.core.errors import IndexError_, ModelError
+from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.paths import ensure_private_dir
@@ -23,14 +24,6 @@ if TYPE_CHECKING:
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
 BUSY_REASON = "another qfinder process is indexing this data folder; indexing resumes when it finishes"
-
-
-@dataclass(frozen=True)
-class ModelRuntime:
-    """How to run the remembered model: which variant file of its folder, how many CPU threads."""
-
-    variant: str | None = None  # e.g. "fp32", "int8"; None: the folder's default graph
-    threads: int | None = None  # onnxruntime intra-op threads; None: onnxruntime's choice
 
 
 def take_lock(folder: Path, writer: bool | Literal["prefer"]) -> tuple[WriteLock | None, str | None]:
@@ -65,17 +58,31 @@ def writer_free(data_dir: str | os.PathLike[str]) -> bool:
     return True
 
 
-def chosen_settings(folder: Path, model_folder: str | None, provider: str | None) -> LibrarySettings:
-    settings = LibrarySettings.load(folder)
+def chosen_config(folder: Path, model_folder: str | None, provider: str | None) -> LibraryConfig:
+    """The folder's configuration, with a model or provider given now (remembered by a writer)."""
+    config = LibraryConfig.load(folder)
     if model_folder is not None:
-        settings = settings.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
+        config = config.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
     if provider is not None:
-        settings = settings.with_changes(provider=provider)
-    return settings
+        config = config.with_changes(provider=provider)
+    return config
 
 
-def load_embedder(settings: LibrarySettings, runtime: ModelRuntime) -> TextEmbedder:
-    from qfinder.core.model import Embedder, EmbedOptions  # onnxruntime only when a model is used
+def indexing_of(config: LibraryConfig, steps: IndexSettings) -> IndexSettings:
+    """How files are cut and read, from the configuration; how much a step does, from `steps`
+    (the CLI's long steps or the engine's short ones: that never changes the index)."""
+    limits = replace(steps.limits, max_file_bytes=config.max_file_mb * 1_000_000)
+    return replace(steps, chunk_tokens=config.chunk_tokens,
+                   max_chunks_per_file=config.max_chunks_per_file, limits=limits)
+
+
+def rules_of(config: LibraryConfig) -> ExcludeRules:
+    return ExcludeRules(include_hidden=config.index_hidden, globs=config.exclude_globs)
+
+
+def load_embedder(settings: LibraryConfig, runtime: ModelRuntime) -> TextEmbedder:
+    from qfinder.core.model.embedder import Embedder  # onnxruntime only when a model is used
+    from qfinder.core.model.info import EmbedOptions  # onnxruntime only when a model is used
 
     folder = settings.model_folder or ""
     if not Path(folder).is_dir():

@@ -1,6 +1,7 @@
 """The embedding engine: load a model folder and turn texts into normalised vectors.
 
-    from qfinder.core.model import Embedder, EmbedOptions
+    from qfinder.core.model.embedder import Embedder
+    from qfinder.core.model.info import EmbedOptions
     emb = Embedder.from_folder(folder, provider="auto", variant=None, options=EmbedOptions())
     vectors = emb.embed_documents(texts)            # float32 [n, full_dim], L2-normalised
     query = emb.embed_queries(["..."], dim=256)     # instruction: model default when None
@@ -9,7 +10,9 @@
 Callers outside this package hold a `TextEmbedder` (protocol.py), which a remote engine can
 implement too.
 
-onnxruntime telemetry is switched off before onnxruntime is imported (see runtime.py).
+onnxruntime telemetry is switched off before onnxruntime is imported (see runtime.py). The
+package itself imports nothing: the registry, machine facts and model infos the window shows
+load without onnxruntime.
 """
 
 from __future__ import annotations
@@ -17,12 +20,3 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-
-from qfinder.core.model.batching import EmbedStats  # noqa: E402
-from qfinder.core.model.embedder import Embedder  # noqa: E402
-from qfinder.core.model.info import EmbedOptions, ModelInfo  # noqa: E402
-from qfinder.core.model.mrl import truncate_normalize  # noqa: E402
-from qfinder.core.model.protocol import Embedded, TextEmbedder  # noqa: E402
-
-__all__ = ["EmbedOptions", "EmbedStats", "Embedded", "Embedder", "ModelInfo", "TextEmbedder",
-           "truncate_normalize"]

@@ -129,6 +129,13 @@ class CatalogReads:
             vectors=vectors,
         )
 
+    def content_size(self) -> tuple[int, int]:
+        """(files with chunks, characters of chunk text): what embedding them all again means.
+        Overlapping chunks count their shared text twice, as the model reads it twice."""
+        files, chars = self._all("SELECT count(DISTINCT file_id), coalesce(sum(length(text)), 0) "
+                                 "FROM chunks")[0]
+        return int(files), int(chars)
+
     def failures(self, limit: int = 200) -> list[FileFailure]:
         """What the last scans could not read or record (folders first), then failed and
         name-only files with their recorded reasons, most recent first."""

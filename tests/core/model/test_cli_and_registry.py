@@ -13,7 +13,7 @@ import pytest
 
 from qfinder.cli import run
 from qfinder.core.errors import ModelError
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.registry import REGISTRY, find_spec, spec_for_folder_name
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qfinder.core.errors import ModelError
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.folder import find_model_folder
 
 

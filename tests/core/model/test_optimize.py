@@ -11,7 +11,7 @@ import onnx
 import pytest
 
 from qfinder.core.errors import ModelError
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.optimize import (
     OptimizeReport,
     cpu_int8_support,

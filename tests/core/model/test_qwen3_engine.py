@@ -13,7 +13,9 @@ from onnx import TensorProto
 from support.shared import shared_path
 
 from qfinder.core.errors import EmbeddingError, ModelError
-from qfinder.core.model import Embedder, EmbedOptions, truncate_normalize
+from qfinder.core.model.embedder import Embedder
+from qfinder.core.model.info import EmbedOptions
+from qfinder.core.model.mrl import truncate_normalize
 from qfinder.core.model.tokenize import QWEN3_EOS_ID, TextEncoder, eos_id_of, load_tokenizer
 
 DOCS = ["short", "a somewhat longer document about rivers and trees",

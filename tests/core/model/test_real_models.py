@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from support.shared import shared_path
 
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_batch_equals_single(which, request):
 
 def test_generic_models_reject_mrl_unless_forced(minilm):
     from qfinder.core.errors import EmbeddingError
-    from qfinder.core.model import EmbedOptions
+    from qfinder.core.model.info import EmbedOptions
 
     with pytest.raises(EmbeddingError):
         minilm.embed_documents(["x"], dim=128)

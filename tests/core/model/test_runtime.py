@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from qfinder.core.errors import CancelledError, ModelError
-from qfinder.core.model import Embedder, EmbedOptions, runtime
+from qfinder.core.model import runtime
 from qfinder.core.model.batching import plan_batches
+from qfinder.core.model.embedder import Embedder
+from qfinder.core.model.info import EmbedOptions
 
 
 def test_telemetry_is_disabled_before_import():
@@ -27,7 +29,7 @@ def test_loading_a_model_writes_no_telemetry_files(toy_folder, tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
-    code = ("from qfinder.core.model import Embedder; "
+    code = ("from qfinder.core.model.embedder import Embedder; "
             f"Embedder.from_folder({str(toy_folder())!r}).embed_documents(['apple'])")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
     assert list(home.iterdir()) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qfinder.core.model import Embedder
+from qfinder.core.model.embedder import Embedder
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from qfinder.core.storage.catalog import Catalog
     from qfinder.core.indexing.indexer import Indexer, IndexSettings
-    from qfinder.core.model import Embedder
+    from qfinder.core.model.embedder import Embedder
 
     model, root, db = sys.argv[1:4]
 
