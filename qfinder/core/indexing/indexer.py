@@ -6,7 +6,6 @@
         progress = indexer.step(max_files=16, max_tokens=4096)   # one batch, one commit
     indexer.refresh_paths(paths)   # watcher events (created/modified/moved/deleted paths)
     indexer.remove_paths(paths)    # forget files or folders (vectors and FTS rows too)
-    indexer.reconcile(root)        # = plan([root]): after a watcher failure, at start, periodically
     indexer.remove_root(root)      # purge a root and compact
     indexer.clear_pending(roots)   # drop queued work (all, or under some folders); stays "pending"
 
@@ -42,7 +41,7 @@ from tokenizers.models import WordLevel
 from qfinder.core.extract import ChildExtractor, ExtractLimits
 from qfinder.core.indexing.chunking import CHUNKER_VERSION, Chunk, chunk_text
 from qfinder.core.indexing.plan import Signature, work_priority
-from qfinder.core.indexing.scan import PlanReport, ScanMixin
+from qfinder.core.indexing.scan import PlanReport, Scanner
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.indexing.work import FileWork, prepare_file
 from qfinder.core.paths import is_within
@@ -86,13 +85,13 @@ class IndexerStats:
     requeued: int = 0
 
 
-class Indexer(ScanMixin):
+class Indexer:
     def __init__(self, catalog: Catalog, embedder: TextEmbedder | None = None, settings: IndexSettings | None = None,
                  rules: ExcludeRules | None = None, on_commit: Callable[[], None] | None = None) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.settings = settings or IndexSettings()
-        self.rules = rules or ExcludeRules()
+        self.scanner = Scanner(catalog, rules or ExcludeRules(), self)
         self.on_commit = on_commit
         self.stats = IndexerStats()
         self._heap: list[tuple[tuple[int, int], str]] = []
@@ -130,18 +129,41 @@ class Indexer(ScanMixin):
             log.warning("model or chunker changed: every file will be re-embedded")
         return had_vectors
 
+    # --- scanning (the composed Scanner) --------------------------------------------------------
+    @property
+    def rules(self) -> ExcludeRules:
+        return self.scanner.rules
+
+    @rules.setter
+    def rules(self, rules: ExcludeRules) -> None:
+        self.scanner.rules = rules
+
+    def plan(self, roots: Iterable[str | os.PathLike[str]]) -> PlanReport:
+        """Walk each root, commit names of new/changed files, drop vanished ones, queue work."""
+        return self.scanner.plan(roots)
+
+    def refresh_paths(self, paths: Iterable[str | os.PathLike[str]]) -> int:
+        """Bring files/folders up to date in one diff (a move is a rename, not a re-embed)."""
+        return self.scanner.refresh_paths(paths)
+
+    def remove_paths(self, paths: Iterable[str | os.PathLike[str]]) -> int:
+        return self.scanner.remove_paths(paths)
+
+    def remove_root(self, root: str | os.PathLike[str]) -> int:
+        return self.scanner.remove_root(root)
+
     # --- queue ----------------------------------------------------------------------------------
     def pending(self) -> int:
         """Files waiting for content work (queued or in flight)."""
         return len(self._queued) + len(self._active)
 
-    def _enqueue(self, path: str, size: int, mtime_ns: int) -> None:
+    def enqueue(self, path: str, size: int, mtime_ns: int) -> None:
         if path in self._queued or not self._reads_content:
             return
         self._queued[path] = size
         heapq.heappush(self._heap, (work_priority(size, mtime_ns), path))
 
-    def _dequeue_under(self, prefixes: Iterable[str]) -> None:
+    def dequeue_under(self, prefixes: Iterable[str]) -> None:
         bases = list(prefixes)
         for path in list(self._queued):
             if any(is_within(path, b) for b in bases):
@@ -278,7 +300,7 @@ class Indexer(ScanMixin):
         if now is None:
             self.catalog.delete_file(path)
         elif count <= MAX_REQUEUES:
-            self._enqueue(path, now.size, now.mtime_ns)
+            self.enqueue(path, now.size, now.mtime_ns)
         else:
             log.info("%s keeps changing while read; left pending until it settles", path)
 
@@ -294,7 +316,7 @@ class Indexer(ScanMixin):
             for row in self.catalog.files_with_status(status, limit=1 << 62):
                 if wanted is None or row.path in wanted:
                     self.catalog.mark_file(row.id, "pending")
-                    self._enqueue(row.path, row.size, row.mtime_ns)
+                    self.enqueue(row.path, row.size, row.mtime_ns)
                     count += 1
         return count
 
@@ -302,7 +324,7 @@ class Indexer(ScanMixin):
         """Forget queued and in-flight work, all of it or only under `roots` (folders or files);
         the files stay "pending" in the catalog, so the next plan/reconcile queues them again."""
         if roots is not None:
-            self._dequeue_under(os.path.abspath(os.fspath(r)) for r in roots)
+            self.dequeue_under(os.path.abspath(os.fspath(r)) for r in roots)
             return
         self._heap.clear()
         self._queued.clear()

@@ -1,8 +1,8 @@
 """The indexer's scanning side: roots walked and diffed, watcher events, removals.
 
-A mixin of `qfinder.core.indexing.indexer.Indexer` (see there for the public API). Everything here only
-stats files and writes names/paths/signatures to the catalog; content work is queued for
-`Indexer.step`.
+`Scanner` is composed by `qfinder.core.indexing.indexer.Indexer` (see there for the public API).
+Everything here only stats files and writes names/paths/signatures to the catalog; content work
+goes to the `ScanQueue` it was given (the indexer's queue, worked off by `Indexer.step`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from qfinder.core.indexing.exclude import is_excluded
 from qfinder.core.indexing.plan import KnownFile, ScanDiff, Signature, StatEntry, diff_tree
@@ -56,15 +56,18 @@ def _keep_unseen(diff: ScanDiff, errors: Sequence[WalkError]) -> None:
     diff.gone = [p for p in diff.gone if not any(is_within(p, f) for f in unreadable)]
 
 
-class ScanMixin:
-    catalog: Catalog
-    rules: ExcludeRules
+class ScanQueue(Protocol):
+    """Where a scan puts content work, and takes back work under removed paths."""
 
-    def _enqueue(self, path: str, size: int, mtime_ns: int) -> None:  # provided by Indexer
-        raise NotImplementedError
+    def enqueue(self, path: str, size: int, mtime_ns: int) -> None: ...
+    def dequeue_under(self, prefixes: Iterable[str]) -> None: ...
 
-    def _dequeue_under(self, prefixes: Iterable[str]) -> None:
-        raise NotImplementedError
+
+class Scanner:
+    def __init__(self, catalog: Catalog, rules: ExcludeRules, queue: ScanQueue) -> None:
+        self.catalog = catalog
+        self.rules = rules
+        self._queue = queue
 
     # --- whole roots ------------------------------------------------------------------------
     def plan(self, roots: Iterable[str | os.PathLike[str]]) -> PlanReport:
@@ -82,9 +85,6 @@ class ScanMixin:
             self._plan_root(root, report)
         report.seconds = time.perf_counter() - started
         return report
-
-    def reconcile(self, root: str | os.PathLike[str]) -> PlanReport:
-        return self.plan([root])
 
     def _plan_root(self, root: str, report: PlanReport) -> None:
         root_id = self.catalog.add_root(root)
@@ -115,7 +115,7 @@ class ScanMixin:
                 self.catalog.delete_file(path)
             for old, entry in diff.renamed:
                 self.catalog.move_path(old, entry.path)
-        self._dequeue_under(diff.gone)
+        self._queue.dequeue_under(diff.gone)
         fresh: list[StatEntry] = [*diff.new, *diff.changed]
         refused: list[WalkError] = []
         for start in range(0, len(fresh), UPSERTS_PER_TXN):
@@ -138,7 +138,7 @@ class ScanMixin:
     def _queue_pending(self, root: str) -> int:
         rows = self.catalog.files_with_status("pending", limit=NO_LIMIT, root=root)
         for row in rows:
-            self._enqueue(row.path, row.size, row.mtime_ns)
+            self._queue.enqueue(row.path, row.size, row.mtime_ns)
         return len(rows)
 
     # --- single paths (watcher) -------------------------------------------------------------
@@ -168,7 +168,7 @@ class ScanMixin:
         # files refused by _apply are logged; the next plan of their root lists them as failures
         self._apply(diff, lambda p: self._root_id(next((r for r in roots if is_within(p, r)), "")))
         for entry in [*diff.new, *diff.changed, *diff.needs_content]:
-            self._enqueue(entry.path, entry.size, entry.mtime_ns)
+            self._queue.enqueue(entry.path, entry.size, entry.mtime_ns)
         return len(diff.new) + len(diff.changed) + len(diff.renamed) + len(diff.gone)
 
     def _stat_entries(self, path: str, errors: list[WalkError]) -> list[StatEntry]:
@@ -190,11 +190,11 @@ class ScanMixin:
         with self.catalog.write():
             for path in targets:
                 removed += self.catalog.delete_prefix(path)
-        self._dequeue_under(targets)
+        self._queue.dequeue_under(targets)
         return removed
 
     def remove_root(self, root: str | os.PathLike[str]) -> int:
         """Purge a root entirely and compact the catalog."""
         path = os.path.abspath(os.fspath(root))
-        self._dequeue_under([path])
+        self._queue.dequeue_under([path])
         return self.catalog.remove_root(path)
