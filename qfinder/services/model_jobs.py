@@ -70,9 +70,7 @@ class ModelJobs(QObject):
 
     def _start(self, work: Callable[[], str], name: str) -> None:
         self._cancel = threading.Event()  # each job its own: a late cancel never stops the next
-        self._job = start_job(work, name)
-        self._job.succeeded.connect(self._succeeded)
-        self._job.failed.connect(self._failed)
+        self._job = start_job(work, name, self._succeeded, self._failed)
 
     def _fetch(self, name: str, variant: str, optimize: bool) -> str:
         """On the job's thread."""

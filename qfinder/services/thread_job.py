@@ -1,7 +1,7 @@
 """Run one slow function (a download, an optimizer, reading a file to preview) on its own QThread.
 
-    job = start_job(lambda: read(path), "qfinder-preview")
-    job.succeeded.connect(show)        # arrives queued on the thread that started the job
+    job = start_job(lambda: read(path), "qfinder-preview", show, report)
+    # show(result) / report(exc) arrive queued on the thread that started the job
 
 A running QThread may not be destroyed (Qt aborts the process), and the widget that started a
 job may close before it ends: so the job keeps itself alive until its thread has finished, and
@@ -60,10 +60,14 @@ class ThreadJob(QThread):
             self.wait()
 
 
-def start_job(work: Callable[[], Any], name: str) -> ThreadJob:
-    """Start `work()` on a new thread; connect to the job's signals right away (they are queued,
-    so nothing arrives before control returns to the event loop)."""
+def start_job(work: Callable[[], Any], name: str, on_success: Callable[[Any], None],
+              on_failure: Callable[[BaseException], None]) -> ThreadJob:
+    """Start `work()` on a new thread; its outcome goes to `on_success` or `on_failure`. They are
+    connected before the thread starts: a signal emitted with nothing connected is lost, and a
+    quick job can end before the caller's next line runs."""
     job = ThreadJob(work, name)
+    job.succeeded.connect(on_success)
+    job.failed.connect(on_failure)
     _running.add(job)
     job.start()
     return job

@@ -33,7 +33,7 @@ from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriterBusyError
 from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
-from qfinder.core.storage.schema import CatalogDamaged
+from qfinder.core.storage.recovery import CatalogDamaged
 
 from .indexing_loop import IndexingLoop
 from .jobs import LatestSearch, StepPreemption, StepTimes, run_guarded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import os
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -32,6 +33,8 @@ from qfinder.ui.results_model import shown_path
 # a new response already resets and repaints the results list in the turn it arrives, and
 # quick successive selections (arrow keys, a keyword pass then its refinement) lay out once.
 BODY_DELAY_MS = 15
+
+log = logging.getLogger(__name__)
 
 
 class PreviewPane(QWidget):
@@ -142,8 +145,11 @@ class PreviewPane(QWidget):
                 return None
             return look, context, code_tokens(path, code_text(context)) if look == "code" else ()
 
-        self._job = start_job(work, "qfinder-preview")
-        self._job.succeeded.connect(self._show_context)
+        self._job = start_job(work, "qfinder-preview", self._show_context, self._context_failed)
+
+    @Slot(object)
+    def _context_failed(self, exc: BaseException) -> None:
+        log.info("the preview could not read the file: %s", exc)  # the snippet stays shown
 
     @Slot(object)
     def _show_context(self, found: tuple[Look, Context, tuple[RoleSpan, ...]] | None) -> None:

@@ -12,7 +12,7 @@ from support.damage import flip_page_of
 
 import qfinder.core.library.library as session
 from qfinder.core.storage.catalog import Catalog
-from qfinder.core.storage.schema import CatalogDamaged, db_error
+from qfinder.core.storage.recovery import CatalogDamaged, db_error
 
 
 class Killed(BaseException):

@@ -80,3 +80,15 @@ def test_a_model_folder_is_checked_and_given_back(qtbot, tiny_model_dir):
     with qtbot.waitSignal(jobs.finished, timeout=10_000) as done:
         jobs.check_folder(str(tiny_model_dir))
     assert done.args == [str(tiny_model_dir)]
+
+
+def test_a_job_that_ends_at_once_is_never_lost(qtbot):
+    # The outcome's signal was once connected after the thread started: a job quicker than the
+    # caller's next line emitted into nothing and the dialog waited forever.
+    from qfinder.services.thread_job import start_job
+
+    results: list[int] = []
+    for i in range(40):
+        start_job(lambda i=i: i, f"qfinder-test-{i}", results.append, lambda exc: None)
+    qtbot.waitUntil(lambda: len(results) == 40, timeout=10_000)
+    assert sorted(results) == list(range(40))

@@ -66,8 +66,9 @@ from qfinder.core.pathnames import db_text_factory, sql_path
 from qfinder.core.state import FileFailure
 from qfinder.core.storage.query import prefix_condition
 from qfinder.core.storage.reads import SCAN_FAILURES_KEY, CatalogReads
+from qfinder.core.storage.recovery import db_error, open_checked
 from qfinder.core.storage.salvage import salvage
-from qfinder.core.storage.schema import db_error, make_private, open_checked
+from qfinder.core.storage.schema import make_private
 from qfinder.core.storage.types import (
     FILE_STATUSES,
     CatalogCounts,

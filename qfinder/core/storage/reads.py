@@ -21,7 +21,7 @@ from qfinder.core.storage.query import (
     literal_phrases,
     prefix_condition,
 )
-from qfinder.core.storage.schema import db_error
+from qfinder.core.storage.recovery import db_error
 from qfinder.core.storage.types import CatalogCounts, ChunkRow, FileRow, PipelineStamp, RootRow
 
 SCAN_FAILURES_KEY = "scan_failures"  # meta: JSON {root: [[path, reason], …]}

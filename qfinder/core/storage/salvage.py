@@ -1,6 +1,6 @@
 """What a new catalog keeps from the damaged one it replaces: its folders and its vectors.
 
-After `catalog_schema.open_checked` has moved a damaged file aside, `salvage(conn, kept_at)`
+After `recovery.open_checked` has moved a damaged file aside, `salvage(conn, kept_at)`
 copies from it, as far as its pages still read:
   - the roots, so the writer indexes the same folders again without being told;
   - the pipeline stamp and every (chunk hash, full-size vector) pair, into `kept_vectors`, which

@@ -13,7 +13,7 @@ from support.damage import flip_page_of
 
 from qfinder.core.errors import IndexError_
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
-from qfinder.core.storage.schema import CatalogDamaged
+from qfinder.core.storage.recovery import CatalogDamaged
 
 FULL_DIM = 64  # as in conftest.py
 STAMP = PipelineStamp("test-model", FULL_DIM, 1)
