@@ -1,5 +1,8 @@
 """The main window: composes the widgets and wires them to the engine's signals and slots.
 
+Longer than ~300 lines: it is the one place the window's parts meet (each handler a few lines
+of wiring); the parts themselves are their own modules.
+
 The engine is anything that meets EngineLike (ui/engine_port.py: EngineClient, a test's fake);
 the window never calls into core search or indexing code itself, so the GUI thread never blocks.
 """

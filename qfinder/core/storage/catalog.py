@@ -1,5 +1,9 @@
 """The catalog: qfinder's source of truth in one SQLite file (WAL, one writer, many readers).
 
+Longer than ~300 lines because every write of the catalog is here, one transaction discipline
+(`write()`, the generation bump, the FTS and vector rows kept in step); reads live in reads.py,
+opening and recovery in recovery.py.
+
     from qfinder.core.storage.catalog import Catalog, PipelineStamp
     cat = Catalog(data_dir / "catalog.db")               # the one writer (creates 0700/0600 files)
     ro = Catalog(data_dir / "catalog.db", readonly=True)  # readers, any process; never block the writer

@@ -1,5 +1,8 @@
 """Vector search at any Matryoshka dimension, as caches of the catalog's full-size vectors.
 
+A few lines over ~300: one class that owns every dimension's structure, its files and its
+following of the catalog; the structures are in dim_index.py, the files in files.py.
+
     from qfinder.core.vectors.indexes import VectorIndexes
     vx = VectorIndexes(catalog, data_dir / "indexes", persist=True)   # persist=False in readers
     hits = vx.search(query_full, dim=256, k=20, rerank=True)  # [(chunk_id, score)]
