@@ -7,7 +7,7 @@ time and a toggle for exact full-size re-scoring of the candidates.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
 from qfinder.core.units import format_size
@@ -136,10 +136,12 @@ class DimSlider(QWidget):
         full = self._dims[-1] if self._dims else None
         self.dim_label.setText(f"{dim} / {full}" if dim and full else "–")
 
+    @Slot(int)
     def _preview_value(self, index: int) -> None:
         if 0 <= index < len(self._dims):
             self._show_dim(self._dims[index])
 
+    @Slot(int)
     def _on_value(self, index: int) -> None:
         self._show_dim(self.dim())
         dim = self.dim()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from qfinder.core.instructions import PRESETS
@@ -102,6 +102,7 @@ class InstructionPicker(QComboBox):
         self.setCurrentIndex(max(index, 0))
         self._last_index = self.currentIndex()
 
+    @Slot(int)
     def _on_activated(self, index: int) -> None:
         if self.itemData(index) == CUSTOM_LABEL:
             text, ok = QInputDialog.getText(

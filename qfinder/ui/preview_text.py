@@ -7,7 +7,7 @@ what lost the indentation of code."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, Slot
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -171,6 +171,7 @@ class PreviewText(QPlainTextEdit):
         self._gutter.setGeometry(QRect(rect.left(), rect.top(), width, rect.height()))
         self._gutter.setVisible(width > 0)
 
+    @Slot(QRect, int)
     def _scroll_gutter(self, rect: QRect, dy: int) -> None:
         if dy:
             self._gutter.scroll(0, dy)

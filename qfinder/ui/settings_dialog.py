@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -180,6 +180,7 @@ class SettingsDialog(QDialog):
             dim=self.dim_spin.value() or None,
         )
 
+    @Slot()
     def _save(self) -> None:
         self.settings_saved.emit(self.current(), self.current_config())
         self.accept()

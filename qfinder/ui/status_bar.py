@@ -3,7 +3,7 @@ a link to the failed-files list."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from qfinder.core.state import EngineStatus, IndexProgress
@@ -142,6 +142,7 @@ class StatusBar(QStatusBar):
         self.notice_label.setVisible(True)
         self._notice_timer.start(timeout_ms)
 
+    @Slot(bool)
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
