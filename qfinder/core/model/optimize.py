@@ -52,7 +52,6 @@ from qfinder.core.model.optimize_sensitivity import search
 from qfinder.core.model.optimize_timing import (
     cpu_flags,
     cpu_int8_support,
-    timing_texts,
     tokens_per_second,
 )
 
@@ -68,12 +67,16 @@ class _Gate:
         self.sample, self.reference = sample, reference
         self.min_cosine, self.min_agreement = min_cosine, min_agreement
 
-    def folder(self, path: Path) -> GateResult:
+    def folder(self, path: Path, what: str) -> GateResult:
         embedder = Embedder.from_folder(path, provider="cpu")
         try:
-            return check(self.reference, embed_sample(embedder, self.sample), self.min_cosine, self.min_agreement)
+            result = check(self.reference, embed_sample(embedder, self.sample), self.min_cosine, self.min_agreement)
         finally:
             embedder.close()
+        # Optimizing a real model takes minutes: say what each step found as it goes.
+        log.info("%s: min cosine %.5f, mean %.5f, top-10 agreement %.2f -> %s", what, result.min_cosine,
+                 result.mean_cosine, result.agreement, "passes" if result.passed else "fails")
+        return result
 
 
 def preferred_folder(report: OptimizeReport) -> Path:
@@ -131,7 +134,7 @@ def _matmulnbits(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResul
     try:
         build.copy_side_files(folder.root, where)
         build.build_matmulnbits(folder.onnx_path, where / "model.onnx")
-        result = gate.folder(where)
+        result = gate.folder(where, name)
     except Exception as exc:  # one candidate that cannot be built must not stop the others
         return _not_built(name, description, exc)
     return _gated(name, description, where, result, started)
@@ -145,7 +148,7 @@ def _dynamic_int8(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResu
         for old in where.glob("model.onnx*"):
             old.unlink()
         build.build_dynamic_int8(source, where / "model.onnx", matmuls, groups)
-        return gate.folder(where)
+        return gate.folder(where, f"{name} with {', '.join(sorted(groups))} in int8")
 
     try:
         build.copy_side_files(folder.root, where)
@@ -184,7 +187,7 @@ def _timed(reference: Embedder, candidates: list[CandidateResult], work: Path,
         for c in candidates:
             if c.passed:
                 embedders[c.name] = Embedder.from_folder(work / c.name, provider="cpu")
-        speeds = tokens_per_second(embedders, timing_texts(sample.passages))
+        speeds = tokens_per_second(embedders, [*sample.passages, *sample.long_texts])
     finally:
         for name, embedder in embedders.items():
             if name != FP32:

@@ -99,18 +99,19 @@ def build_dynamic_int8(src: Path, dst: Path, matmuls: list[WeightedMatMul], grou
                          "This graph has no constant MatMul weights; keep using it as it is.")
     big = sum(p.stat().st_size for p in src.parent.glob(src.name + "*")) > _EXTERNAL_LIMIT
     root = logging.getLogger()
-    root.addFilter(_hide_preprocess_advice)
+    root.addFilter(_quiet_quantizer)
     try:
         quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes, per_channel=True,
                          weight_type=QuantType.QInt8, use_external_data_format=big)
     finally:
-        root.removeFilter(_hide_preprocess_advice)
+        root.removeFilter(_quiet_quantizer)
 
 
-def _hide_preprocess_advice(record: logging.LogRecord) -> bool:
-    # quantize_dynamic warns on the root logger that shape inference could help; it cannot here
-    # (the projections already have static weight shapes), and users would only wonder.
-    return not str(record.msg).startswith("Please consider to run pre-processing")
+def _quiet_quantizer(record: logging.LogRecord) -> bool:
+    # quantize_dynamic logs on the root logger: a line per tensor at INFO, and advice to run shape
+    # inference first, which cannot help here (projection weights have static shapes). Users would
+    # only wonder; its errors still show.
+    return record.levelno >= logging.ERROR or "quantization" not in Path(record.pathname).parts
 
 
 def bf16_skip_reason(cpu_flags: set[str]) -> str:
@@ -144,9 +145,10 @@ def copy_side_files(root: Path, work: Path) -> None:
     """Tokenizer, configs and sentence-transformers folders; not the ONNX files."""
     work.mkdir(parents=True, exist_ok=True)
     for item in root.iterdir():
-        if item.name in ("onnx", ".cache", "qfinder_optimize.json") or item.suffix in (".onnx", ".part"):
+        # Dot files are caches and markers of the source folder (.cache, a bench's .built), not the model's.
+        if item.name.startswith(".") or item.name in ("onnx", "qfinder_optimize.json") or item.suffix == ".part":
             continue
-        if ".onnx" in item.name:  # model.onnx_data, model.onnx.data
+        if ".onnx" in item.name:  # model.onnx, model.onnx_data, model.onnx.data
             continue
         if item.is_dir():
             shutil.copytree(item, work / item.name)

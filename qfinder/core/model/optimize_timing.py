@@ -36,13 +36,6 @@ def tokens_per_second(embedders: Mapping[str, Any], texts: Sequence[str],
     return {name: tokens / max(seconds, 1e-9) for name, seconds in best.items()}
 
 
-def timing_texts(passages: Sequence[str]) -> list[str]:
-    """The passages, plus runs of four joined: indexing embeds long chunks too, and int8's gain
-    depends on how many rows a batch multiplies at once."""
-    joined = ["\n\n".join(passages[i:i + 4]) for i in range(0, len(passages), 4)]
-    return [*passages, *joined]
-
-
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str] | None:
     """The CPU's feature flags, or None where there is no /proc/cpuinfo to read (macOS, Windows)."""
     if not sys.platform.startswith("linux"):

@@ -26,7 +26,7 @@ def _ranked_passages(order: list[int]) -> SampleVectors:
     scores = np.zeros(20)
     scores[order] = np.linspace(0.99, 0.5, len(order))
     passages = np.stack([[s, np.sqrt(1 - s * s)] for s in scores])
-    return SampleVectors(passages=passages, queries=np.array([[1.0, 0.0]]))
+    return SampleVectors(passages=passages, queries=np.array([[1.0, 0.0]]), long_texts=np.array([[0.6, 0.8]]))
 
 
 def test_agreement_catches_a_reordering_that_cosine_cannot():
@@ -42,10 +42,18 @@ def test_agreement_catches_a_reordering_that_cosine_cannot():
 
 def test_one_bad_text_fails_the_cosine_gate():
     reference = _ranked_passages(list(range(20)))
-    bent = SampleVectors(reference.passages.copy(), reference.queries)
+    bent = SampleVectors(reference.passages.copy(), reference.queries, reference.long_texts)
     bent.passages[19] = [0.0, 1.0]  # far from its fp32 vector, but ranked last either way
     result = check(reference, bent)
     assert result.agreement == 1.0 and result.min_cosine < 0.995 and not result.passed
+
+
+def test_drift_on_long_texts_alone_fails_the_gate():
+    """int8 error grows with length: short passages can pass while index-sized chunks do not."""
+    reference = _ranked_passages(list(range(20)))
+    drifted = SampleVectors(reference.passages, reference.queries, np.array([[0.68, 0.73]]))  # cos 0.9943
+    result = check(reference, drifted)
+    assert result.agreement == 1.0 and result.min_cosine == pytest.approx(0.9943, abs=1e-4) and not result.passed
 
 
 def _gate(mean: float, passed: bool | None = None) -> GateResult:
@@ -117,6 +125,8 @@ def test_the_packaged_sample_is_multilingual_and_a_bad_one_is_refused(tmp_path):
     assert len(sample.queries) >= 10 and len(sample.passages) >= 30
     assert any("\u4e00" <= ch <= "\u9fff" for text in sample.passages for ch in text)  # CJK
     assert any("\n" in text for text in sample.passages)  # code keeps its line breaks
+    assert len(sample.long_texts) == -(-len(sample.passages) // 8)  # every passage in one long text
+    assert min(len(text) for text in sample.long_texts[:-1]) > 700  # index-chunk sized, ~300 tokens
     own = tmp_path / "mine.txt"
     own.write_text("# notes\n? where is the key\n" + "\n".join(f"passage {i}" for i in range(11)), encoding="utf-8")
     assert load_sample(own).queries == ("where is the key",) and len(load_sample(own).passages) == 11
