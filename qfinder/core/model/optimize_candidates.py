@@ -55,17 +55,14 @@ def weighted_matmuls(model: onnx.ModelProto) -> list[WeightedMatMul]:
     return found
 
 
-def name_unnamed_nodes(model: onnx.ModelProto) -> bool:
-    """Give every nameless node a unique name (quantize_dynamic picks nodes by name); True if any."""
+def name_unnamed_nodes(model: onnx.ModelProto) -> None:
+    """Give every nameless node a unique name: quantize_dynamic picks nodes by name."""
     taken = {node.name for node in model.graph.node}
-    changed = False
     for index, node in enumerate(model.graph.node):
         if not node.name:
             node.name = next(name for n in range(index, index + len(taken) + 2)
                              if (name := f"{node.op_type}_qf{n}") not in taken)
             taken.add(node.name)
-            changed = True
-    return changed
 
 
 def save_model(model: onnx.ModelProto, dst: Path) -> None:

@@ -26,7 +26,7 @@ from qfinder.core.errors import ModelError
 MIN_COSINE = 0.995
 MIN_AGREEMENT = 0.9
 TOP_K = 10
-LONG_RUN = 8  # passages per long text: about 300 tokens, as long as the chunks indexing embeds
+LONG_RUN = 11  # passages per long text: about 380 tokens, as long as the chunks indexing embeds (384)
 _QUERY_MARK = "? "
 
 

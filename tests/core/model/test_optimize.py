@@ -174,3 +174,15 @@ def test_outlier_model_is_the_same_function_in_fp32(tiny_qwen3, tmp_path):
     shifted = Embedder.from_folder(_with_outliers(tmp_path / "o"), provider="cpu").embed_documents(
         list(sample.passages))
     assert np.min(np.sum(plain * shifted, axis=1)) > 0.9999
+
+
+def test_a_graph_without_node_names_or_projection_names_is_quantized_as_one_group(toy_folder, tmp_path):
+    source = toy_folder("toy", kind="plain", slow_layers=2)  # nameless nodes, weights named up/eye/down
+    graph = onnx.load(str(source / "model.onnx"))
+    assert any(not node.name for node in graph.graph.node)
+    assert {m.group for m in build.weighted_matmuls(graph)} == {"matmul"}
+    report = optimize_model(source, output=tmp_path / "out")
+    dynamic = report.candidate("int8-dynamic")
+    assert dynamic.min_cosine is not None, dynamic.note  # built, loaded and gated
+    assert dynamic.kept_fp32 == () and dynamic.sensitivity == ()  # one group: all or nothing
+    assert not (tmp_path / "out.partial").exists()

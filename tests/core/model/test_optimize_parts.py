@@ -125,8 +125,8 @@ def test_the_packaged_sample_is_multilingual_and_a_bad_one_is_refused(tmp_path):
     assert len(sample.queries) >= 10 and len(sample.passages) >= 30
     assert any("\u4e00" <= ch <= "\u9fff" for text in sample.passages for ch in text)  # CJK
     assert any("\n" in text for text in sample.passages)  # code keeps its line breaks
-    assert len(sample.long_texts) == -(-len(sample.passages) // 8)  # every passage in one long text
-    assert min(len(text) for text in sample.long_texts[:-1]) > 700  # index-chunk sized, ~300 tokens
+    assert len(sample.long_texts) == -(-len(sample.passages) // 11)  # every passage in one long text
+    assert min(len(text) for text in sample.long_texts[:-1]) > 1000  # index-chunk sized, ~380 tokens
     own = tmp_path / "mine.txt"
     own.write_text("# notes\n? where is the key\n" + "\n".join(f"passage {i}" for i in range(11)), encoding="utf-8")
     assert load_sample(own).queries == ("where is the key",) and len(load_sample(own).passages) == 11
