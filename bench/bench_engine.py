@@ -10,8 +10,11 @@ variant, then reports in one run, on a realistic mix of chunk lengths (../shared
   (target engine >= 0.95 x raw), and the cosine between their vectors;
 * padding waste of the engine's batching (target <= 10 %), next to naive input-order batches;
 * fp32 vs 8-bit tokens/s and the cosine between their vectors;
-* peak RSS; achieved FLOP/s as a fraction of the machine's peak (design.md: ~520 GFLOP/s fp32,
-  ~2 TOP/s int8 on 2 Zen 5 cores) and of a numpy sgemm measured in the same run.
+* peak RSS; achieved FLOP/s as a fraction of this CPU's peak (from its flags and an assumed
+  clock, see bench/peaks.py: ~520 GFLOP/s fp32, ~2,081 GOP/s int8 on 2 Zen 5 cores) and of an
+  onnxruntime MatMul / MatMulInteger measured in the same run (numpy's sgemm was the baseline
+  before; with OPENBLAS_CORETYPE set it runs a slower kernel, 262 vs 495 GFLOP/s, and flattered
+  the engine).
 
 Timings are interleaved per batch (engine, raw, 8-bit in turn, twice, in alternating order) and
 the fastest run of each batch counts, so load from other processes distorts them little. Cost depends on the architecture only, so random weights give
@@ -35,6 +38,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
+from peaks import cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402  (bench/ is on sys.path)
 from tokenizers import Tokenizer  # noqa: E402
 
 from qfinder.core.model.batching import plan_batches  # noqa: E402
@@ -49,7 +53,6 @@ T = TypeVar("T")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
 CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
-PEAK_FP32, PEAK_INT8 = 520e9, 2e12  # design.md section 3, 2 Zen 5 cores
 REPEATS = 2
 MIX_TEXTS = 400  # padding waste of the planner is computed (not run) over this many chunks
 
@@ -60,16 +63,6 @@ def ensure_models(workdir: Path) -> tuple[Path, Path]:
     for step in steps:
         subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
     return fp32, q8
-
-
-def sgemm_gflops(size: int = 2048, repeats: int = 5) -> float:
-    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
 
 
 def useful_flops(lengths: list[int]) -> float:
@@ -225,10 +218,12 @@ def report(results: dict[str, float]) -> None:
         f"padding waste    {100 * r['padding_waste_mix']:.1f} % planned for {r['mix_texts']:.0f} chunks of the mix"
         f" (target <= 10 %), {100 * r['padding_waste_timed']:.1f} % measured in the timed runs ({r['batches']:.0f} batches);"
         f" naive input-order batches of 16: {100 * r['naive_padding_waste_mix']:.1f} %",
-        f"achieved fp32    {r['fp32_gflops']:.1f} GFLOP/s = {100 * r['fp32_gflops'] * 1e9 / PEAK_FP32:.1f} %"
-        f" of design peak, {100 * r['fp32_gflops'] / r['sgemm_gflops']:.1f} % of numpy sgemm"
-        f" ({r['sgemm_gflops']:.1f} GFLOP/s measured now)",
-        f"achieved 8-bit   {r['q8_gops']:.1f} GOP/s = {100 * r['q8_gops'] * 1e9 / PEAK_INT8:.1f} % of design int8 peak",
+        f"achieved fp32    {r['fp32_gflops']:.1f} GFLOP/s = {100 * r['fp32_gflops'] / r['peak_fp32_gflops']:.1f} %"
+        f" of the {r['peak_fp32_gflops']:.0f} GFLOP/s peak, {100 * r['fp32_gflops'] / r['ort_matmul_gflops']:.1f} %"
+        f" of an onnxruntime MatMul ({r['ort_matmul_gflops']:.1f} GFLOP/s measured now)",
+        f"achieved 8-bit   {r['q8_gops']:.1f} GOP/s = {100 * r['q8_gops'] / r['peak_int8_gops']:.1f} % of the"
+        f" {r['peak_int8_gops']:.0f} GOP/s int8 peak, {100 * r['q8_gops'] / r['ort_matmul_integer_gops']:.1f} % of an"
+        f" onnxruntime MatMulInteger ({r['ort_matmul_integer_gops']:.1f} GOP/s measured now)",
         f"RSS              after load {r['rss_after_load_mb']:.0f} MB; peak with fp32 engine alone "
         f"{r['peak_rss_engine_fp32_mb']:.0f} MB; 8-bit engine adds {r['rss_added_by_q8_engine_mb']:.0f} MB;"
         f" peak with engine + 2 raw + 8-bit {r['peak_rss_all_mb']:.0f} MB",
@@ -263,7 +258,10 @@ def main() -> int:
     corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     texts = chunk_mix(TOKENIZER, corpus, args.texts)
     mix = Tokenizer.from_file(str(TOKENIZER)).encode_batch(chunk_mix(TOKENIZER, corpus, MIX_TEXTS, seed=1))
-    results = {"sgemm_gflops": sgemm_gflops() / 1e9, "loadavg_start": load_start}
+    fp32_peak, int8_peak = peaks(cpu_model_and_flags()[1])
+    fp32_rate, int8_rate = ort_matmul_rates()
+    results = {"ort_matmul_gflops": fp32_rate / 1e9, "ort_matmul_integer_gops": int8_rate / 1e9,
+               "peak_fp32_gflops": fp32_peak / 1e9, "peak_int8_gops": int8_peak / 1e9, "loadavg_start": load_start}
     results.update(measure(fp32_dir, q8_dir, texts, [len(encoding.ids) for encoding in mix]))
     results["loadavg_end"] = os.getloadavg()[0]
     if args.json:

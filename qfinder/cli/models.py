@@ -3,10 +3,11 @@
 list      the models qfinder knows, their variants, sizes and the folders already downloaded;
           partial downloads are listed apart, each with the command that resumes it
 download  fetch one variant from the Hugging Face Hub into qfinder's models folder (resumes)
-optimize  make an 8-bit MatMulNBits copy of an fp32 model for CPUs; kept only if its vectors
-          match fp32 (min cosine >= 0.995). Both models are timed on the same texts: the 8-bit
-          one is only worth using where it is faster (CPUs with VNNI/AMX int8 instructions);
-          prints the figures, the verdict and the folder to use (--json: the report as JSON)
+optimize  build faster copies of an fp32 model for this CPU (8-bit MatMulNBits; dynamic int8
+          with the MatMuls that measurably hurt kept fp32; bf16 where onnxruntime runs it), gate
+          each against fp32 on real text (every text's cosine >= 0.995, top-10 retrieval
+          agreement >= 0.9), time the safe ones beside fp32 and keep only the fastest, if it
+          beats fp32; prints a table, the verdict and the folder to use (--json: the report)
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qfinder.core.paths import models_dir
 from qfinder.core.units import MB, format_size
+
+if TYPE_CHECKING:
+    from qfinder.core.model.optimize_report import OptimizeReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,10 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     download.add_argument("--variant", help="fp32, fp16, q4 (default: the model's first)")
     download.add_argument("--dest", metavar="DIR", help="models folder (default: qfinder's own)")
     download.set_defaults(func=run_download)
-    optimize = actions.add_parser("optimize", help="make an 8-bit copy of an fp32 model folder")
+    optimize = actions.add_parser("optimize", help="make the fastest safe copy of an fp32 model for this CPU")
     optimize.add_argument("folder", metavar="DIR")
     optimize.add_argument("--output", metavar="DIR", help="where to write it (default: DIR-int8)")
-    optimize.add_argument("--min-cosine", type=float, default=0.995, help="keep only above this (default 0.995)")
+    optimize.add_argument("--min-cosine", type=float, default=0.995,
+                          help="every text's cosine to fp32 at least this (default 0.995)")
+    optimize.add_argument("--min-agreement", type=float, default=0.9,
+                          help="top-10 retrieval agreement with fp32 at least this (default 0.9)")
+    optimize.add_argument("--sample", metavar="FILE", type=Path,
+                          help="your own gate texts: one a line, queries start with '? ' (default: qfinder's)")
     optimize.add_argument("--json", action="store_true", help="print the report as JSON")
     optimize.set_defaults(func=run_optimize)
 
@@ -82,19 +92,39 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_optimize(args: argparse.Namespace) -> int:
     from qfinder.core.model.optimize import optimize_model, preferred_folder
+    from qfinder.core.model.optimize_gate import load_sample
 
-    report = optimize_model(args.folder, args.output, min_cosine=args.min_cosine)
+    sample = load_sample(args.sample) if args.sample else None
+    report = optimize_model(args.folder, args.output, min_cosine=args.min_cosine,
+                            min_agreement=args.min_agreement, sample=sample)
     use = preferred_folder(report)
     if args.json:
-        sys.stdout.write(json.dumps({**asdict(report), "faster": report.faster, "use": str(use)}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({**asdict(report), "use": str(use)}, indent=2) + "\n")
         return 0
-    sys.stdout.write(
-        f"8-bit model:  {report.output}\n"
-        f"fidelity:     min cosine {report.min_cosine:.5f}, mean {report.mean_cosine:.5f} over {report.texts} texts\n"
-        f"size:         {report.size_before_mb:,.1f} MB -> {report.size_after_mb:,.1f} MB\n"
-        f"speed:        fp32 {report.fp32_tokens_per_s:,.0f} tokens/s, 8-bit {report.int8_tokens_per_s:,.0f} "
-        f"tokens/s ({report.speed_ratio:.2f}× fp32)\n"
-        f"CPU int8:     {report.cpu_int8}\n"
-        f"verdict:      {report.verdict}\n"
-        f"use:          {use}\n")
+    sys.stdout.write("\n".join([*optimize_table(report), "",
+                                 f"gate:      every text's cosine >= {report.min_cosine} and top-10 agreement >= "
+                                 f"{report.min_agreement} ({report.queries} queries, {report.passages} passages)",
+                                 f"CPU int8:  {report.cpu_int8}", f"verdict:   {report.verdict}", f"use:       {use}"])
+                     + "\n")
     return 0
+
+
+def optimize_table(report: OptimizeReport) -> list[str]:
+    """One row per candidate (fp32 first, as the reference), then what the dynamic int8 search measured."""
+    def figure(value: float | None, spec: str) -> str:
+        return "—" if value is None else format(value, spec)
+
+    rows = [f"{'candidate':<17} {'× fp32':>6} {'tokens/s':>9} {'min cos':>8} {'mean cos':>8} {'top-10':>6}"
+            f" {'size':>9}  result",
+            f"{'fp32':<17} {1:>6.2f} {report.fp32_tokens_per_s:>9,.0f} {1:>8.4f} {1:>8.4f} {1:>6.2f} {'':>9}  reference"]
+    for c in report.candidates:
+        size = "—" if c.size_mb is None else format_size(c.size_mb * MB)
+        rows.append(f"{c.name:<17} {figure(c.speed_ratio, '.2f'):>6} {figure(c.tokens_per_s, ',.0f'):>9}"
+                    f" {figure(c.min_cosine, '.4f'):>8} {figure(c.mean_cosine, '.4f'):>8}"
+                    f" {figure(c.agreement, '.2f'):>6} {size:>9}  {c.status}: {c.note}")
+    for c in report.candidates:
+        if c.sensitivity:
+            moved = ", ".join(f"{group} {drop:.4f}" for group, drop in c.sensitivity)
+            rows.append(f"{c.name}: 1 - cosine with only that group in int8: {moved}; "
+                        f"kept in fp32: {', '.join(c.kept_fp32) or 'none'}")
+    return rows

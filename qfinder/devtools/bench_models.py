@@ -20,7 +20,6 @@ import numpy as np
 from qfinder.devtools.qwen3_config import QWEN3_0_6B, LazyRandomWeights, Qwen3Config
 from qfinder.devtools.qwen3_folder import write_model_folder
 
-log = logging.getLogger(__name__)
 SEED = 6
 DONE = ".built"
 
@@ -38,17 +37,16 @@ def build_random_qwen3(dest: Path, tokenizer_json: Path, *, cfg: Qwen3Config = Q
 
 
 def quantize_8bit(src: Path, dest: Path) -> Path:
-    """The engine's own optimize step: 8-bit weight-only block-wise MatMulNBits (block 128,
-    symmetric, accuracy_level 4), kept only if it matches fp32 on a sample (min cosine 0.995)."""
+    """The optimizer's 8-bit candidate alone: weight-only block-wise MatMulNBits (block 128,
+    symmetric, accuracy_level 4). Not gated here: the benches measure its cosine themselves."""
     if (dest / DONE).exists():
         return dest
-    from qfinder.core.model.optimize import optimize_model
+    from qfinder.core.model.optimize_candidates import build_matmulnbits, copy_side_files
 
     shutil.rmtree(dest, ignore_errors=True)
-    report = optimize_model(src, dest)
-    log.info("8-bit model: min cosine %.5f to fp32 on %d sample texts", report.min_cosine, report.texts)
-    (dest / DONE).write_text(json.dumps({"quantization": "MatMulNBits 8-bit via qfinder optimize",
-                                         "min_cosine": report.min_cosine}))
+    copy_side_files(src, dest)
+    build_matmulnbits(src / "model.onnx", dest / "model.onnx")
+    (dest / DONE).write_text(json.dumps({"quantization": "MatMulNBits 8-bit, the optimizer's candidate"}))
     return dest
 
 

@@ -1,5 +1,5 @@
-"""Setup dialog, "Optimize for this CPU": the 8-bit folder is used only where it is faster, and the
-dialog says which model it picked (real download stand-in, real optimizer on the tiny model)."""
+"""Setup dialog, "Optimize for this CPU": an optimized folder is used only where it is safe and faster,
+and the dialog says which model it picked (real download stand-in, real optimizer on the tiny model)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,13 @@ def test_optimizing_uses_the_faster_model_and_says_so(qtbot, tmp_path, tiny_mode
     assert dialog.optimize_box.isChecked() and dialog.selected_model()[1] == "fp32"
     with qtbot.waitSignal(dialog.model_ready, timeout=60_000) as ready:
         dialog.start_download()
-    saved = json.loads((tmp_path / "Qwen3-tiny-int8" / "qfinder_optimize.json").read_text(encoding="utf-8"))
-    faster = saved["speed_ratio"] >= 1.0
-    assert ready.args == [str(tmp_path / "Qwen3-tiny-int8") if faster else str(source)]
-    assert dialog.speed_label.text() == f"The 8-bit model is {saved['verdict']}."
-    assert ("qfinder uses the 8-bit model" if faster else "keeps using the fp32 model") in dialog.speed_label.text()
+    optimized = tmp_path / "Qwen3-tiny-int8"
+    faster = optimized.exists()  # written only when a safe candidate beat fp32 on this machine
+    assert ready.args == [str(optimized) if faster else str(source)]
+    if faster:
+        saved = json.loads((optimized / "qfinder_optimize.json").read_text(encoding="utf-8"))
+        assert dialog.speed_label.text() == f"The 8-bit model is {saved['verdict']}."
+    assert ("qfinder uses the int8-" if faster else "keeps using the fp32 model") in dialog.speed_label.text()
     assert dialog.isVisible() and dialog.download_button.text() == "Close"  # stays open to be read
     dialog.download_button.click()
     assert not dialog.isVisible() and dialog.result() == dialog.DialogCode.Accepted

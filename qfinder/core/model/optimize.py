@@ -1,17 +1,14 @@
-"""Make a CPU-friendly 8-bit copy of an fp32 model, and keep it only if it matches fp32.
+"""Make the fastest copy of an fp32 model that still embeds like it, on this machine, for this model.
 
-Weight-only, block-wise MatMulNBits (8 bits, block 128, symmetric, accuracy_level 4 = int8
-compute on CPU). Plain `quantize_dynamic` is never used: it breaks Qwen3 (cosine to fp32 down to
-0.64, design.md §3). The copy is written beside the source as `<name>-int8`, embedded on a sample
-of texts next to the fp32 model, and deleted again unless every vector's cosine to its fp32
-counterpart is at least `min_cosine` (default 0.995). The figures are returned and saved in
-`qfinder_optimize.json` inside the new folder.
-
-8-bit is not faster everywhere: int8 matmuls pay off on CPUs with VNNI/AMX (or ARM dot-product)
-instructions; on a plain AVX2 CPU the 8-bit model measured 0.6-0.9x the speed of fp32. So the
-same sample texts are also timed with both models (one warm-up, best of two runs), and the report
-carries tokens/s, their ratio and a plain verdict. A fidelity-checked copy that is not faster is
-still kept (it needs a quarter of the RAM), but `preferred_folder(report)` then picks fp32.
+Candidates (optimize_candidates.py): 8-bit MatMulNBits, dynamic int8 with the groups that
+measurably hurt kept in fp32 (optimize_sensitivity.py), and bf16 where onnxruntime can run it.
+Each is built in `<dest>.partial/<name>`, gated against fp32 on real text (optimize_gate.py: every
+text's cosine >= 0.995 and top-10 retrieval agreement >= 0.9), and the ones that pass are timed
+beside fp32 on the same batches (optimize_timing.py). The fastest that passes and beats fp32 is
+moved to `dest` (default `<name>-int8` beside the source), with the report in
+`qfinder_optimize.json`; every other candidate is deleted. When none is safe, or none is faster
+here (int8 needs VNNI/AMX-class instructions to pay off), no folder is written and the report's
+verdict says qfinder keeps fp32 and why. `preferred_folder(report)` is the folder to load.
 """
 
 from __future__ import annotations
@@ -19,74 +16,76 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import onnx
 
 from qfinder.core.errors import ModelError
+from qfinder.core.model import optimize_candidates as build
 from qfinder.core.model import runtime  # noqa: F401  (sets ORT_DISABLE_TELEMETRY before onnxruntime loads)
 from qfinder.core.model.embedder import Embedder
-from qfinder.core.model.folder import find_model_folder
+from qfinder.core.model.folder import ModelFolder, find_model_folder
+from qfinder.core.model.optimize_gate import (
+    MIN_AGREEMENT,
+    MIN_COSINE,
+    GateResult,
+    GateSample,
+    SampleVectors,
+    check,
+    embed_sample,
+    load_sample,
+)
+from qfinder.core.model.optimize_report import (
+    FAILED,
+    FP32,
+    PASSED,
+    CandidateResult,
+    OptimizeReport,
+    choose,
+    mark_choice,
+    verdict,
+)
+from qfinder.core.model.optimize_sensitivity import search
+from qfinder.core.model.optimize_timing import (
+    cpu_flags,
+    cpu_int8_support,
+    tokens_per_second,
+)
 
 log = logging.getLogger(__name__)
 
-SAMPLE_TEXTS = (
-    "How do I reset my router to factory settings?",
-    "The quarterly report shows revenue growth of 12 percent, driven by strong demand in Asia.",
-    "def quicksort(xs):\n    return xs if len(xs) < 2 else quicksort([x for x in xs[1:] if x < xs[0]])",
-    "Photosynthesis converts light energy into chemical energy stored in glucose.",
-    "今天下午三点在会议室讨论新产品的发布计划。",
-    "Die Bahn hat heute wegen eines Sturms viele Verbindungen gestrichen.",
-    "Invoice 2024-0117: 3 x USB-C cable, 1 x monitor stand, total 84.50 EUR.",
-    "She kept the letters in a tin box under the stairs for forty years.",
-    "Error: permission denied while opening /var/log/syslog",
-    "La réunion est reportée à jeudi prochain en raison des grèves.",
-    "A recipe for bread: flour, water, salt and yeast; knead, rest, bake at 230 degrees.",
-    "Quarterly tax filing deadline",
-)
-MIN_COSINE = 0.995
-TIMED_RUNS = 2  # after one warm-up run; the best run counts
-# /proc/cpuinfo flags for instructions that make int8 matmuls fast, and how to name them.
-_INT8_FLAGS = {"avx512_vnni": "AVX-512 VNNI", "avx_vnni": "AVX-VNNI", "amx_int8": "AMX-INT8",
-               "asimddp": "ARM dot-product", "i8mm": "ARM int8 matmul"}
-_EXTERNAL_LIMIT = 1_500_000_000  # protobuf files cannot exceed 2 GB; keep weights outside above this
+__all__ = ["MIN_AGREEMENT", "MIN_COSINE", "OptimizeReport", "optimize_model", "preferred_folder"]
 
 
-@dataclass(frozen=True)
-class OptimizeReport:
-    source: str
-    output: str
-    kept: bool
-    min_cosine: float
-    mean_cosine: float
-    texts: int
-    size_before_mb: float
-    size_after_mb: float
-    fp32_seconds: float  # best timed run over the sample texts (after a warm-up)
-    int8_seconds: float
-    quantize_seconds: float
-    fp32_tokens_per_s: float
-    int8_tokens_per_s: float
-    speed_ratio: float  # int8 tokens/s divided by fp32 tokens/s; >= 1.0 means the 8-bit model is faster
-    cpu_int8: str  # int8 instructions this CPU has, "none", or "unknown" (not Linux)
-    verdict: str  # one plain sentence: faster or not, and which model qfinder uses
+class _Gate:
+    """The fp32 reference vectors and thresholds every candidate folder is checked against."""
 
-    @property
-    def faster(self) -> bool:
-        return self.speed_ratio >= 1.0
+    def __init__(self, sample: GateSample, reference: SampleVectors, min_cosine: float, min_agreement: float) -> None:
+        self.sample, self.reference = sample, reference
+        self.min_cosine, self.min_agreement = min_cosine, min_agreement
+
+    def folder(self, path: Path, what: str) -> GateResult:
+        embedder = Embedder.from_folder(path, provider="cpu")
+        try:
+            result = check(self.reference, embed_sample(embedder, self.sample), self.min_cosine, self.min_agreement)
+        finally:
+            embedder.close()
+        # Optimizing a real model takes minutes: say what each step found as it goes.
+        log.info("%s: min cosine %.5f, mean %.5f, top-10 agreement %.2f -> %s", what, result.min_cosine,
+                 result.mean_cosine, result.agreement, "passes" if result.passed else "fails")
+        return result
 
 
 def preferred_folder(report: OptimizeReport) -> Path:
-    """The folder to use after optimizing: the 8-bit one only when it is faster than fp32 here."""
-    return Path(report.output if report.faster else report.source)
+    """The folder to use after optimizing: the chosen candidate's, or the fp32 source."""
+    return Path(report.output or report.source)
 
 
 def optimize_model(source: str | Path, output: str | Path | None = None, min_cosine: float = MIN_COSINE,
-                   sample_texts: tuple[str, ...] = SAMPLE_TEXTS) -> OptimizeReport:
+                   min_agreement: float = MIN_AGREEMENT, sample: GateSample | None = None) -> OptimizeReport:
     folder = find_model_folder(source)
     if folder.quantization != "fp32":
         raise ModelError(f"{folder.onnx_path} is already {folder.quantization}.",
@@ -97,121 +96,120 @@ def optimize_model(source: str | Path, output: str | Path | None = None, min_cos
     work = dest.with_name(dest.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     try:
-        started = time.perf_counter()
-        _quantize(folder.onnx_path, work / "model.onnx")
-        quantize_seconds = time.perf_counter() - started
-        _copy_side_files(folder.root, work)
-        report = _compare(folder.root, work, dest, sample_texts, min_cosine, quantize_seconds)
-    except BaseException:
+        report = _run(folder, work, dest, sample or load_sample(), min_cosine, min_agreement)
+        if report.output is not None:
+            chosen = work / report.chosen
+            (chosen / "qfinder_optimize.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
+            chosen.rename(dest)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
-        raise
-    if not report.kept:
-        shutil.rmtree(work, ignore_errors=True)
-        raise ModelError(f"The 8-bit model does not match fp32 closely enough (min cosine {report.min_cosine:.4f} "
-                         f"< {min_cosine}); it was not kept.", "Keep using the fp32 model on this machine.")
-    (work / "qfinder_optimize.json").write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
-    work.rename(dest)
-    log.info("optimized %s -> %s: min cosine %.5f; %s", folder.root, dest, report.min_cosine, report.verdict)
+    log.info("optimized %s: %s", folder.root, report.verdict)
     return report
 
 
-def _quantize(src: Path, dst: Path) -> None:
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-
-    # The quantizer logs every node at INFO on its own handler; keep its warnings only.
-    logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer").setLevel(logging.WARNING)
-    dst.parent.mkdir(parents=True)
-    model = onnx.load(str(src))  # with its external weights
-    quantizer = MatMulNBitsQuantizer(model, bits=8, block_size=128, is_symmetric=True, accuracy_level=4)
-    quantizer.process()
-    quantized = quantizer.model.model
-    if not any(node.op_type == "MatMulNBits" for node in quantized.graph.node):
-        raise ModelError(f"No MatMul weights in {src} could be quantized.",
-                         "This graph has no constant MatMul weights; keep using it as it is.")
-    weights = sum(len(t.raw_data) for t in quantized.graph.initializer)
-    onnx.save_model(quantized, str(dst), save_as_external_data=weights > _EXTERNAL_LIMIT,
-                    all_tensors_to_one_file=True, location="model.onnx_data")
-
-
-def _copy_side_files(root: Path, work: Path) -> None:
-    """Tokenizer, configs and sentence-transformers folders; not the ONNX files."""
-    for item in root.iterdir():
-        if item.name in ("onnx", ".cache") or item.suffix in (".onnx", ".onnx_data", ".part"):
-            continue
-        if item.name.endswith(".onnx_data") or item.name == "qfinder_optimize.json":
-            continue
-        if item.is_dir():
-            shutil.copytree(item, work / item.name)
-        else:
-            shutil.copy2(item, work / item.name)
-    if not (work / "tokenizer.json").exists():
-        shutil.copy2(find_model_folder(root).tokenizer_path, work / "tokenizer.json")
-
-
-def _compare(source: Path, work: Path, dest: Path, texts: tuple[str, ...], min_cosine: float,
-             quantize_seconds: float) -> OptimizeReport:
-    reference, candidate = Embedder.from_folder(source, provider="cpu"), Embedder.from_folder(work, provider="cpu")
+def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_cosine: float,
+         min_agreement: float) -> OptimizeReport:
+    reference = Embedder.from_folder(folder.root, provider="cpu")
     try:
-        fp32, fp32_seconds, fp32_speed = _embed_and_time(reference, texts)
-        int8, int8_seconds, int8_speed = _embed_and_time(candidate, texts)
+        gate = _Gate(sample, embed_sample(reference, sample), min_cosine, min_agreement)
+        flags = cpu_flags()
+        candidates = [_matmulnbits(folder, work, gate), _dynamic_int8(folder, work, gate),
+                      CandidateResult("bf16", "bfloat16 weights and activations",
+                                      note=build.bf16_skip_reason(flags or set()))]
+        candidates, fp32_speed = _timed(reference, candidates, work, sample)
     finally:
         reference.close()
-        candidate.close()
-    cosines = (fp32 * int8).sum(axis=1)
-    ratio = int8_speed / fp32_speed
-    cpu_int8 = cpu_int8_support()
+    cpu_int8 = cpu_int8_support(flags)
+    chosen = choose(candidates)
     return OptimizeReport(
-        source=str(source), output=str(dest), kept=bool(cosines.min() >= min_cosine),
-        min_cosine=round(float(cosines.min()), 6), mean_cosine=round(float(cosines.mean()), 6), texts=len(texts),
-        size_before_mb=round(_size_mb(find_model_folder(source).onnx_path), 1),
-        size_after_mb=round(_size_mb(work / "model.onnx"), 1),
-        fp32_seconds=round(fp32_seconds, 4), int8_seconds=round(int8_seconds, 4),
-        quantize_seconds=round(quantize_seconds, 2), fp32_tokens_per_s=round(fp32_speed, 1),
-        int8_tokens_per_s=round(int8_speed, 1), speed_ratio=round(ratio, 3), cpu_int8=cpu_int8,
-        verdict=speed_verdict(ratio, cpu_int8))
+        source=str(folder.root), output=None if chosen == FP32 else str(dest), chosen=chosen,
+        verdict=verdict(candidates, chosen, cpu_int8), fp32_tokens_per_s=round(fp32_speed, 1), cpu_int8=cpu_int8,
+        min_cosine=min_cosine, min_agreement=min_agreement, queries=len(sample.queries),
+        passages=len(sample.passages), candidates=tuple(mark_choice(candidates, chosen)))
 
 
-def _embed_and_time(embedder: Embedder, texts: tuple[str, ...]) -> tuple[np.ndarray, float, float]:
-    """Vectors for the fidelity check (this run is also the warm-up), then the best of TIMED_RUNS
-    document runs over the same texts: (vectors, seconds, tokens per second)."""
-    documents = embedder.embed_documents(list(texts))
-    queries = embedder.embed_queries(list(texts[:4]))
-    best, tokens = float("inf"), 0
-    for _ in range(TIMED_RUNS):
-        started = time.perf_counter()
-        tokens = embedder.embed_documents_with_stats(list(texts)).stats.tokens
-        best = min(best, time.perf_counter() - started)
-    return np.concatenate([documents, queries]), best, tokens / max(best, 1e-9)
-
-
-def cpu_int8_support(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The int8-friendly instructions this CPU reports ("AVX-512 VNNI, AVX-VNNI"), "none", or
-    "unknown" where there is no /proc/cpuinfo to read (macOS, Windows)."""
-    if not sys.platform.startswith("linux"):
-        return "unknown"
+def _matmulnbits(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResult:
+    name, description = "int8-matmulnbits", "8-bit weights (MatMulNBits, block 128, int8 compute)"
+    where, started = work / name, time.perf_counter()
     try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "unknown"
-    flags: set[str] = set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):  # x86 / ARM
-            flags.update(value.split())
-    found = [name for flag, name in _INT8_FLAGS.items() if flag in flags]
-    return ", ".join(found) or "none"
+        build.copy_side_files(folder.root, where)
+        build.build_matmulnbits(folder.onnx_path, where / "model.onnx")
+        result = gate.folder(where, name)
+    except Exception as exc:  # one candidate that cannot be built must not stop the others
+        return _not_built(name, description, exc)
+    return _gated(name, description, where, result, started)
 
 
-def speed_verdict(ratio: float, cpu_int8: str) -> str:
-    """One sentence for people: is the 8-bit model faster here, and which model qfinder uses."""
-    if ratio >= 1.0:
-        return f"faster on this CPU ({ratio:.2f}× fp32); qfinder uses the 8-bit model"
-    why = {"none": " (this CPU has no VNNI/AMX int8 instructions, which 8-bit models need to be fast)",
-           "unknown": ""}.get(cpu_int8, f" (even with {cpu_int8})")
-    return f"not faster on this CPU ({ratio:.2f}× fp32){why}; qfinder keeps using the fp32 model"
+def _dynamic_int8(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResult:
+    name, description = "int8-dynamic", "dynamic int8 (MatMulInteger, per-channel weights)"
+    where, started = work / name, time.perf_counter()
+
+    def evaluate(groups: frozenset[str]) -> GateResult:
+        for old in where.glob("model.onnx*"):
+            old.unlink()
+        build.build_dynamic_int8(source, where / "model.onnx", matmuls, groups)
+        return gate.folder(where, f"{name} with {', '.join(sorted(groups))} in int8")
+
+    try:
+        build.copy_side_files(folder.root, where)
+        source = _named_source(folder.onnx_path, work)
+        matmuls = build.weighted_matmuls(onnx.load(str(source), load_external_data=False))
+        mixed = search({m.group for m in matmuls}, evaluate)
+    except Exception as exc:  # one candidate that cannot be built must not stop the others
+        return _not_built(name, description, exc)
+    kept = ", ".join(mixed.kept_fp32)
+    return _gated(name, description, where, mixed.gate, started, kept_fp32=mixed.kept_fp32,
+                  sensitivity=mixed.sensitivity, note=f"kept in fp32 (measured most sensitive): {kept}" if kept else "")
+
+
+def _gated(name: str, description: str, where: Path, result: GateResult, started: float,
+           **extra: Any) -> CandidateResult:
+    note = extra.pop("note", "")
+    if not result.passed:
+        note = "; ".join(filter(None, [note, "below the gate; deleted"]))
+    return CandidateResult(name, description, status=PASSED if result.passed else FAILED, note=note,
+                           min_cosine=result.min_cosine, mean_cosine=result.mean_cosine, agreement=result.agreement,
+                           size_mb=round(_size_mb(where / "model.onnx"), 1),
+                           build_seconds=round(time.perf_counter() - started, 1), **extra)
+
+
+def _not_built(name: str, description: str, exc: Exception) -> CandidateResult:
+    log.warning("could not build the %s candidate", name, exc_info=exc)
+    text = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return CandidateResult(name, description, status=FAILED, note=f"could not be built: {text}")
+
+
+def _timed(reference: Embedder, candidates: list[CandidateResult], work: Path,
+           sample: GateSample) -> tuple[list[CandidateResult], float]:
+    """Candidates with their speed (the ones that passed), and fp32's tokens/s in the same run."""
+    embedders = {FP32: reference}
+    try:
+        for c in candidates:
+            if c.passed:
+                embedders[c.name] = Embedder.from_folder(work / c.name, provider="cpu")
+        speeds = tokens_per_second(embedders, [*sample.passages, *sample.long_texts])
+    finally:
+        for name, embedder in embedders.items():
+            if name != FP32:
+                embedder.close()
+    fp32 = speeds[FP32]
+    return [replace(c, tokens_per_s=round(speeds[c.name], 1), speed_ratio=round(speeds[c.name] / fp32, 3))
+            if c.name in speeds else c for c in candidates], fp32
+
+
+def _named_source(onnx_path: Path, work: Path) -> Path:
+    """quantize_dynamic picks nodes by name: a graph with nameless nodes is copied with names."""
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    if not any(not node.name for node in model.graph.node):
+        return onnx_path
+    model = onnx.load(str(onnx_path))
+    build.name_unnamed_nodes(model)
+    named = work / "named" / "model.onnx"
+    named.parent.mkdir(parents=True)
+    build.save_model(model, named)
+    return named
 
 
 def _size_mb(onnx_path: Path) -> float:
-    """The ONNX file plus its external weights (model.onnx_data beside it)."""
-    files = [onnx_path, *onnx_path.parent.glob(onnx_path.name + "_data*"), *onnx_path.parent.glob(onnx_path.name + ".data")]
-    return sum(f.stat().st_size for f in files if f.is_file()) / 1e6
+    """The ONNX file plus its external weights (model.onnx_data or model.onnx.data beside it)."""
+    return sum(f.stat().st_size for f in onnx_path.parent.glob(onnx_path.name + "*") if f.is_file()) / 1e6

@@ -2,8 +2,10 @@
 
 Sizes and RAM are approximate (weights only, plus working memory for a 1024-token batch) and are
 shown before a download. The 8-bit variant is not downloaded: `qfinder models optimize` makes it
-from the fp32 files with block-wise MatMulNBits and keeps it only if it matches fp32 (design.md §3;
-the hub's `model_quantized.onnx` files use plain dynamic int8, which breaks Qwen3).
+from the fp32 files on the user's machine (MatMulNBits or dynamic int8 with the sensitive MatMuls
+kept fp32, whichever is fastest there) and keeps it only if it matches fp32 on real text
+(design.md §3; the hub's `model_quantized.onnx` files use plain dynamic int8, ungated, which can
+break Qwen3).
 """
 
 from __future__ import annotations

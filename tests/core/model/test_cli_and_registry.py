@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,15 +43,26 @@ def test_models_list_and_optimize_cli(tiny_qwen3, tmp_path, capsys):
     shutil.copytree(tiny_qwen3("plain"), source)
     assert run(["models", "optimize", str(source), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["kept"] and report["min_cosine"] >= 0.995 and (tmp_path / "m-int8" / "model.onnx").is_file()
-    assert report["use"] == str(tmp_path / ("m-int8" if report["speed_ratio"] >= 1 else "m"))
+    assert {c["name"] for c in report["candidates"]} == {"int8-matmulnbits", "int8-dynamic", "bf16"}
+    chosen = report["chosen"] != "fp32"
+    assert report["use"] == str(tmp_path / ("m-int8" if chosen else "m"))
+    assert (tmp_path / "m-int8" / "model.onnx").is_file() == chosen
     assert run(["models", "optimize", str(source), "--output", str(tmp_path / "again")]) == 0
     printed = capsys.readouterr().out
-    saved = json.loads((tmp_path / "again" / "qfinder_optimize.json").read_text(encoding="utf-8"))
-    assert f"verdict:      {saved['verdict']}\n" in printed and f"({saved['speed_ratio']:.2f}× fp32)" in printed
-    assert f"{saved['fp32_tokens_per_s']:,.0f} tokens/s" in printed
-    faster = saved["speed_ratio"] >= 1
-    assert f"use:          {tmp_path / ('again' if faster else 'm')}\n" in printed
+    lines = printed.splitlines()
+    assert lines[0].split() == ["candidate", "×", "fp32", "tokens/s", "min", "cos", "mean", "cos", "top-10", "size",
+                                "result"]
+    assert lines[1].startswith("fp32") and lines[1].endswith("reference")
+    rows = {line.split()[0]: line for line in lines[2:5]}
+    assert set(rows) == {"int8-matmulnbits", "int8-dynamic", "bf16"} and "skipped: " in rows["bf16"]
+    verdict = next(line for line in lines if line.startswith("verdict:")).removeprefix("verdict:").strip()
+    use = Path(next(line for line in lines if line.startswith("use:")).removeprefix("use:").strip())
+    if verdict.startswith("faster"):
+        saved = json.loads((use / "qfinder_optimize.json").read_text(encoding="utf-8"))
+        assert use == tmp_path / "again" and saved["verdict"] == verdict
+        assert f"{saved['fp32_tokens_per_s']:,.0f}" in lines[1] and "chosen: " in rows[saved["chosen"]]
+    else:
+        assert use == source and not (tmp_path / "again").exists()
 
 
 def test_registry_entries():
