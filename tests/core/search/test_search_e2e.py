@@ -3,6 +3,9 @@ indexed by the Indexer, searched by the Searcher through a Library."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from support.shared import shared_path
 
@@ -126,3 +129,22 @@ def test_a_chinese_query_finds_the_english_document(xquad):
     top3 = [any(d in coll.qrels[qid] for d in ranked_ids(lib, by_path, q, mode="semantic", k=3)[0])
             for qid, q in chinese]
     assert sum(top3) >= 11
+
+
+QUOTE_MARKS = '"“”「」『』'
+
+
+def test_questions_with_quote_marks_are_never_left_without_results(xquad):
+    """Every question of the collection that holds quote marks (24 of 2,380, English and Chinese),
+    searched by meaning over English paragraphs: the quoted words are in no file or a few, and
+    the answer by meaning must stay."""
+    lib, _, _ = xquad
+    with open(shared_path("data", "xquad", "mixed-zh-en", "queries.jsonl"), encoding="utf-8") as fh:
+        quoted = [q for q in (json.loads(line)["text"] for line in fh) if any(c in q for c in QUOTE_MARKS)]
+    assert len(quoted) == 24
+    for question in quoted:
+        response = lib.search(SearchRequest(question, mode="semantic", k=5))
+        assert len(response.results) == 5, question
+        assert response.syntax_error is None, question
+        if re.search("[\u4e00-\u9fff]", question):  # quotes inside Chinese prose: punctuation
+            assert response.notes == (), question
