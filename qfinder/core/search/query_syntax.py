@@ -19,7 +19,7 @@ URLs). A syntax error never stops a search: the part that cannot be read is left
 `syntax_error` says why.
 
     query = parse_query('rent -deposit ext:pdf')
-    query.embed_text == "rent"; query.excluded == (Term("deposit"),); query.filters.kinds == ("pdf",)
+    query.text == "rent"; query.excluded == (Term("deposit"),); query.filters.kinds == ("pdf",)
 """
 
 from __future__ import annotations
@@ -32,11 +32,27 @@ from qfinder.core.results import SearchFilters
 from qfinder.core.search.query_filters import FILTER_KEYS, FilterError, apply_filter
 
 TermKind = Literal["word", "prefix", "phrase"]
+# (what to type, what it does): the window's syntax help lists these.
+SYNTAX_HELP: tuple[tuple[str, str], ...] = (
+    ("budget lisbon trip", "by meaning and by words; no word is required"),
+    ('"fiscal year 2024"', "exact phrase: files that contain it come first"),
+    ("-deposit   NOT deposit", "leave out every file that contains the word (or -\"a phrase\")"),
+    ("rent AND deposit   +rent", "only files that contain each word"),
+    ("rent OR lease", "only files that contain either word (a AND b OR c = a AND (b OR c))"),
+    ("postgres*", "words that start with postgres"),
+    ("ext:pdf   *.pdf   ext:md,txt", "file extension"),
+    ("type:code   type:pdf,doc", "kind of file: " + "code, pdf, doc, text, markdown, sheet, slides, html, …"),
+    ('path:Finance   path:"My Files"', "text anywhere in the file's path"),
+    ("size:>1mb   size:<10kb   size:1mb..5mb", "file size (kb, mb, gb: powers of 1000; kib, mib: of 1024)"),
+    ("modified:2024   modified:2024-03", "modified in that year, month or day"),
+    ("modified:2024-01..2024-06   modified:>2024-05-01", "modified in a range, after or before a date"),
+)
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』"}
 _PHRASE = re.compile("|".join(f"{re.escape(o)}([^{re.escape(c)}]*){re.escape(c)}" for o, c in _QUOTES.items()))
 _FILTER = re.compile(rf"({'|'.join(FILTER_KEYS)}):(\"[^\"]*\"|\S*)", re.IGNORECASE)
 _GLOB_EXT = re.compile(r"\*\.(\w+)")
 _CHUNK = re.compile(r"\S+")
+_PREFIX_STAR = re.compile(r"(?<=\w)\*(?!\S)")
 _WORD = re.compile(r"\w+")
 _OPERATORS = ("AND", "OR", "NOT")
 _MAX_WORDS = 32  # a pasted paragraph must not become a 500-term highlight
@@ -50,7 +66,6 @@ class Term:
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    source: str
     text: str  # what the embedder reads: the query without filters, operators and excluded words
     soft: tuple[Term, ...] = ()  # rank results, none required
     required: tuple[tuple[Term, ...], ...] = ()  # each group: a file contains one of its terms
@@ -201,7 +216,7 @@ def _embedder_text(source: str, reader: _Reader) -> str:
     kept = list(source)
     for start, end in reader.hidden:
         kept[start:end] = " " * (end - start)
-    return " ".join("".join(kept).replace("*", " ").split())
+    return " ".join(_PREFIX_STAR.sub("", "".join(kept)).split())
 
 
 def _query(source: str, reader: _Reader) -> ParsedQuery:
@@ -209,7 +224,6 @@ def _query(source: str, reader: _Reader) -> ParsedQuery:
     soft = tuple(t for u in units if not (u.required or u.excluded) for t in u.terms)
     meaningful = any(not u.excluded for u in units)
     return ParsedQuery(
-        source=source,
         text=_embedder_text(source, reader) if meaningful else "",
         soft=soft,
         required=tuple(tuple(u.terms) for u in units if u.required and not u.excluded),
