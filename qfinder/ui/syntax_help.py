@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from qfinder.core.search.query_syntax import SYNTAX_HELP
 
@@ -15,8 +14,8 @@ FOOTER = ("AND, OR and NOT work in capitals. Quote marks inside a sentence witho
 
 
 def syntax_table() -> str:
-    rows = "".join(f"<tr><td><code>{escape(form)}</code></td><td>&nbsp;&nbsp;{escape(meaning)}</td></tr>"
-                   for form, meaning in SYNTAX_HELP)
+    rows = "".join(f"<tr><td><code>{escape(form).replace(' ', '&nbsp;')}</code></td>"
+                   f"<td>&nbsp;&nbsp;{escape(meaning)}</td></tr>" for form, meaning in SYNTAX_HELP)
     return f"<table cellspacing='4'>{rows}</table><p>{escape(FOOTER)}</p>"
 
 
@@ -25,10 +24,10 @@ class SyntaxHelp(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Search syntax")
         self.setAccessibleName("Search syntax")
-        self.table = QLabel(syntax_table(), self)
-        self.table.setTextFormat(Qt.TextFormat.RichText)
-        self.table.setWordWrap(True)
-        self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a text browser, not a label: it wraps the meanings and scrolls instead of cutting rows off
+        self.table = QTextBrowser(self)
+        self.table.setHtml(syntax_table())
+        self.table.setMinimumSize(720, 330)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
