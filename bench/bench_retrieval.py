@@ -4,10 +4,13 @@ For each collection (BEIR layout under ../shared/data): every document is writte
 indexed with `qfinder index` and searched with `qfinder search --batch --json` (subprocesses,
 a fresh data folder), in hybrid, semantic and keyword mode. The baseline embeds the same
 document texts and queries directly with the Embedder and ranks by cosine. Prints nDCG@10 per
-mode and the ratio qfinder-semantic / direct (issue 3 §8 target: >= 0.98).
+mode and the ratio qfinder-semantic / direct (issue 3 §8 target: >= 0.98), and per mode how many queries
+got no result at all ("empty").
 
     python3 bench/bench_retrieval.py [--model DIR] [--collections xquad/en,xquad/zh,cisi]
-                                     [--max-docs N] [--max-queries N] [--k 10]
+                                     [--max-docs N] [--max-queries N] [--k 10] [--keep-quotes]
+
+`--keep-quotes` searches the questions as written, quote marks included, as a person pastes them.
 """
 
 from __future__ import annotations
@@ -42,12 +45,12 @@ def cli(*args: str) -> str:
 QUOTES = str.maketrans("", "", '"“”「」')
 
 
-def limit_queries(coll: Collection, max_queries: int | None) -> Collection:
-    """The first `max_queries` queries, quote marks removed: qfinder treats quoted text as a
-    phrase that must occur literally (by design), which natural-language test questions with
-    quoted names (11 of 112 CISI, 14 of 1190 xquad-zh) do not intend. Both sides get the same text."""
+def limit_queries(coll: Collection, max_queries: int | None, keep_quotes: bool = False) -> Collection:
+    """The first `max_queries` queries, by default with quote marks removed: a quoted part is an
+    exact phrase to qfinder, which natural-language test questions with quoted names (11 of 112
+    CISI, 14 of 1190 xquad-zh) do not intend. Both sides get the same text."""
     items = list(coll.queries.items())[:max_queries] if max_queries else list(coll.queries.items())
-    kept = {q: " ".join(text.translate(QUOTES).split()) for q, text in items}
+    kept = {q: text if keep_quotes else " ".join(text.translate(QUOTES).split()) for q, text in items}
     return Collection(coll.docs, kept, {q: coll.qrels[q] for q in kept})
 
 
@@ -64,7 +67,10 @@ def direct_rankings(embedder: Embedder, coll: Collection, k: int) -> dict[str, l
     return {q: [ids[j] for j in np.argsort(-scores[i], kind="stable")[:k]] for i, q in enumerate(qids)}
 
 
-def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[dict[str, dict[str, list[str]]], float]:
+Rankings = dict[str, dict[str, list[str]]]  # mode -> query id -> ranked doc ids
+
+
+def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[Rankings, float]:
     paths = write_corpus(coll, work / "docs")
     by_path = {str(p.resolve()): d for d, p in paths.items()}
     data = work / "data"
@@ -74,7 +80,7 @@ def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[dic
     qids = list(coll.queries)
     batch = work / "queries.txt"
     batch.write_text("\n".join(coll.queries[q] for q in qids) + "\n", encoding="utf-8")
-    out: dict[str, dict[str, list[str]]] = {}
+    out: Rankings = {}
     for mode in MODES:
         lines = cli("search", "--batch", str(batch), "--json", "--mode", mode, "--k", str(k),
                     "--data-dir", str(data)).splitlines()
@@ -85,13 +91,15 @@ def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[dic
 
 
 def run_collection(name: str, args: argparse.Namespace, embedder: Embedder) -> dict[str, float]:
-    coll = limit_queries(load_collection(SHARED / "data" / name, max_docs=args.max_docs), args.max_queries)
+    coll = limit_queries(load_collection(SHARED / "data" / name, max_docs=args.max_docs), args.max_queries,
+                         args.keep_quotes)
     started = time.perf_counter()
     direct = mean_ndcg(coll, direct_rankings(embedder, coll, args.k), args.k)
     direct_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="qfinder-bench-") as tmp:
         rankings, index_s = cli_rankings(coll, Path(tmp), args.model, args.k)
     row = {mode: mean_ndcg(coll, rankings[mode], args.k) for mode in MODES}
+    row.update({f"empty_{mode}": sum(not ranked for ranked in rankings[mode].values()) for mode in MODES})
     row.update(direct=direct, ratio=row["semantic"] / direct if direct else float("nan"),
                docs=len(coll.docs), queries=len(coll.queries), index_s=index_s, direct_s=direct_s)
     return row
@@ -104,16 +112,18 @@ def main() -> None:
     parser.add_argument("--max-docs", type=int, default=None)
     parser.add_argument("--max-queries", type=int, default=None)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--keep-quotes", action="store_true", help="search the questions with their quote marks")
     args = parser.parse_args()
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     embedder = Embedder.from_folder(args.model)
     print(f"model {embedder.info.name} on {embedder.provider.used}; nDCG@{args.k}")
     print(f"{'collection':<20}{'docs':>6}{'qs':>6}{'direct':>8}{'semantic':>9}{'hybrid':>8}{'keyword':>8}"
-          f"{'sem/dir':>8}{'index s':>9}{'direct s':>9}")
+          f"{'sem/dir':>8}{'index s':>9}{'direct s':>9}  empty sem/hyb/kw")
     for name in args.collections.split(","):
         r = run_collection(name, args, embedder)
         print(f"{name:<20}{r['docs']:>6}{r['queries']:>6}{r['direct']:>8.4f}{r['semantic']:>9.4f}"
-              f"{r['hybrid']:>8.4f}{r['keyword']:>8.4f}{r['ratio']:>8.3f}{r['index_s']:>9.1f}{r['direct_s']:>9.1f}",
+              f"{r['hybrid']:>8.4f}{r['keyword']:>8.4f}{r['ratio']:>8.3f}{r['index_s']:>9.1f}{r['direct_s']:>9.1f}"
+              f"  {r['empty_semantic']:.0f}/{r['empty_hybrid']:.0f}/{r['empty_keyword']:.0f}",
               flush=True)
 
 

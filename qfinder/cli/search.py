@@ -4,6 +4,8 @@ Options: --instruction TEXT (a preset key: web, topic, code, similar; or any tas
 --dim D (search dimension; default: remembered or the model's), --k N (files, default 10),
 --no-rerank (raw low-dimension ANN order), --mode hybrid|semantic|keyword, --folder DIR and
 --kind EXT (filters, repeatable), --like PATH ("files like this one"), --data-dir DIR.
+The query's own syntax (README, "Search syntax") narrows these filters further; what it notes
+("no exact match for …") and any part it could not read go to stderr.
 What cannot be honoured is refused with one line and exit 2: a --dim the model lacks (the rule
 `embed --dim` follows), --k below 1, --like of a missing or unindexed file. An option that only
 cannot change the answer (--instruction on a model without instructions; --dim or --instruction
@@ -46,7 +48,8 @@ if TYPE_CHECKING:  # the model package loads onnxruntime, which keyword search d
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("search", help="search the index", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("query", nargs="?", help="what to look for (quote \"exact phrases\")")
+    parser.add_argument("query", nargs="?", help='what to look for: words, "exact phrases", -word, '
+                        "a OR b, a AND b, word*, ext:pdf, type:code, path:TEXT, size:>1mb, modified:2024-03")
     parser.add_argument("--batch", metavar="FILE", help="one query per line ('-' = stdin)")
     parser.add_argument("--instruction", metavar="TEXT", help="task preset (web, topic, code, similar) or text")
     parser.add_argument("--dim", type=int, metavar="D", help="search dimension")
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         _check_indexed(lib, like_paths)
         for text in queries:
             response = lib.search(_request(args, text, like_paths))
+            _report_notes(response, text if args.batch is not None else None)
             if args.json:
                 sys.stdout.write(json.dumps(response_json(text, response), ensure_ascii=False) + "\n")
             else:
@@ -102,6 +106,16 @@ def _check_model_options(args: argparse.Namespace, embedder: TextEmbedder | None
 
 def _warn(message: str) -> None:
     sys.stderr.write(f"qfinder: warning: {message}\n")
+
+
+def _report_notes(response: SearchResponse, query: str | None) -> None:
+    """What the query syntax noticed, on stderr (stdout stays results only); `query` names the
+    line of a batch it is about."""
+    about = f"{query}: " if query is not None else ""
+    for note in response.notes:
+        sys.stderr.write(f"qfinder: note: {about}{note}\n")
+    if response.syntax_error:
+        sys.stderr.write(f"qfinder: left out of the search: {about}{response.syntax_error}\n")
 
 
 def _existing_file(raw: str) -> str:

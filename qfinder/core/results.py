@@ -13,7 +13,14 @@ class SearchFilters:
     folders: tuple[str, ...] = ()  # absolute folder prefixes; empty = everywhere
     kinds: tuple[str, ...] = ()  # file extensions without dot, lower case; empty = all
     modified_after: float | None = None  # POSIX seconds
-    modified_before: float | None = None
+    modified_before: float | None = None  # inclusive
+    types: tuple[str, ...] = ()  # kinds of qfinder.core.extract.kinds ("code", "pdf", …); any
+    path_contains: tuple[str, ...] = ()  # case-folded texts the full path must all contain
+    min_size: int | None = None  # bytes, inclusive
+    max_size: int | None = None
+
+    def active(self) -> bool:
+        return self != SearchFilters()
 
 
 @dataclass(frozen=True)
@@ -64,3 +71,5 @@ class SearchResponse:
     dim: int | None  # the dimension the ANN stage ran at (None for keyword-only)
     reranked: bool
     exact: bool  # brute force rather than a graph index
+    notes: tuple[str, ...] = ()  # what a person should know about this answer ("no exact match …")
+    syntax_error: str | None = None  # the part of the query that could not be read, and why

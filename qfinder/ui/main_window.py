@@ -249,10 +249,19 @@ class MainWindow(QMainWindow):
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.preview.set_query(response.request.text)  # before the reset selects a row
         self.ui.model.set_response(response)
+        self._show_feedback(response)
         self._show_stats(response)
         query = response.request.text or "similar files"
         self.setWindowTitle(f"{query} — qfinder")
         self._refresh_empty_state()
+
+    def _show_feedback(self, response: SearchResponse) -> None:
+        """What the query syntax noticed: on the search bar, and for a while in the status line."""
+        self.ui.search_bar.show_feedback(response.notes, response.syntax_error)
+        if response.syntax_error:
+            self.ui.status.notify(f"Left out of the search: {response.syntax_error}", 8000, error=True)
+        elif response.notes:
+            self.ui.status.notify("; ".join(response.notes), 6000)
 
     def _show_stats(self, response: SearchResponse | None) -> None:
         """The slider row: the engine's index memory for the current dimension, the last query."""
@@ -266,6 +275,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_cleared(self) -> None:
         self.ui.search_bar.setPlaceholderText("Search your files — describe what you're looking for")
+        self.ui.search_bar.show_feedback((), None)
         self.ui.model.clear()
         self.setWindowTitle("qfinder")
         self._refresh_empty_state()

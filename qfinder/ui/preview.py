@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from qfinder.core.results import ChunkHit, FileResult
-from qfinder.core.search.fusion import parse_query
+from qfinder.core.search.query_syntax import parse_query
 from qfinder.core.units import format_size
 from qfinder.services.thread_job import ThreadJob, start_job
 from qfinder.ui.code_colors import code_tokens

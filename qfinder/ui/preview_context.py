@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qfinder.core.results import ChunkHit
-from qfinder.core.search.fusion import ParsedQuery
+from qfinder.core.search.query_syntax import ParsedQuery
 from qfinder.core.search.snippets import term_spans
 
 CONTEXT_CHARS = 900

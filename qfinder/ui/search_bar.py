@@ -1,12 +1,20 @@
-"""The query field: search as you type (debounced), Enter = now, Esc = clear."""
+"""The query field: search as you type (debounced), Enter = now, Esc = clear, F1 or "?" = the
+search syntax; what the last answer noted about the query (a syntax error, "no exact match")
+shows as the field's tooltip, a syntax error also as a red frame."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit, QStyle, QToolButton, QWidget
+
+from qfinder.ui.syntax_help import SyntaxHelp
 
 DEBOUNCE_MS = 200
+TIP = "Type to search as you type; Enter searches now; Esc clears; F1: search syntax. Ctrl+L or Ctrl+F focuses."
+ERROR_FRAME = "QLineEdit { border: 1px solid #c0392b; }"
 
 
 class SearchBar(QLineEdit):
@@ -25,10 +33,17 @@ class SearchBar(QLineEdit):
         self.setPlaceholderText("Search your files — describe what you're looking for")
         self.setClearButtonEnabled(True)
         self.setAccessibleName("Search query")
-        self.setToolTip(
-            "Type to search as you type; Enter searches now; Esc clears. Ctrl+L or Ctrl+F focuses."
-        )
+        self.setToolTip(TIP)
         self.setMinimumHeight(32)
+        self.syntax_help = SyntaxHelp(self)
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DialogHelpButton)
+        self.help_action = self.addAction(icon, QLineEdit.ActionPosition.TrailingPosition)
+        self.help_action.setText("Search syntax")
+        self.help_action.setToolTip("Search syntax (F1)")
+        self.help_action.triggered.connect(self.show_syntax_help)
+        for button in self.findChildren(QToolButton):  # F1 is the keyboard's way: no extra Tab stop
+            if button.defaultAction() is self.help_action:
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
@@ -55,9 +70,21 @@ class SearchBar(QLineEdit):
     def pending(self) -> bool:
         return self._debounce.isActive()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        from PySide6.QtCore import Qt
+    def show_syntax_help(self) -> None:
+        self.syntax_help.show()
+        self.syntax_help.raise_()
 
+    def show_feedback(self, notes: Sequence[str], syntax_error: str | None) -> None:
+        """What the answer to the current text says about it; nothing to say restores the tip."""
+        lines = [f"Left out of the search: {syntax_error}"] if syntax_error else []
+        self.setToolTip("\n".join([*lines, *notes]) or TIP)
+        self.setStyleSheet(ERROR_FRAME if syntax_error else "")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_F1:
+            self.show_syntax_help()
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Down:
             self.down_pressed.emit()
             event.accept()

@@ -177,6 +177,7 @@ CHILD_KINDS = frozenset({"pdf", "docx", "pptx", "xlsx", "odt", "epub"})
 # Decoded as text in this process (bounded by ExtractLimits.max_file_bytes).
 TEXT_KINDS = frozenset({"text", "markdown", "code", "csv", "json", "html", "eml"})
 UNKNOWN = "other"
+KINDS = tuple(sorted(set(_BY_EXTENSION.values())))  # what `kind_of` can say, "other" aside
 
 
 def kind_of(path: str | os.PathLike[str]) -> str:
@@ -192,6 +193,16 @@ def kind_of(path: str | os.PathLike[str]) -> str:
     if name in CODE_NAMES:
         return "code"
     return _BY_EXTENSION.get(ext, "text" if stem in TEXT_NAMES else UNKNOWN)
+
+
+def extensions_of(kind: str) -> tuple[str, ...]:
+    """The extensions `kind_of` calls `kind` (sorted)."""
+    return tuple(sorted(ext for ext, known in _BY_EXTENSION.items() if known == kind))
+
+
+def names_of(kind: str) -> tuple[str, ...]:
+    """Whole file names (lower case, no extension needed) that `kind_of` calls `kind`."""
+    return tuple(sorted({"code": CODE_NAMES, "text": TEXT_NAMES}.get(kind, frozenset())))
 
 
 def is_supported(path: str | os.PathLike[str]) -> bool:

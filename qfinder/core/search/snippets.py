@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qfinder.core.search.fusion import ParsedQuery
+from qfinder.core.search.query_syntax import ParsedQuery
 
 ELLIPSIS = "…"
 _MIN_WORD = 2  # single letters match everywhere and make noisy highlights

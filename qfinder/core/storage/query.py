@@ -1,24 +1,26 @@
-"""Safe FTS5 queries from user text, and SQL for search filters. Used by `Catalog`.
+"""Safe FTS5 queries and SQL conditions from a parsed query (`qfinder.core.search.query_syntax`)
+and search filters. Used by `Catalog`.
 
-`fts_match(text)` turns anything a person types into a valid FTS5 MATCH expression:
-  - "quoted phrases" must match literally (all of them: AND);
-  - other words are optional terms (OR) that raise the BM25 score, except when the query has
-    no phrase, where any word may match;
+  - `fts_match(query)`: chunks holding any positive term (words, prefixes, phrases): OR, so BM25
+    ranks text with more and rarer terms first; None when there is no searchable term;
+  - `constraint_sql(query)`: what is required (AND, OR, +word) or excluded (-word, NOT), per file;
+  - `filter_sql(filters)`: folders, extensions, kinds, path text, size and modified date;
   - every term is double-quoted, so FTS5 operators (AND, NEAR, *, :, ^, -, parentheses) in
     user text are plain words and can never raise a syntax error;
   - a pasted page keeps only its MAX_TERMS most informative distinct words (`informative`).
-Returns None when the text holds no searchable word.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
+from qfinder.core.extract.kinds import extensions_of, names_of
 from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
+from qfinder.core.search.query_syntax import ParsedQuery, Term
 
-_PHRASE = re.compile(r'"([^"]*)"')
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
 
 
@@ -27,7 +29,6 @@ def fts_text(text: str) -> str:
     return _CJK.sub(r" \1 ", text) if _CJK.search(text) else text
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Words per keyword or name query. A query of ~1,000 words made SQLite's expression tree too
 # deep to run; past a few dozen words more terms only slow BM25 down without changing the ranking.
 MAX_TERMS = 64
@@ -62,37 +63,47 @@ def _quote(term: str) -> str:
     return '"' + " ".join(fts_text(term).split()).replace('"', '""') + '"'
 
 
-def split_query(text: str) -> tuple[list[str], list[str]]:
-    """(phrases, loose words) of a user query; an unbalanced quote counts as a plain quote."""
-    phrases: list[str] = []
-    for match in _PHRASE.finditer(text):
-        words = _WORD.findall(match.group(1))
-        if words:
-            phrases.append(" ".join(words))
-    rest = _PHRASE.sub(" ", text)
-    return phrases, _WORD.findall(rest)
+def fts_term(term: Term) -> str:
+    """One term as a literal FTS5 string (a prefix gets FTS5's star outside the quotes)."""
+    return _quote(term.text) + ("*" if term.kind == "prefix" else "")
 
 
-def fts_match(text: str) -> str | None:
-    phrases, words = split_query(text)
-    if not phrases and not words:
-        return None
-    phrases = informative(phrases)
-    terms = informative([t for w in words for t in loose_terms(w)])
-    if not phrases:
-        return " OR ".join(_quote(t) for t in terms)
-    required = " AND ".join(_quote(p) for p in phrases)
-    if not terms:
-        return required
-    # The phrases are required; the OR group repeats the first one so it is always satisfied
-    # and the loose words only add to the score.
-    optional = " OR ".join([_quote(phrases[0])] + [_quote(t) for t in terms])
-    return f"{required} AND ({optional})"
+def fts_match(query: ParsedQuery) -> str | None:
+    """Chunks with any of the query's positive terms (BM25 ranks more and rarer ones higher);
+    what is required or excluded is decided per file (`constraint_sql`)."""
+    terms: list[str] = []
+    for term in query.positive:
+        words = [Term(t) for t in loose_terms(term.text)] if term.kind == "word" else [term]
+        terms += [fts_term(t) for t in words]
+    kept = informative(terms)
+    return " OR ".join(kept) if kept else None
 
 
-def literal_phrases(text: str) -> list[str]:
-    """The quoted phrases exactly as typed (for a substring check on the chunk text)."""
-    return [m.group(1).strip() for m in _PHRASE.finditer(text) if m.group(1).strip()]
+def _files_with(terms: Sequence[Term], alias: str) -> tuple[str, list[object]]:
+    """`alias`.id IN the files whose text or name holds any of `terms`."""
+    names = " OR ".join(f"{alias}.name LIKE ? ESCAPE '\\'" for _ in terms)
+    sql = (f"({alias}.id IN (SELECT c.file_id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+           f"WHERE chunks_fts MATCH ?) OR {names})")
+    likes = [f"%{like_escape(t.text)}%" for t in terms]
+    return sql, [" OR ".join(fts_term(t) for t in terms), *likes]
+
+
+def constraint_sql(query: ParsedQuery | None, alias: str = "f") -> tuple[str, list[object]]:
+    """A SQL condition (starting with ' AND', or empty): each required group matched somewhere in
+    the file (text or name), no excluded term anywhere in it."""
+    if query is None:
+        return "", []
+    parts: list[str] = []
+    params: list[object] = []
+    for group in query.required:
+        cond, cond_params = _files_with(group, alias)
+        parts.append(cond)
+        params += cond_params
+    if query.excluded:
+        cond, cond_params = _files_with(query.excluded, alias)
+        parts.append(f"NOT {cond}")
+        params += cond_params
+    return "".join(" AND " + p for p in parts), params
 
 
 def prefix_condition(prefix: str, column: str = "path") -> tuple[str, list[object]]:
@@ -126,7 +137,37 @@ def filter_sql(filters: SearchFilters | None, alias: str = "f") -> tuple[str, li
     if filters.modified_before is not None:
         parts.append(f"{alias}.mtime_ns <= ?")
         params.append(int(filters.modified_before * 1e9))
+    if filters.types:
+        cond, cond_params = _types_condition(filters.types, alias)
+        parts.append(cond)
+        params += cond_params
+    for text in filters.path_contains:
+        parts.append(f"{alias}.path LIKE ? ESCAPE '\\'")
+        params.append(f"%{like_escape(text)}%")
+    for bound, operator in ((filters.min_size, ">="), (filters.max_size, "<=")):
+        if bound is not None:
+            parts.append(f"{alias}.size {operator} ?")
+            params.append(bound)
     return "".join(" AND " + p for p in parts), params
+
+
+def _types_condition(types: Sequence[str], alias: str) -> tuple[str, list[object]]:
+    """Files `kind_of` calls one of `types`, by the extension the catalog keeps or the name."""
+    exts = [ext for kind in types for ext in extensions_of(kind)]
+    names = [name for kind in types for name in names_of(kind)]
+    marks = ",".join("?" * len(exts)) or "NULL"
+    name_marks = ",".join("?" * len(names)) or "NULL"
+    return f"({alias}.kind IN ({marks}) OR lower({alias}.name) IN ({name_marks}))", [*exts, *names]
+
+
+def all_filters_sql(filters: Sequence[SearchFilters | None], query: ParsedQuery | None,
+                    alias: str = "f") -> tuple[str, list[object]]:
+    """Every filter of `filters` (the window's, the query's) and the query's constraints."""
+    sql, params = constraint_sql(query, alias)
+    for each in filters:
+        more, more_params = filter_sql(each, alias)
+        sql, params = sql + more, params + more_params
+    return sql, params
 
 
 def like_escape(text: str) -> str:

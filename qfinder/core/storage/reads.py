@@ -12,13 +12,14 @@ import numpy as np
 
 from qfinder.core.pathnames import sql_path
 from qfinder.core.results import SearchFilters
+from qfinder.core.search.query_syntax import ParsedQuery, Term, parse_query
 from qfinder.core.state import FileFailure
 from qfinder.core.storage.query import (
-    filter_sql,
+    all_filters_sql,
     fts_match,
+    fts_term,
     informative,
     like_escape,
-    literal_phrases,
     prefix_condition,
 )
 from qfinder.core.storage.recovery import db_error
@@ -234,39 +235,67 @@ class CatalogReads:
             .astype(np.float32)
         )
 
-    # --- keyword search -----------------------------------------------------------------------
+    # --- keyword search ---------------------------------------------------------------------
     def fts_search(
-        self, query: str, limit: int = 50, filters: SearchFilters | None = None
+        self, query: ParsedQuery | str, limit: int = 50, filters: SearchFilters | None = None
     ) -> list[tuple[int, float]]:
-        """[(chunk_id, score)] best first by BM25 (score = -bm25, higher is better). Any user
-        text is safe; quoted phrases must appear literally (case-insensitive) in the chunk."""
+        """[(chunk_id, score)] best first by BM25 (score = -bm25, higher is better) of chunks with
+        any of the query's terms, in files that meet its constraints and filters. Any user text
+        is safe."""
+        query = parse_query(query) if isinstance(query, str) else query
         match = fts_match(query)
         if match is None:
             return []
-        where, params = filter_sql(filters)
-        phrases = [_squash(p) for p in literal_phrases(query)]
+        where, params = all_filters_sql((filters, query.filters), query)
         sql = (
-            "SELECT c.id, -bm25(chunks_fts), c.text FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            "SELECT c.id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?"
         )
-        # FTS5 phrases ignore punctuation; the exact-text check keeps "quoted phrases" literal.
-        rows = self._all(sql, [match, *params, limit * (4 if phrases else 1)])
-        hits = [
-            (cid, float(score))
-            for cid, score, text in rows
-            if all(p in _squash(text) for p in phrases)
-        ]
-        return hits[:limit]
+        return [(cid, float(score)) for cid, score in self._all(sql, [match, *params, limit])]
+
+    def phrase_search(
+        self, phrase: str, query: ParsedQuery, limit: int = 50, filters: SearchFilters | None = None
+    ) -> list[int]:
+        """Chunk ids, best first, whose text holds `phrase` literally (case and spacing aside), in
+        files that meet the query's constraints and filters."""
+        where, params = all_filters_sql((filters, query.filters), query)
+        sql = (
+            "SELECT c.id, c.text FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            f"JOIN files f ON f.id = c.file_id WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?"
+        )
+        # FTS5 phrases ignore punctuation ("quick-brown"); the text check keeps the phrase literal.
+        wanted = _squash(phrase)
+        rows = self._all(sql, [fts_term(Term(phrase, "phrase")), *params, limit * 4])
+        return [cid for cid, text in rows if wanted in _squash(text)][:limit]
+
+    def admissible(
+        self, file_ids: Sequence[int], query: ParsedQuery, filters: SearchFilters | None = None
+    ) -> set[int]:
+        """Those of `file_ids` that meet the query's constraints and filters (and `filters`)."""
+        where, params = all_filters_sql((filters, query.filters), query)
+        found: set[int] = set()
+        for batch in _batches(file_ids):
+            sql = f"SELECT f.id FROM files f WHERE f.id IN ({','.join('?' * len(batch))}){where}"
+            found.update(r[0] for r in self._all(sql, [*batch, *params]))
+        return found
+
+    def browse(self, query: ParsedQuery, limit: int = 50, filters: SearchFilters | None = None) -> list[int]:
+        """File ids meeting the query's constraints and filters, most recently modified first:
+        the answer to a query of filters only (`ext:pdf modified:2024`)."""
+        where, params = all_filters_sql((filters, query.filters), query)
+        sql = f"SELECT f.id FROM files f WHERE 1{where} ORDER BY f.mtime_ns DESC, f.path LIMIT ?"
+        return [r[0] for r in self._all(sql, [*params, limit])]
 
     def name_search(
-        self, query: str, limit: int = 50, filters: SearchFilters | None = None
+        self, query: ParsedQuery | str, limit: int = 50, filters: SearchFilters | None = None
     ) -> list[tuple[int, float]]:
         """[(file_id, score)] of files whose name or path contains the query's words, best first
         (names before paths, shorter names first). Case-insensitive substring match."""
-        words = informative(query.replace('"', " ").split())
+        query = parse_query(query) if isinstance(query, str) else query
+        words = informative([w for t in query.positive for w in t.text.split()])
         if not words:
             return []
-        where, params = filter_sql(filters)
+        where, params = all_filters_sql((filters, query.filters), query)
         long_words = [w for w in words if len(w) >= 3]
         short_words = [w for w in words if len(w) < 3]
         conds: list[str] = []

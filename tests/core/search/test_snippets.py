@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qfinder.core.search.fusion import parse_query
+from qfinder.core.search.query_syntax import parse_query
 from qfinder.core.search.snippets import ELLIPSIS, best_snippet
 
 FILLER = "Seedlings need light and water every morning while roots settle in. "

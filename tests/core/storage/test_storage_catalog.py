@@ -13,6 +13,7 @@ import pytest
 from qfinder.core.errors import IndexError_
 from qfinder.core.indexing.chunking import Chunk, chunk_hash
 from qfinder.core.results import SearchFilters
+from qfinder.core.search.query_syntax import parse_query
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
 
 RNG = np.random.default_rng(7)
@@ -208,9 +209,10 @@ def test_quoted_phrases_match_literally_and_filters_apply(catalog: Catalog) -> N
         for cid, row in catalog.chunks([c for c, _ in catalog.fts_search("quick", 10)]).items()
     }
     assert sorted(path_of.values()) == sorted(texts)
-    phrase = catalog.fts_search('"quick brown"', 10)
-    assert [path_of[c] for c, _ in phrase] == ["/r/a/x.txt"]  # "quick-brown" is not the phrase
-    assert [path_of[c] for c, _ in catalog.fts_search('"quick brown" fox', 10)] == ["/r/a/x.txt"]
+    literal = catalog.phrase_search("quick brown", parse_query("fox"), 10)
+    assert [path_of[c] for c in literal] == ["/r/a/x.txt"]  # "quick-brown" is not the phrase
+    ranked = [path_of[c] for c, _ in catalog.fts_search('"quick brown" fox', 10)]
+    assert ranked[0] == "/r/a/x.txt" and "/r/b/y.md" in ranked  # a phrase ranks; it never filters
     only_b = catalog.fts_search("quick", 10, SearchFilters(folders=("/r/b",)))
     assert [path_of[c] for c, _ in only_b] == ["/r/b/y.md"]
     assert [
