@@ -39,6 +39,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 from peaks import cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402  (bench/ is on sys.path)
+from timing import cpu_summary  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
 from qfinder.core.model.batching import plan_batches  # noqa: E402
@@ -230,18 +231,6 @@ def report(results: dict[str, float]) -> None:
         f"load average     {r['loadavg_start']:.1f} at start, {r['loadavg_end']:.1f} at end ({os.cpu_count()} CPUs)",
     ]
     print("\n".join(lines))
-
-
-def cpu_summary() -> str:
-    """The SIMD features that decide fp32 and int8 speed (the design's peaks assume AVX-512 + VNNI)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "cpu: unknown"
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    wanted = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags]
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    return f"cpu              {model}, {os.cpu_count()} CPUs, SIMD: {' '.join(wanted) or 'none of avx2/avx512/vnni'}"
 
 
 def main() -> int:

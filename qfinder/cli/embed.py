@@ -12,9 +12,6 @@ import argparse
 import json
 import sys
 
-from qfinder.core.model.embedder import Embedder
-from qfinder.core.model.info import EmbedOptions
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("embed", help="embed texts with a model folder, print JSON vectors",
@@ -32,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from qfinder.core.model.embedder import Embedder  # onnxruntime: not for every command's parser
+    from qfinder.core.model.info import EmbedOptions
+
     embedder = Embedder.from_folder(args.model, provider=args.provider, variant=args.variant,
                                     options=EmbedOptions(force_mrl=args.force_mrl))
     try:

@@ -1,8 +1,9 @@
 """`qfinder status [--json] [--data-dir DIR]`: what is indexed, what is pending or failed, and why.
 
 Shows roots with their file counts, totals (indexed / pending / failed / name-only, chunks,
-vectors), the failures with their reasons, the model and the ONNX provider it runs on, and the
-vector indexes built per dimension with their RAM and disk sizes. Works while another process
+vectors), the failures with their reasons, the model, the ONNX provider it runs on and how long
+it took to open last time (status itself does not open it), and the vector indexes built per
+dimension with their RAM and disk sizes. Works while another process
 indexes the same data folder.
 """
 
@@ -25,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("status", help="show what is indexed", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="one JSON object")
-    parser.add_argument("--no-model", action="store_true", help="do not load the model (faster)")
+    parser.add_argument("--no-model", action="store_true", help="leave the model out (status never opens it; this skips its facts too)")
     add_data_dir(parser)
     parser.set_defaults(func=run)
 
@@ -54,6 +55,9 @@ def _human(s: LibraryStatus) -> str:
     model = s.model_name or "none"
     provider = f" on {s.provider.used}" if s.provider else ""
     out.append(f"model: {model}{provider}  ({s.model_folder or 'no model folder set'})")
+    if s.model_open_s is not None:
+        cache = f"; optimized graph cached: {format_size(s.model_cache_bytes)}" if s.model_cache_bytes else ""
+        out.append(f"  opens in {s.model_open_s:.1f} s (last time){cache}")
     if s.dim:
         out.append(f"search dimension: {s.dim}")
     c = s.counts

@@ -3,7 +3,7 @@
     indexer = Indexer(catalog, embedder)          # embedder None: names and words (see below)
     report = indexer.plan(["/home/me/Documents"])  # walk, diff by (size, mtime_ns, inode), queue
     while indexer.pending():
-        progress = indexer.step(max_files=16, max_tokens=4096)   # one batch, one commit
+        progress = indexer.step()      # a few hundred files or 16k tokens, one commit
     indexer.refresh_paths(paths)   # watcher events (created/modified/moved/deleted paths)
     indexer.remove_paths(paths)    # forget files or folders (vectors and FTS rows too)
     indexer.remove_root(root)      # purge a root and compact
@@ -44,6 +44,8 @@ from qfinder.core.indexing.plan import Signature, work_priority
 from qfinder.core.indexing.scan import PlanReport, Scanner
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.indexing.work import FileWork, prepare_file
+from qfinder.core.model.batching import plan_batches
+from qfinder.core.model.info import EmbedOptions
 from qfinder.core.paths import is_within
 from qfinder.core.state import IndexProgress
 from qfinder.core.storage.catalog import Catalog, PipelineStamp
@@ -55,8 +57,10 @@ if TYPE_CHECKING:  # the model package loads onnxruntime; an indexer without a m
 log = logging.getLogger(__name__)
 
 PROMPT_ROOM = 16  # tokens left for the document prompt and special tokens
+SPECIAL_TOKENS = 2  # what an engine adds to a text: Qwen3 an end-of-text, BERT-likes [CLS] and [SEP]
 MAX_REQUEUES = 3  # a file that keeps changing while read waits for the next plan/refresh
 WORDS_ONLY_MODEL = "words-only"  # the stamp's model id while no model has embedded the catalog
+_ENGINE = EmbedOptions()  # the local engine's batch shape, which the indexer's calls follow
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,14 @@ class IndexSettings:
     chunk_tokens: int = 384
     overlap_tokens: int = 48
     max_chunks_per_file: int | None = 2000
-    step_files: int = 16
-    step_tokens: int = 4096  # tokens embedded per step: bounds how long a query waits
+    # One step reads up to step_files files and embeds up to step_tokens of their chunks, sorted by
+    # length across files into calls of about batch_tokens padded tokens each (the engine's batch
+    # budget, EmbedOptions.max_padded_tokens): short files fill whole batches instead of ~2 rows
+    # each. A step commits once, so a kill loses at most one step; a cancel (a query preempting,
+    # shutdown) loses at most the call in flight, since finished calls' vectors stay with the files.
+    step_files: int = 256
+    step_tokens: int = 16_384
+    batch_tokens: int = _ENGINE.max_padded_tokens
     limits: ExtractLimits = field(default_factory=ExtractLimits)
 
     def chunker_id(self, chunk_size: int) -> int:
@@ -82,6 +92,7 @@ class IndexerStats:
     bytes_done: int = 0
     seconds: float = 0.0  # time spent in step()
     embed_seconds: float = 0.0
+    batches: int = 0  # model batches run (texts_embedded / batches: how full they were)
     requeued: int = 0
 
 
@@ -206,11 +217,12 @@ class Indexer:
         return max(16, min(self.settings.chunk_tokens, cap))
 
     def _missing_tokens(self) -> int:
-        return sum(c.tokens or len(c.text) // 4 for w in self._active for c in w.missing())
+        return sum(_tokens_of(w.missing()) for w in self._active)
 
     def _fill(self, max_files: int, budget: int) -> None:
         settled: list[FileWork] = []
-        while len(self._active) < max_files and self._missing_tokens() < budget:
+        missing = self._missing_tokens()
+        while len(self._active) < max_files and missing < budget:
             path = self._pop()
             if path is None:
                 break
@@ -222,6 +234,7 @@ class Indexer:
             if work.outcome == "ready":
                 work.vectors.update(self.catalog.cached_vectors(c.hash for c in work.chunks))
                 self._active.append(work)
+                missing += _tokens_of(work.missing())
             else:
                 settled.append(work)
         if settled:
@@ -231,7 +244,7 @@ class Indexer:
         todo: list[Chunk] = []
         planned: set[str] = set()
         spent = 0
-        for work in self._active:
+        for work in self._active:  # oldest files first: they finish (and commit) first
             for chunk in work.missing():
                 if todo and spent + chunk.tokens > budget:
                     break
@@ -242,12 +255,20 @@ class Indexer:
         if not todo:
             return
         assert self.embedder is not None
+        lengths = [self.embedder.count_tokens(c.text) for c in todo]
+        for group in length_groups(todo, lengths, self.settings.batch_tokens):
+            self._embed_group(group)
+
+    def _embed_group(self, group: list[Chunk]) -> None:
+        """One call; its vectors go to the files at once, so a cancel later in the step keeps them."""
+        assert self.embedder is not None
         started = time.perf_counter()
-        embedded = self.embedder.embed_documents_with_stats([c.text for c in todo])
+        embedded = self.embedder.embed_documents_with_stats([c.text for c in group])
         self.stats.embed_seconds += time.perf_counter() - started
         self.stats.texts_embedded += embedded.stats.texts
         self.stats.tokens_embedded += embedded.stats.tokens
-        fresh = {chunk.hash: embedded.vectors[i] for i, chunk in enumerate(todo)}
+        self.stats.batches += embedded.stats.batches
+        fresh = {chunk.hash: embedded.vectors[i] for i, chunk in enumerate(group)}
         for work in self._active:
             work.vectors.update({c.hash: fresh[c.hash] for c in work.chunks if c.hash in fresh})
 
@@ -342,6 +363,19 @@ class Indexer:
         current = self._current if self.pending() else None
         return IndexProgress(s.files_done, self.pending(), s.chunks_stored, int(chunks_pending),
                              tps, eta, current, s.texts_embedded)
+
+
+def length_groups(chunks: Sequence[Chunk], lengths: Sequence[int], batch_tokens: int) -> list[list[Chunk]]:
+    """`chunks` cut into the batches the engine's own planner makes of them, longest first, so
+    that each call runs as one full batch. `lengths`: each chunk's tokens as the engine encodes
+    its text alone (a chunk's own count, taken inside its file, can be a few tokens less)."""
+    padded = [n + SPECIAL_TOKENS for n in lengths]
+    plan = plan_batches(padded, batch_tokens, _ENGINE.max_batch, _ENGINE.max_padding_waste)
+    return [[chunks[i] for i in batch] for batch in plan]
+
+
+def _tokens_of(chunks: Iterable[Chunk]) -> int:
+    return sum(c.tokens or len(c.text) // 4 for c in chunks)
 
 
 def _no_model_embedded(stamp: PipelineStamp | None) -> bool:

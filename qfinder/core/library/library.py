@@ -42,6 +42,7 @@ from qfinder.core.library.opening import (
     chosen_config,
     indexing_of,
     load_embedder,
+    model_cache_bytes,
     rules_of,
     skipping_data_dir,
     take_lock,
@@ -49,6 +50,7 @@ from qfinder.core.library.opening import (
 )
 from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriteLock
+from qfinder.core.model.lazy import LazyEmbedder
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
 from qfinder.core.state import ModelSummary, ProviderReport, ReembedEstimate, RootState
@@ -74,6 +76,9 @@ class LibraryStatus:
     dim: int | None
     indexes: tuple[IndexCost, ...]
     rescore_bytes: int = 0  # the full-size vectors the funnel re-scores with (memory-mapped)
+    model_loaded: bool = False  # opened by this process (a lazily opened model: not until used)
+    model_open_s: float | None = None  # how long the model took to open, last time it was
+    model_cache_bytes: int = 0  # the optimized graphs kept so that it opens fast
 
 
 CHARS_PER_TOKEN = 4  # a rough average over prose and code, for estimates only
@@ -116,7 +121,7 @@ class Library:
         lock, reason = take_lock(folder, writer)
         try:
             config = chosen_config(folder, model_folder, provider)
-            embedder = load_embedder(config, runtime or config.runtime) if (
+            embedder = load_embedder(config, runtime or config.runtime, folder) if (
                 load_model and config.model_folder) else None
             if lock is not None and config != LibraryConfig.load(folder):
                 # Before the catalog exists: a run killed right after creating it must still be
@@ -238,8 +243,13 @@ class Library:
         return LibraryStatus(
             str(self.data_dir), self.root_states(), self.catalog.counts(), failures,
             self.config.model_folder, self.model_name, self.provider, self.dim, self.index_costs(),
-            self.vectors.rescore_bytes(),
+            self.vectors.rescore_bytes(), *self._model_opening(),
         )
+
+    def _model_opening(self) -> tuple[bool, float | None, int]:
+        if not isinstance(self.embedder, LazyEmbedder):
+            return self.embedder is not None, None, 0
+        return self.embedder.loaded, self.embedder.open_s, model_cache_bytes(self.data_dir)
 
     def index_costs(self) -> tuple[IndexCost, ...]:
         """Per dimension: the loaded structures, plus graphs saved on disk and the current dim."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
+MODEL_CACHE = "model-cache"  # the model's facts and optimized graph (qfinder.core.model.lazy)
 BUSY_REASON = "another qfinder process is indexing this data folder; indexing resumes when it finishes"
 
 
@@ -80,16 +81,24 @@ def rules_of(config: LibraryConfig) -> ExcludeRules:
     return ExcludeRules(include_hidden=config.index_hidden, globs=config.exclude_globs)
 
 
-def load_embedder(settings: LibraryConfig, runtime: ModelRuntime) -> TextEmbedder:
-    from qfinder.core.model.embedder import Embedder  # onnxruntime only when a model is used
-    from qfinder.core.model.info import EmbedOptions  # onnxruntime only when a model is used
+def load_embedder(settings: LibraryConfig, runtime: ModelRuntime, data_dir: Path) -> TextEmbedder:
+    """The configured model, opened when first used (see qfinder.core.model.lazy): its facts and
+    optimized graph are kept in the data folder's model cache."""
+    from qfinder.core.model.info import EmbedOptions
+    from qfinder.core.model.lazy import open_lazily  # onnxruntime only once the model is opened
 
     folder = settings.model_folder or ""
     if not Path(folder).is_dir():
         raise ModelError(f"The model folder {folder} does not exist.",
                          "Pass --model DIR with a downloaded model folder.")
-    return Embedder.from_folder(folder, provider=settings.provider, variant=runtime.variant,
-                                options=EmbedOptions(threads=runtime.threads))
+    return open_lazily(Path(folder), settings.provider, runtime.variant, EmbedOptions(threads=runtime.threads),
+                       data_dir / MODEL_CACHE)
+
+
+def model_cache_bytes(data_dir: Path) -> int:
+    """Disk taken by the optimized graphs (each about the model's size, or twice it)."""
+    graphs = data_dir / MODEL_CACHE / "graphs"
+    return sum(p.stat().st_size for p in graphs.rglob("*") if p.is_file()) if graphs.is_dir() else 0
 
 
 def skipping_data_dir(rules: ExcludeRules, data_dir: Path) -> ExcludeRules:

@@ -68,8 +68,9 @@ class Embedder:
 
     @classmethod
     def from_folder(cls, folder: str | Path, provider: str = "auto", variant: str | None = None,
-                    options: EmbedOptions | None = None) -> Embedder:
-        parts = load_model(Path(folder), provider, variant, options or EmbedOptions())
+                    options: EmbedOptions | None = None, cache_dir: Path | None = None) -> Embedder:
+        """`cache_dir`: keep onnxruntime's optimized graph there, so later opens are fast."""
+        parts = load_model(Path(folder), provider, variant, options or EmbedOptions(), cache_dir)
         return cls(_measured(parts))
 
     # --- public API -------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qfinder.core.model.folder import ModelFolder
 from qfinder.core.model.mrl import MIN_MRL_DIM
 from qfinder.core.model.registry import DEFAULT_INSTRUCTION, spec_for_folder_name
+
+if TYPE_CHECKING:  # folder.py loads the onnx package (a second and more): a cached ModelInfo needs none of it
+    from qfinder.core.model.folder import ModelFolder
 
 QWEN3_QUERY_PROMPT = re.compile(r"^Instruct:\s*(?P<task>.*?)\s*\nQuery:\s*$", re.DOTALL)
 

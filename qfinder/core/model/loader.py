@@ -32,12 +32,14 @@ class LoadedModel:
     options: EmbedOptions
 
 
-def load_model(path: Path, provider: str, variant: str | None, options: EmbedOptions) -> LoadedModel:
+def load_model(path: Path, provider: str, variant: str | None, options: EmbedOptions,
+               cache_dir: Path | None = None) -> LoadedModel:
+    """`cache_dir`: where the optimized graph is kept (runtime.create_session); None: not cached."""
     folder = find_model_folder(path, variant)
     family = detect_family(folder)
     tokenizer = load_tokenizer(folder.tokenizer_path)
     encoder = TextEncoder(tokenizer, force_eos_id=eos_id_of(tokenizer) if family == "qwen3" else None)
-    session, report = runtime.create_session(folder.onnx_path, provider, options.threads)
+    session, report = runtime.create_session(folder.onnx_path, provider, options.threads, cache_dir)
     spec = read_graph(session, folder.config)
     declared = spec.output_dim or _config_dim(folder)
     info = build_info(folder, family, declared or 0, folder.quantization, options)

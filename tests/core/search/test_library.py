@@ -145,6 +145,6 @@ def test_runtime_choices_reach_the_onnx_session(tmp_path, tiny_model_dir):
     data = tmp_path / "data"
     runtime = ModelRuntime(threads=1)
     with Library.open(data, writer=True, model_folder=str(tiny_model_dir), runtime=runtime) as lib:
-        assert lib.embedder._session.get_session_options().intra_op_num_threads == 1
+        assert lib.embedder.load()._session.get_session_options().intra_op_num_threads == 1
     with pytest.raises(QfinderError, match="int8"):
         Library.open(data, writer=True, runtime=ModelRuntime(variant="int8"))
