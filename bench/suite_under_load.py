@@ -14,29 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from timing import cpu_summary  # noqa: E402
+
 HOG = "while 1: pass"
-
-
-def cpu_summary() -> str:
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
-    return f"{model}, {os.cpu_count()} cores, {' '.join(f for f in wanted if f in flags) or 'no int8/bf16 flags'}"
 
 
 def run_suite(extra: list[str]) -> tuple[bool, float, str]:
@@ -56,7 +44,7 @@ def main() -> int:
     parser.add_argument("--hogs", type=int, default=0, help="busy-loop processes beside the suite")
     parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest")
     args = parser.parse_args()
-    print(f"CPU: {cpu_summary()}; hogs: {args.hogs}")
+    print(f"{cpu_summary()}; hogs: {args.hogs}")
     hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hogs)]
     passed = 0
     try:

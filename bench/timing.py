@@ -6,8 +6,9 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
+
+from peaks import cpu_model_and_flags
 
 T = TypeVar("T")
 
@@ -25,11 +26,6 @@ def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
 
 def cpu_summary() -> str:
     """The SIMD features that decide fp32 and int8 speed (the design's peaks assume AVX-512 + VNNI)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "cpu: unknown"
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    model, flags = cpu_model_and_flags()
     wanted = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8") if f in flags]
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     return f"cpu              {model}, {os.cpu_count()} CPUs, SIMD: {' '.join(wanted) or 'none of avx2/avx512/vnni'}"
