@@ -40,13 +40,19 @@ def filled_db(tmp_path: Path, more) -> tuple[Path, dict[str, np.ndarray]]:
     return db, stored
 
 
-def test_a_damaged_page_is_confirmed_then_set_aside_keeping_folders_and_vectors(filled_db):
-    db, stored = filled_db
-    flip_page_of(db, "chunks_fts_idx")  # the keyword index: opening does not read it
+def _damage_confirmed_by_a_reader(db: Path) -> None:
+    """Flip a page of the keyword index (opening does not read it); a reader's query then
+    finds the damage, confirmed by quick_check."""
+    flip_page_of(db, "chunks_fts_idx")
     reader = Catalog(db, readonly=True)
     with pytest.raises(CatalogDamaged):
         reader.fts_search("chunk")
     reader.close()
+
+
+def test_a_damaged_page_is_confirmed_then_set_aside_keeping_folders_and_vectors(filled_db):
+    db, stored = filled_db
+    _damage_confirmed_by_a_reader(db)
     writer = Catalog(db)
     try:
         assert writer.recovery is not None and writer.recovery.kept_at.exists()
@@ -123,11 +129,7 @@ def test_a_folder_whose_name_is_not_utf8_survives_the_rebuild(tmp_path: Path, mo
     cat.add_root(odd)
     more(cat, 10, "/r")
     cat.close()
-    flip_page_of(db, "chunks_fts_idx")
-    reader = Catalog(db, readonly=True)
-    with pytest.raises(CatalogDamaged):
-        reader.fts_search("chunk")
-    reader.close()
+    _damage_confirmed_by_a_reader(db)
     writer = Catalog(db)
     try:
         assert writer.recovery is not None
