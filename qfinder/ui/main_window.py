@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
         self.search = SearchController(engine, self)
-        self.reconfigure = Reconfigure(engine, self)
+        self.reconfigure = Reconfigure(engine, self.library_config, self)
         self.files = FileActions(self)
         self.search.state.rerank = self.settings.rerank
         self.search.state.instruction = self.settings.default_instruction
@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from qfinder.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self.reconfigure.current, self,
+        dialog = SettingsDialog(self.settings, self.library_config(), self,
                                 data_folder=self.data_folder)
         dialog.settings_saved.connect(self.apply_settings)
         dialog.open()
@@ -191,14 +191,18 @@ class MainWindow(QMainWindow):
         self._save_settings(settings)
         self.ui.filters.set_mode("hybrid" if settings.hybrid else "semantic")
         if config is not None:
-            if config.dim and config.dim != (self.reconfigure.current or config).dim:
+            if config.dim and config.dim != (self.library_config() or config).dim:
                 self.ui.dim.set_dim(config.dim)
             self.reconfigure.apply(config)
+
+    def library_config(self) -> LibraryConfig | None:
+        """The data folder's configuration, as the engine last reported it."""
+        return self.engine_status.config if self.engine_status is not None else None
 
     @Slot(str)
     def use_model(self, folder: str) -> None:
         """The model chosen in the setup dialog becomes the data folder's."""
-        current = self.reconfigure.current or LibraryConfig()
+        current = self.library_config() or LibraryConfig()
         self.reconfigure.apply(dataclasses.replace(current, model_folder=folder))
 
     @Slot(object)

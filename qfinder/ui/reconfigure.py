@@ -8,11 +8,13 @@ answering. Changes that re-embed nothing (exclusions, limits, threads) go to the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from qfinder.core.config import LibraryConfig
-from qfinder.core.state import EngineStatus, IndexProgress, ReembedEstimate
+from qfinder.core.state import IndexProgress, ReembedEstimate
 from qfinder.ui.engine_port import EngineLike
 from qfinder.ui.status_bar import format_eta
 
@@ -20,28 +22,30 @@ TITLE = "Re-index every file?"
 
 
 class Reconfigure(QObject):
-    def __init__(self, engine: EngineLike, parent: QWidget) -> None:
+    """`current()` is the data folder's configuration as the engine last reported it (None
+    before the engine has opened it)."""
+
+    def __init__(self, engine: EngineLike, current: Callable[[], LibraryConfig | None],
+                 parent: QWidget) -> None:
         super().__init__(parent)
         self._engine = engine
+        self._current = current
         self._window = parent
-        self.current: LibraryConfig | None = None  # the data folder's, as the engine last said
         self._waiting: LibraryConfig | None = None  # asked about, waiting for the estimate
         self._tokens_per_s = 0.0
-        engine.status.connect(self._on_status)
         engine.progress.connect(self._on_progress)
         engine.reembed_estimate.connect(self._on_estimate)
 
     def apply(self, config: LibraryConfig) -> None:
         """Send `config` to the engine; first ask, with an estimate, when it re-embeds."""
-        if self.current is None or config == self.current:
-            if self.current is None:
-                self._engine.configure(config)  # not open yet: nothing indexed to lose
+        current = self._current()
+        if config == current:
             return
-        if not self.current.reembeds(config):
+        if current is not None and current.reembeds(config):
+            self._waiting = config
+            self._engine.estimate_reembed()
+        else:  # nothing to re-embed, or nothing opened yet to lose
             self._engine.configure(config)
-            return
-        self._waiting = config
-        self._engine.estimate_reembed()
 
     @Slot(object)
     def _on_estimate(self, estimate: ReembedEstimate) -> None:
@@ -50,11 +54,6 @@ class Reconfigure(QObject):
             return
         if estimate.files == 0 or ask(self._window, describe(estimate, self._tokens_per_s)):
             self._engine.configure(config)
-
-    @Slot(object)
-    def _on_status(self, status: EngineStatus) -> None:
-        if status.config is not None:
-            self.current = status.config
 
     @Slot(object)
     def _on_progress(self, progress: IndexProgress) -> None:

@@ -120,10 +120,11 @@ class Library:
         folder = Path(data_dir)
         lock, reason = take_lock(folder, writer)
         try:
-            config = chosen_config(folder, model_folder, provider)
+            saved = LibraryConfig.load(folder)
+            config = chosen_config(saved, model_folder, provider)
             embedder = load_embedder(config, runtime or config.runtime, folder) if (
                 load_model and config.model_folder) else None
-            if lock is not None and config != LibraryConfig.load(folder):
+            if lock is not None and config != saved:
                 # Before the catalog exists: a run killed right after creating it must still be
                 # resumable without --model (the catalog alone says nothing about the model).
                 config.save(folder)

@@ -59,9 +59,10 @@ def writer_free(data_dir: str | os.PathLike[str]) -> bool:
     return True
 
 
-def chosen_config(folder: Path, model_folder: str | None, provider: str | None) -> LibraryConfig:
-    """The folder's configuration, with a model or provider given now (remembered by a writer)."""
-    config = LibraryConfig.load(folder)
+def chosen_config(saved: LibraryConfig, model_folder: str | None, provider: str | None) -> LibraryConfig:
+    """The folder's `saved` configuration, with a model or provider given now (a writer
+    remembers them)."""
+    config = saved
     if model_folder is not None:
         config = config.with_changes(model_folder=str(Path(model_folder).expanduser().resolve()))
     if provider is not None:
