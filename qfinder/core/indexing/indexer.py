@@ -22,6 +22,10 @@ chunks without vectors, cut by words (`words_only`): keyword search finds text a
 the model that comes later re-reads and embeds every file (its stamp replaces the words-only
 one). A catalog a model has embedded keeps its vectors: without that model, content waits.
 Not thread-safe: one owner thread calls everything.
+
+Longer than ~300 lines: a step's fill → embed → commit → settle is one transaction discipline
+over shared per-step state; split across modules, each part would reach into the others' state
+(walking and diffing already live in scan.py, per-file work in work.py).
 """
 
 from __future__ import annotations
