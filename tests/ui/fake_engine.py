@@ -43,6 +43,7 @@ class FakeEngine(QObject):
     roots = Signal(object)
     file_failed = Signal(object)
     reembed_estimate = Signal(object)
+    index_changed = Signal(object)
     error = Signal(str)
     stopped = Signal()
 
