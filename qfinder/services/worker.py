@@ -388,5 +388,8 @@ class EngineWorker(QObject):
             return
         self._loop.roots_sent()
         modes = self._bridge.modes() if self._bridge is not None else {}
+        # the library being indexed: during a model switch the new one, whose progress the
+        # status bar shows (the current one's counts stand still until it is replaced)
+        indexed = self._switch.pending or self._core()
         self._guard("Reporting folders", lambda: self.roots.emit(
-            merge_root_states(self._core().root_states(), modes, self._loop.paused)))
+            merge_root_states(indexed.root_states(), modes, self._loop.paused)))
