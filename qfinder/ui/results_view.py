@@ -98,6 +98,8 @@ class ResultsView(QTreeView):
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         model = self.results_model()
+        if model.marker_at(current) is not None:
+            return  # a "weaker matches" row: the preview stays on the file it shows
         self.hit_selected.emit(model.file_at(current), model.chunk_at(current))
 
     def current_path(self) -> str | None:
