@@ -15,10 +15,14 @@ JSON output (--json), stable: one object per query, one line each; with --batch 
 query per line, blank lines skipped, "-" for stdin) the lines come in input order:
 
     {"query": "…", "results": [{"path": "/abs/file.txt", "score": 0.8123, "snippet": "…",
-                                "span": [start, end], "page": 3}, …]}
+                                "span": [start, end], "page": 3, "relevance": 0.91,
+                                "matched_by": ["words", "meaning"], "matched_words": ["rent"]}, …]}
 
 `path` is absolute; `score` is higher-is-better (cosine similarity in semantic mode, fused
-reciprocal-rank score otherwise); `snippet` is the best-matching chunk's excerpt; `span` is
+reciprocal-rank score otherwise) and orders the results; `relevance` (0-1) means the same for
+every query: from 0.5 a close match, below it a weaker one (README, "Relevance"); `matched_by`
+says why it matched ("name", "words", "meaning"; "filters" for a query of filters only) and
+`matched_words` which of the query's words the file holds; `snippet` is the best-matching chunk's excerpt; `span` is
 that chunk's character span in the file's extracted text (null for a filename-only match);
 `page` is the 1-based page/slide for paged formats, else null. Results are best first.
 A name that is not valid UTF-8 (POSIX names are bytes) shows U+FFFD for each such byte in
@@ -165,6 +169,9 @@ def result_json(result: FileResult) -> dict[str, object]:
         "snippet": best.snippet if best else "",
         "span": list(best.span) if best else None,
         "page": best.page if best else None,
+        "relevance": round(result.relevance, 4),
+        "matched_by": list(result.matched_by),
+        "matched_words": list(result.matched_words),
     }
 
 
@@ -179,7 +186,8 @@ def _human(response: SearchResponse) -> str:
     for result in response.results:
         best = result.best
         where = f" (page {best.page})" if best and best.page else (f" (line {best.line})" if best and best.line else "")
-        lines.append(f"{result.score:8.4f}  {readable_path(result.path)}{where}")
+        why = ", ".join(result.matched_by)
+        lines.append(f"{result.relevance:5.0%}  {readable_path(result.path)}{where}  [{why}]")
         if best:
-            lines.append("          " + " ".join(best.snippet.split())[:200])
+            lines.append("       " + " ".join(best.snippet.split())[:200])
     return "\n".join(lines) + "\n"

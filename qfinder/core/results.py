@@ -57,6 +57,10 @@ class FileResult:
     mtime: float
     chunks: tuple[ChunkHit, ...]  # best first; may be empty for filename-only matches
     status: str = "indexed"  # or "name-only" when content could not be indexed
+    # 0..1, the same scale for every query (core/search/relevance.py); from CLOSE a close match
+    relevance: float = 0.0
+    matched_by: tuple[str, ...] = ()  # "name", "words", "meaning" (or "filters"), in that order
+    matched_words: tuple[str, ...] = ()  # the query's words found in the file's text or name
 
     @property
     def best(self) -> ChunkHit | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qfinder.core.config import LibraryConfig
+from qfinder.core.paths import is_within
 
 EngineState = Literal["starting", "idle", "indexing", "paused", "rebuilding", "error", "stopped"]
 RootAvailability = Literal["watching", "polling", "indexing", "paused", "unavailable", "error"]
@@ -80,3 +81,23 @@ class ReembedEstimate:
 
     files: int  # files with text in the index
     tokens: int  # about how many tokens the model would read
+
+
+@dataclass(frozen=True)
+class IndexChange:
+    """What committed writes changed in the searchable index since the last report: a front end
+    drops results that are gone at once and asks its open query again when files changed."""
+
+    updated: frozenset[str] = frozenset()  # files added, or whose content or status changed
+    removed: frozenset[str] = frozenset()  # files no longer in the index
+    removed_folders: frozenset[str] = frozenset()  # folders gone with every file under them
+    roots_removed: frozenset[str] = frozenset()  # indexed folders the user removed
+
+    def __bool__(self) -> bool:
+        return bool(self.updated or self.removed or self.removed_folders or self.roots_removed)
+
+    def gone(self, path: str) -> bool:
+        """Whether `path` left the index with this change (a file of a removed folder too)."""
+        if path in self.removed:
+            return True
+        return any(is_within(path, folder) for folder in (*self.removed_folders, *self.roots_removed))

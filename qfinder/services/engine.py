@@ -44,6 +44,7 @@ class EngineClient(QObject):
     roots = Signal(object)  # tuple[RootState, ...]
     file_failed = Signal(object)  # FileFailure
     reembed_estimate = Signal(object)  # ReembedEstimate (answers estimate_reembed())
+    index_changed = Signal(object)  # IndexChange: what to refresh in an open result list
     error = Signal(str)  # a human message
     stopped = Signal()
 
@@ -88,6 +89,7 @@ class EngineClient(QObject):
                              (self.status, w.status), (self.roots, w.roots),
                              (self.file_failed, w.file_failed), (self.error, w.error),
                              (self.reembed_estimate, w.reembed_estimate),
+                             (self.index_changed, w.index_changed),
                              (self.stopped, w.closed)):
             theirs.connect(ours, _Q)
         for request, slot in ((self._search, w.search), (self._add_roots, w.add_roots),

@@ -12,7 +12,9 @@ lives in the composed parts.
 Signals (queued to the client's thread by EngineClient):
     results(SearchResponse), progress(IndexProgress), status(EngineStatus),
     reembed_estimate(ReembedEstimate),
-    roots(tuple[RootState, ...]), file_failed(FileFailure), error(str), closed()
+    roots(tuple[RootState, ...]), file_failed(FileFailure), error(str), closed(),
+    index_changed(IndexChange): files the searchable index gained, changed or lost (after each
+        committed step, watcher batch or removal; never empty)
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class EngineWorker(QObject):
     roots = Signal(object)  # tuple[RootState, ...]
     file_failed = Signal(object)  # FileFailure
     reembed_estimate = Signal(object)  # ReembedEstimate
+    index_changed = Signal(object)  # IndexChange
     error = Signal(str)
     closed = Signal()
 
@@ -86,6 +89,7 @@ class EngineWorker(QObject):
     def _wire_parts(self) -> None:
         loop = self._loop
         loop.progress.connect(self.progress)
+        loop.progress.connect(self._emit_changes)
         loop.file_failed.connect(self.file_failed)
         loop.stepping.connect(self._on_stepping)
         loop.roots_due.connect(self._emit_roots)
@@ -332,6 +336,7 @@ class EngineWorker(QObject):
     def _after_change(self) -> None:
         self._emit_status()
         self._emit_roots()
+        self._emit_changes()
         self._loop.post()
 
     @Slot()
@@ -353,6 +358,7 @@ class EngineWorker(QObject):
                 self.error.emit(f"Switching models failed: {exc}")
                 return
             self._rewatch()
+            self._emit_changes()  # every file of the new index
         if self._state != "idle":
             self._guard("Tidying the index", lambda: self._upkeep().settle())
             self._set_state("idle", "Up to date.")
@@ -369,10 +375,21 @@ class EngineWorker(QObject):
         self.status.emit(make_status(self.core, self._state, self._message, self._dims.building))
 
     @Slot()
+    def _emit_changes(self) -> None:
+        """Only the library searched counts: a model switch's files matter once it is promoted."""
+        if self.core is not None:
+            change = self.core.take_changes()
+            if change:
+                self.index_changed.emit(change)
+
+    @Slot()
     def _emit_roots(self) -> None:
         if self.core is None:
             return
         self._loop.roots_sent()
         modes = self._bridge.modes() if self._bridge is not None else {}
+        # the library being indexed: during a model switch the new one, whose progress the
+        # status bar shows (the current one's counts stand still until it is replaced)
+        indexed = self._switch.pending or self._core()
         self._guard("Reporting folders", lambda: self.roots.emit(
-            merge_root_states(self._core().root_states(), modes, self._loop.paused)))
+            merge_root_states(indexed.root_states(), modes, self._loop.paused)))

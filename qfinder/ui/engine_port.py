@@ -29,6 +29,7 @@ class EngineLike(SearchEngine, Protocol):
         roots(object): tuple[RootState, ...], every folder indexed and its state
         file_failed(object): FileFailure
         reembed_estimate(object): ReembedEstimate, the answer to estimate_reembed()
+        index_changed(object): IndexChange, files the index gained, changed or lost
         error(str): a message for people
     """
 
@@ -44,6 +45,8 @@ class EngineLike(SearchEngine, Protocol):
     def file_failed(self) -> SignalInstance: ...
     @property
     def reembed_estimate(self) -> SignalInstance: ...
+    @property
+    def index_changed(self) -> SignalInstance: ...
     @property
     def error(self) -> SignalInstance: ...
 

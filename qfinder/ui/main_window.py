@@ -21,12 +21,20 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from qfinder.core.config import LibraryConfig
 from qfinder.core.results import SearchResponse
-from qfinder.core.state import EngineStatus, FileFailure, IndexProgress, ModelSummary, RootState
+from qfinder.core.state import (
+    EngineStatus,
+    FileFailure,
+    IndexChange,
+    IndexProgress,
+    ModelSummary,
+    RootState,
+)
 from qfinder.ui import opener as opener_module
 from qfinder.ui.drop_filter import DropFilter
 from qfinder.ui.engine_port import EngineLike
 from qfinder.ui.failures_dialog import FailuresDialog
 from qfinder.ui.file_actions import FileActions
+from qfinder.ui.live_results import LiveResults
 from qfinder.ui.reconfigure import Reconfigure
 from qfinder.ui.results_view import EMPTY_NO_RESULTS, EMPTY_NO_ROOTS, EMPTY_TYPE
 from qfinder.ui.search_controller import SearchController
@@ -54,6 +62,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("qfinder-main")
         self.ui: WindowParts = build_parts(self, self.settings)
         self.search = SearchController(engine, self)
+        self.live = LiveResults(self.search, self.ui.model, self)
         self.reconfigure = Reconfigure(engine, self.library_config, self)
         self.files = FileActions(self)
         self.search.state.rerank = self.settings.rerank
@@ -125,6 +134,7 @@ class MainWindow(QMainWindow):
         engine.status.connect(self._on_status)
         engine.roots.connect(self._on_roots)
         engine.file_failed.connect(self._on_file_failed)
+        engine.index_changed.connect(self._on_index_changed)
         engine.error.connect(self._on_error)
 
     # -- user intents ----------------------------------------------------------------------
@@ -252,7 +262,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _show_response(self, response: SearchResponse) -> None:
         self.ui.preview.set_query(response.request.text)  # before the reset selects a row
-        self.ui.model.set_response(response)
+        self.ui.model.set_response(response, keep_place=self.search.is_refresh(response))
         self._show_feedback(response)
         self._show_stats(response)
         query = response.request.text or "similar files"
@@ -324,6 +334,13 @@ class MainWindow(QMainWindow):
     def _on_file_failed(self, failure: FileFailure) -> None:
         self.failures[failure.path] = failure
         self._show_failure_count()
+
+    @Slot(object)
+    def _on_index_changed(self, change: IndexChange) -> None:
+        self.live.on_index_changed(change)
+        if change.roots_removed:  # a removed folder's failures go with it
+            self.failures = {path: f for path, f in self.failures.items() if not change.gone(path)}
+            self._show_failure_count()
 
     def _show_failure_count(self) -> None:
         name_only = sum(f.name_only for f in self.failures.values())

@@ -26,7 +26,7 @@ from qfinder.ui.preview_context import (
     snippet_passage,
 )
 from qfinder.ui.preview_text import PreviewText
-from qfinder.ui.results_delegate import format_date, location_label
+from qfinder.ui.result_labels import format_date, location_label
 from qfinder.ui.results_model import shown_path
 
 # The passage is laid out a moment after the selection changes, in its own event-loop turn:

@@ -1,5 +1,7 @@
-"""Paints one result row: icon, name, folder (elided in the middle), date, relevance bar and the
-best snippet with its matching span highlighted. Chunk rows show their snippet and page/line."""
+"""Paints one result row: icon, name, folder (elided in the middle), date, relevance bar, why it
+matched (name, words: which ones, meaning) and the best snippet with its matching span
+highlighted. Chunk rows show their snippet and page/line; marker rows ("no close matches",
+"n weaker matches") one line of text."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QS
 
 from qfinder.core.results import ChunkHit, FileResult, SearchRequest, SearchResponse
 from qfinder.ui.file_icons import icon_for_path
-from qfinder.ui.results_model import ResultsModel, Role, shown_path
+from qfinder.ui.result_labels import format_date, location_label, matched_label
+from qfinder.ui.results_model import Marker, ResultsModel, Role, shown_path
 
 PAD = 6
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter  # made once, not per row
@@ -54,27 +57,6 @@ def _from_word_start(tail: str, cut_inside_word: bool) -> str:
     return tail[space + 1:] if 0 <= space < len(tail) - 1 else tail
 
 
-def format_date(mtime: float, now: float | None = None) -> str:
-    """'today 14:05', 'yesterday', or the ISO date: short enough for the results column."""
-    if mtime <= 0:
-        return ""
-    local, today = time.localtime(mtime), time.localtime(now or time.time())
-    days = (today.tm_year - local.tm_year) * 366 + today.tm_yday - local.tm_yday
-    if days == 0:
-        return time.strftime("today %H:%M", local)
-    if days == 1:
-        return "yesterday"
-    return time.strftime("%Y-%m-%d", local)
-
-
-def location_label(chunk: ChunkHit | None) -> str:
-    if chunk is None:
-        return ""
-    if chunk.page:
-        return f"p. {chunk.page}"
-    return f"line {chunk.line}" if chunk.line else ""
-
-
 def _row_view(index: QModelIndex | QPersistentModelIndex) -> tuple[FileResult | None, ChunkHit | None, bool, float]:  # noqa: E501
     """The row's file, chunk, kind and relevance: straight from a ResultsModel (one Python
     call), else through the roles (four round trips through C++)."""
@@ -98,8 +80,11 @@ class ResultsDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802,E501
         line = option.fontMetrics.height()
-        if isinstance(index.model(), ResultsModel):
+        model = index.model()
+        if isinstance(model, ResultsModel):
             is_chunk = index.internalId() != 0  # no data() round trip for each of the rows
+            if not is_chunk and model.marker_at(index) is not None:
+                return QSize(200, line + 2 * PAD)
         else:
             is_chunk = bool(index.data(Role.IS_CHUNK))
         return QSize(200, 2 * line + 2 * PAD) if is_chunk else QSize(200, 3 * line + 3 * PAD)
@@ -124,8 +109,11 @@ class ResultsDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         result, chunk, is_chunk, relevance = _row_view(index)
         rect = option.rect.adjusted(PAD, PAD // 2, -PAD, -PAD // 2)
-        if is_chunk:
-            self._paint_chunk(painter, option, rect, chunk, relevance, selected)
+        marker = index.data(Role.MARKER) if result is None else None
+        if isinstance(marker, Marker):
+            self._paint_marker(painter, option, rect, marker, selected)
+        elif is_chunk:
+            self._paint_chunk(painter, option, rect, chunk, selected)
         elif result is not None:
             self._paint_file(painter, option, rect, result, chunk, relevance, selected)
         painter.restore()
@@ -167,23 +155,35 @@ class ResultsDelegate(QStyledItemDelegate):
         folder = os.path.dirname(path)
         where = location_label(chunk)
         folder_text = f"{folder}  ·  {where}" if where else folder
-        folder_w = rect.right() - left
-        painter.drawText(QRect(left, rect.top() + line + PAD // 2, folder_w, line), _LEFT,
+        second = rect.top() + line + PAD // 2
+        why = matched_label(result)
+        why_w = min(fm.horizontalAdvance(why), (rect.right() - left) // 2) if why else 0
+        painter.drawText(QRect(rect.right() - why_w, second, why_w, line), _RIGHT,
+                         fm.elidedText(why, Qt.TextElideMode.ElideRight, why_w))
+        folder_w = rect.right() - left - why_w - (2 * PAD if why else 0)
+        painter.drawText(QRect(left, second, folder_w, line), _LEFT,
                          fm.elidedText(folder_text, Qt.TextElideMode.ElideMiddle, folder_w))
         snippet_rect = QRect(left, rect.top() + 2 * line + PAD, rect.right() - left, line + PAD)
         self._paint_snippet(painter, option, snippet_rect, chunk, text)
 
     def _paint_chunk(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
-                     chunk: ChunkHit | None, relevance: float, selected: bool) -> None:
+                     chunk: ChunkHit | None, selected: bool) -> None:
         text, dim = self._colors(option, selected)
         line = option.fontMetrics.height()
-        bar_rect = QRect(rect.right() - BAR_W, rect.top() + line // 3, BAR_W, max(6, line // 2))
-        self._paint_bar(painter, option, bar_rect, relevance, selected)
         painter.setPen(dim)
-        painter.drawText(QRect(rect.left(), rect.top(), bar_rect.left() - rect.left(), line), _LEFT,
+        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line), _LEFT,
                          location_label(chunk) or "another match")
         body = QRect(rect.left(), rect.top() + line + PAD // 2, rect.width(), line + PAD)
         self._paint_snippet(painter, option, body, chunk, text)
+
+    def _paint_marker(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
+                      marker: Marker, selected: bool) -> None:
+        text, dim = self._colors(option, selected)
+        bold, italic = self._variants(option.font)
+        painter.setFont(italic if marker.kind == "no-close" else bold)
+        painter.setPen(text if marker.kind == "no-close" else dim)
+        painter.drawText(rect, _LEFT, marker.text())
+        painter.setFont(option.font)
 
     def _paint_snippet(self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect,
                        chunk: ChunkHit | None, color: QColor) -> None:
@@ -261,7 +261,8 @@ def warm_up(view: QAbstractItemView, delegate: ResultsDelegate) -> None:
     (PySide6's enum types, glyph caches, the text-file badge): about 10 ms more, in the GUI
     thread, at the moment the first results arrive, usually while the engine is indexing."""
     chunk = ChunkHit(0, 1.0, "a warm-up passage with a match", (0, 30), (16, 21), None, 1)
-    sample = FileResult("warm-up.txt", 1.0, 1, time.time(), (chunk, chunk))
+    sample = FileResult("warm-up.txt", 1.0, 1, time.time(), (chunk, chunk), relevance=1.0,
+                        matched_by=("words", "meaning"), matched_words=("match",))
     model = ResultsModel()
     model.set_response(SearchResponse(SearchRequest(text="match"), (sample,), 0.0, None, False, True))
     image = QImage(480, 80, QImage.Format.Format_ARGB32_Premultiplied)

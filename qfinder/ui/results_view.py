@@ -43,8 +43,11 @@ class ResultsView(QTreeView):
         self.setAccessibleName("Search results")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.empty_text = EMPTY_NO_ROOTS
+        self._place: tuple[object, int] | None = None  # (current row's key, scroll) over a reset
         self.doubleClicked.connect(lambda index: self._emit_open(index))
+        self.clicked.connect(self._on_clicked)
         self.selectionModel().currentChanged.connect(self._on_current)
+        model.modelAboutToBeReset.connect(self._remember_place)
         model.modelReset.connect(self._on_reset)
 
     def results_model(self) -> ResultsModel:
@@ -61,14 +64,42 @@ class ResultsView(QTreeView):
         if self.results_model().rowCount() == 0:
             self.viewport().update()
 
+    def _remember_place(self) -> None:
+        model = self.results_model()
+        current = self.currentIndex()
+        top = current.parent() if current.parent().isValid() else current
+        result = model.file_at(top)
+        key = result.path if result is not None else model.marker_at(top)
+        self._place = (key, self.verticalScrollBar().value()) if model.keeping_place and key else None
+
     def _on_reset(self) -> None:
-        if self.results_model().rowCount() > 0:
-            self.setCurrentIndex(self.results_model().index(0, 0))
-        else:
+        """A new answer selects its first file; the same query's fresher answer keeps the
+        selected file and the scroll position while that file is still listed."""
+        model = self.results_model()
+        place, self._place = self._place, None
+        row = self._row_of_key(place[0]) if place else None
+        if row is None:
+            row = next((r for r in range(model.rowCount()) if model.file_at(model.index(r, 0))), None)
+        if row is None:
             self.hit_selected.emit(None, None)
+            return
+        self.setCurrentIndex(model.index(row, 0))
+        if place is not None and self._row_of_key(place[0]) is not None:
+            self.verticalScrollBar().setValue(place[1])
+
+    def _row_of_key(self, key: object) -> int | None:
+        model = self.results_model()
+        return model.row_of(key) if isinstance(key, str) else model.row_of_marker(getattr(key, "kind", ""))
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        marker = self.results_model().marker_at(index)
+        if marker is not None and marker.kind == "weaker":
+            self.results_model().toggle_weaker()
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         model = self.results_model()
+        if model.marker_at(current) is not None:
+            return  # a "weaker matches" row: the preview stays on the file it shows
         self.hit_selected.emit(model.file_at(current), model.chunk_at(current))
 
     def current_path(self) -> str | None:
@@ -79,6 +110,10 @@ class ResultsView(QTreeView):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         index = self.currentIndex()
         key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self.results_model().marker_at(index):
+            self._on_clicked(index)
+            event.accept()
+            return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and index.isValid():
             if mods & Qt.KeyboardModifier.ControlModifier:
                 self._emit_path(self.reveal_requested)

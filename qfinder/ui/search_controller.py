@@ -46,6 +46,7 @@ class SearchController(QObject):
         self.last_request: SearchRequest | None = None
         self.last_response: SearchResponse | None = None
         self.dropped_stale = 0
+        self._refresh_id: int | None = None  # the request that asks the shown query again
         self.clock: Callable[[], float] = time.monotonic
 
     def build_request(self) -> SearchRequest:
@@ -79,6 +80,14 @@ class SearchController(QObject):
         self.last_request = dataclasses.replace(request, request_id=request_id)
         self.request_sent.emit(self.last_request)
         return request_id
+
+    def refresh(self) -> int | None:
+        """The shown query again, as the index changed under it: its answer keeps the place."""
+        self._refresh_id = self.rerun()
+        return self._refresh_id
+
+    def is_refresh(self, response: SearchResponse) -> bool:
+        return self._refresh_id is not None and response.request.request_id == self._refresh_id
 
     @Slot()
     def clear(self) -> None:

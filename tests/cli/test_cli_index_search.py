@@ -24,10 +24,14 @@ def test_search_json_shape_and_remembered_model(indexed, docs, capsys):
     assert list(obj) == ["query", "results"] and obj["query"] == "kayak canoe"
     assert 1 <= len(obj["results"]) <= 2
     for result in obj["results"]:
-        assert list(result) == ["path", "score", "snippet", "span", "page"]
+        assert list(result) == ["path", "score", "snippet", "span", "page", "relevance", "matched_by",
+                                "matched_words"]
         assert result["path"].startswith(str(docs)) and isinstance(result["score"], float)
+        assert 0.0 <= result["relevance"] <= 1.0 and result["matched_by"], result
         assert isinstance(result["span"], list) and len(result["span"]) == 2
-    assert obj["results"][0]["path"] == str(docs / "boats.md")  # keyword + name fusion wins here
+    best = obj["results"][0]
+    assert best["path"] == str(docs / "boats.md")  # keyword + name fusion wins here
+    assert "words" in best["matched_by"] and "kayak" in best["matched_words"], best
 
 
 def test_batch_keeps_input_order_one_line_per_query(indexed, tmp_path, capsys):

@@ -118,3 +118,37 @@ def test_a_recovered_catalog_is_reported_once(qtbot, make_engine, tmp_path):
                           check_params_cb=lambda s: s.state != "starting"):
         again.start()
     assert not later
+
+
+def test_during_a_model_switch_the_folder_counts_follow_the_new_index(qtbot, make_engine, tmp_path):
+    # The status bar shows the new index's progress; the folder row must count the same files
+    # (it used to show the old index's, which stand still: "153 files queued" beside 108/153).
+    from support.qwen3 import build_tiny_qwen3
+
+    other = build_tiny_qwen3(tmp_path / "model-b", shape="kv")
+    _corpus(tmp_path / "root", 16)
+    gate, clock = StepGate(), ManualClock()
+    client = make_engine(index_settings=SMALL_STEPS, gate=gate, clock=clock)
+    progress: list = []
+    roots: list[tuple[RootState, ...]] = []
+    client.progress.connect(progress.append)
+    client.roots.connect(roots.append)
+    gate.open()
+    client.add_roots([str(tmp_path / "root")])
+    qtbot.waitUntil(lambda: bool(roots) and roots[-1][0].files_indexed == 16 and not roots[-1][0].files_pending,
+                    timeout=60_000)
+    gate.close()
+    client.set_model(str(other))
+    compared = 0
+    while compared < 3:
+        gate.wait_held(qtbot)
+        clock.advance(10.0)  # the folders' states are due after every step
+        sent = len(roots)
+        gate.step(qtbot)
+        qtbot.waitUntil(lambda sent=sent: len(roots) > sent, timeout=30_000)
+        state = roots[-1][0]
+        if 0 < state.files_indexed < 16:
+            assert state.files_indexed == progress[-1].files_done, (state, progress[-1])
+            assert state.files_pending == progress[-1].files_pending
+            compared += 1
+    gate.open()

@@ -12,7 +12,7 @@ import threading
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from qfinder.core.results import SearchRequest, SearchResponse
-from qfinder.core.state import IndexProgress
+from qfinder.core.state import IndexChange, IndexProgress
 from qfinder.services.jobs import LatestSearch, run_guarded
 from qfinder.services.settings import EngineSettings
 from qfinder.services.worker import EngineWorker
@@ -51,6 +51,9 @@ class RecordingCore:
 
     def root_states(self) -> tuple:
         return ()
+
+    def take_changes(self) -> IndexChange:
+        return IndexChange()
 
     def cancel(self) -> None: ...
     def reset_cancel(self) -> None: ...

@@ -64,8 +64,9 @@ def ui_model_dir(tiny_model_dir) -> Path:
 
 @pytest.fixture
 def live(qtbot, tmp_path, ui_model_dir, recording_opener):
-    """live(data_dir, gate=…) -> (MainWindow, EngineClient): a window on a REAL engine, shut down
-    after; with a StepGate (support.gate) its indexing steps run only as the test allows."""
+    """live(data_dir, gate=…, model_dir=…) -> (MainWindow, EngineClient): a window on a REAL
+    engine (the tiny Qwen3 model unless `model_dir` names another), shut down after; with a
+    StepGate (support.gate) its indexing steps run only as the test allows."""
     from qfinder.core.library.opener import LibraryOpener
     from qfinder.services.engine import EngineClient
     from qfinder.services.settings import EngineSettings
@@ -76,8 +77,9 @@ def live(qtbot, tmp_path, ui_model_dir, recording_opener):
                           reconcile_interval_s=0, nice=5)
     made: list = []
 
-    def make(data_dir: Path | None = None, with_model: bool = True, gate: StepGate | None = None):
-        model = str(ui_model_dir) if with_model else None
+    def make(data_dir: Path | None = None, with_model: bool = True, gate: StepGate | None = None,
+             model_dir: Path | None = None):
+        model = str(model_dir or ui_model_dir) if with_model else None
         cores = LibraryOpener(data_dir or tmp_path / "data")
         engine = EngineClient(gate.cores(cores) if gate else cores, fast, model_folder=model)
         window = MainWindow(engine, AppSettings())

@@ -43,6 +43,7 @@ class FakeEngine(QObject):
     roots = Signal(object)
     file_failed = Signal(object)
     reembed_estimate = Signal(object)
+    index_changed = Signal(object)
     error = Signal(str)
     stopped = Signal()
 
@@ -151,7 +152,9 @@ def _result(path: str, text: str, score: float, words: set[str]) -> FileResult:
     highlight = (hit, hit + len(word)) if hit >= 0 else None
     chunk = ChunkHit(abs(hash(path)) % 10_000, score, text, (0, len(text)), highlight, None, 1)
     extra = ChunkHit(chunk.chunk_id + 1, score * 0.7, text[::-1][:80], (0, 80), None, 2, 12)
-    return FileResult(path, score, len(text), time.time() - 3600 * 24, (chunk, extra))
+    found = tuple(w for w in words if w in lowered)
+    return FileResult(path, score, len(text), time.time() - 3600 * 24, (chunk, extra), relevance=score,
+                      matched_by=("words",), matched_words=found)
 
 
 def sample_docs(folder: str) -> dict[str, str]:

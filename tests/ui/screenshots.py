@@ -144,6 +144,16 @@ def main(out: Path, model_dir: str | None) -> int:
     wait_ms(200)
     shoot(window, out, "7-readme")
     window.resize(1280, 780)
+    search(window, "zebra migration kilimanjaro")
+    shoot(window, out, "8-no-close-matches")
+    search(window, "lemon cake recipe")
+    model = window.ui.model
+    folded = model.row_of_marker("weaker")
+    if folded is not None:
+        window.ui.results.setCurrentIndex(model.index(folded, 0))
+        model.toggle_weaker()
+    shoot(window, out, "9-weaker-matches-expanded")
+    search(window, "receipts for the travel budget")
     window.ui.dim.set_dim(32)
     wait_ms(400)
     shoot(window, out, "4-slider-low-dim")

@@ -32,7 +32,7 @@ def _signal_signatures(cls: type[QObject]) -> dict[str, str]:
 
 
 def test_the_port_names_what_the_window_uses():
-    assert SIGNALS == ["error", "file_failed", "progress", "reembed_estimate", "results", "roots",
+    assert SIGNALS == ["error", "file_failed", "index_changed", "progress", "reembed_estimate", "results", "roots",
                        "status"]
     assert "search" in REQUESTS and "set_model" in REQUESTS and "shutdown" not in REQUESTS
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from pathlib import Path
@@ -123,7 +124,7 @@ def test_dropping_files_runs_find_similar(qtbot, window, fake_engine, docs_folde
         _drop(window.ui.results.viewport(), [target])
     request = fake_engine.requests[-1]
     assert request.like_paths == (str(target),) and request.text == ""
-    assert window.ui.model.index(0, 0).data() == "holiday-notes.md"
+    assert os.path.basename(window.ui.model.files()[0].path) == "holiday-notes.md"
 
 
 def test_keyboard_open_reveal_copy_go_through_the_opener(qtbot, window, recording_opener):
@@ -153,12 +154,19 @@ def test_results_model_passes_model_tester(qtbot):
     model = ResultsModel()
     tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     chunk = [ChunkHit(i, 1.0 / i, f"chunk {i} text", (0, 10), (0, 5), page=i) for i in range(1, 5)]
-    files = (FileResult("/x/a.pdf", 0.9, 10, 1.0, tuple(chunk)), FileResult("/x/b.txt", 0.2, 3, 1.0, ()))
+    files = (FileResult("/x/a.pdf", 0.9, 10, 1.0, tuple(chunk), relevance=0.9),
+             FileResult("/x/b.txt", 0.2, 3, 1.0, (), relevance=0.6))
     model.set_response(SearchResponse(SearchRequest("q"), files, 1.0, 64, True, False))
     assert model.rowCount() == 2 and model.rowCount(model.index(0, 0)) == 3
     child = model.index(1, 0, model.index(0, 0))
     assert model.chunk_at(child) == chunk[2] and model.parent(child) == model.index(0, 0)
     assert model.rowCount(model.index(1, 0)) == 0
+    weaker = (*files, FileResult("/x/c.txt", 0.1, 3, 1.0, (), relevance=0.2))
+    model.set_response(SearchResponse(SearchRequest("q"), weaker, 1.0, 64, True, False))
+    assert model.rowCount() == 3 and model.marker_at(model.index(2, 0)).count == 1
+    model.toggle_weaker()
+    assert model.rowCount() == 4 and model.file_at(model.index(3, 0)).path == "/x/c.txt"
+    assert model.drop_gone(lambda path: path == "/x/a.pdf") == 1 and model.rowCount() == 3
     model.clear()
     assert model.rowCount() == 0
     del tester

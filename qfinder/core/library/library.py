@@ -7,6 +7,7 @@
     Library.writer_free(data_dir) -> bool           # cheap poll: could a writer open now?
     lib.indexer.plan([...]); lib.indexer.step()     # writer only (Indexer: see qfinder.core.indexing.indexer)
     lib.search(SearchRequest("invoices from march"))
+    lib.take_changes() -> IndexChange   # files written since the last call, for open result lists
     lib.status() -> LibraryStatus;  lib.root_states();  lib.set_dim(256);  lib.close()
 
 Both the CLI and the desktop engine thread build exactly this. Only one process may write to a
@@ -53,7 +54,7 @@ from qfinder.core.library.writelock import WriteLock
 from qfinder.core.model.lazy import LazyEmbedder
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
-from qfinder.core.state import ModelSummary, ProviderReport, ReembedEstimate, RootState
+from qfinder.core.state import IndexChange, ModelSummary, ProviderReport, ReembedEstimate, RootState
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
@@ -217,6 +218,10 @@ class Library:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.searcher.search(request)
+
+    def take_changes(self) -> IndexChange:
+        """The files that writes added, changed or removed since the last call (none for a reader)."""
+        return self.catalog.changes.take()
 
     # --- state ----------------------------------------------------------------------------------
     def roots(self) -> tuple[str, ...]:

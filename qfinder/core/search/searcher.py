@@ -27,7 +27,9 @@ import numpy as np
 
 from qfinder.core.errors import QfinderError
 from qfinder.core.results import ChunkHit, FileResult, SearchFilters, SearchRequest, SearchResponse
+from qfinder.core.search.background import GenerationReads
 from qfinder.core.search.fusion import reciprocal_rank_fusion, uses_keyword, uses_semantic
+from qfinder.core.search.judging import ResultJudge, filtered
 from qfinder.core.search.phrase_rank import PhraseHits, phrases_first
 from qfinder.core.search.query_syntax import ParsedQuery, parse_query
 from qfinder.core.search.snippets import best_snippet
@@ -50,7 +52,7 @@ class VectorSearch(Protocol):
     def search_with_stats(self, query_full: np.ndarray, dim: int, k: int, rerank: bool = True) -> VectorHits: ...
 
 
-class Catalogue(Protocol):
+class Catalogue(GenerationReads, Protocol):
     def fts_search(self, query: ParsedQuery, limit: int = ..., filters: SearchFilters | None = ...) -> list[tuple[int, float]]: ...
     def name_search(self, query: ParsedQuery, limit: int = ..., filters: SearchFilters | None = ...) -> list[tuple[int, float]]: ...
     def phrase_search(self, phrase: str, query: ParsedQuery, limit: int = ...,
@@ -61,7 +63,6 @@ class Catalogue(Protocol):
     def files_by_id(self, ids: Sequence[int]) -> dict[int, FileRow]: ...
     def file(self, path: str) -> FileRow | None: ...
     def file_chunk_ids(self, path: str) -> list[int]: ...
-    def vectors(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class SearchError(QfinderError):
@@ -75,6 +76,7 @@ class Searcher:
         self.vectors = vectors
         self.embedder = embedder
         self.default_dim = default_dim
+        self.judge = ResultJudge(catalog)  # relevance 0..1 and matched_by of each result
 
     @property
     def semantic_ready(self) -> bool:
@@ -103,7 +105,7 @@ class Searcher:
         phrases = PhraseHits.find(self.catalog, query, limit, request.filters)
         lists: dict[str, list[int]] = {"phrase": phrases.chunk_ids()}
         cosine: dict[int, float] = {}
-        dim, nearest = None, None
+        dim, nearest, vector = None, None, None
         if want_semantic and self.semantic_ready:
             dim = self.resolve_dim(request.dim)
             nearest, vector = self._semantic(request, query, dim or 0, limit)
@@ -114,7 +116,8 @@ class Searcher:
         if uses_keyword(request.mode) and query.text and not request.like_paths:
             lists["keyword"] = [cid for cid, _ in self.catalog.fts_search(query, limit, request.filters)]
             names = [fid for fid, _ in self.catalog.name_search(query, limit, request.filters)]
-        results = self._assemble(request, query, lists, cosine, names, phrases)
+        results, texts = self._assemble(request, query, lists, cosine, names, phrases)
+        results = self.judge.judge(results, texts, query, vector)
         return self._response(request, query, results, started, dim, nearest, phrases.notes())
 
     def _response(self, request: SearchRequest, query: ParsedQuery, results: list[FileResult], started: float,
@@ -128,7 +131,7 @@ class Searcher:
         ids = self.catalog.browse(query, request.k, request.filters)
         files = self.catalog.files_by_id(ids)
         rows = [files[i] for i in ids if i in files and files[i].path not in request.like_paths]
-        return [FileResult(row.path, 0.0, row.size, row.mtime_ns / 1e9, (), row.status) for row in rows]
+        return filtered([FileResult(row.path, 0.0, row.size, row.mtime_ns / 1e9, (), row.status) for row in rows])
 
     # --- semantic stage ------------------------------------------------------------------------
     def _query_vector(self, request: SearchRequest, query: ParsedQuery) -> np.ndarray | None:
@@ -163,7 +166,9 @@ class Searcher:
 
     # --- grouping --------------------------------------------------------------------------------
     def _assemble(self, request: SearchRequest, query: ParsedQuery, lists: dict[str, list[int]],
-                  cosine: dict[int, float], names: list[int], phrases: PhraseHits) -> list[FileResult]:
+                  cosine: dict[int, float], names: list[int],
+                  phrases: PhraseHits) -> tuple[list[FileResult], dict[str, str]]:
+        """The top files, and the text of each one's matching chunks (the words evidence)."""
         chunk_ids = list(dict.fromkeys(cid for ids in lists.values() for cid in ids))
         rows = self.catalog.chunks(chunk_ids)
         wanted = {r.file_id for r in rows.values()} | set(names)
@@ -183,17 +188,19 @@ class Searcher:
             fused = sorted(((f, cosine[per_file[f][0]]) for f, _ in fused if f in per_file and per_file[f][0] in cosine),
                            key=lambda item: item[1], reverse=True)
         fused = phrases_first(fused, phrases.files(rows))
-        out = []
+        out, texts = [], {}
         for file_id, score in fused[: request.k]:
-            hits = self._chunk_hits(per_file.get(file_id, []), rows, query, cosine, chunk_score)
+            shown = per_file.get(file_id, [])[:CHUNKS_PER_FILE]
+            hits = self._chunk_hits(shown, rows, query, cosine, chunk_score)
             row = files[file_id]
             out.append(FileResult(row.path, float(score), row.size, row.mtime_ns / 1e9, hits, row.status))
-        return out
+            texts[row.path] = "\n".join(rows[cid].text for cid in shown)
+        return out, texts
 
     def _chunk_hits(self, ids: list[int], rows: dict[int, ChunkRow], query: ParsedQuery,
                     cosine: dict[int, float], fused: dict[int, float]) -> tuple[ChunkHit, ...]:
         hits = []
-        for cid in ids[:CHUNKS_PER_FILE]:
+        for cid in ids:
             row = rows[cid]
             snippet = best_snippet(row.text, query)
             score = cosine.get(cid, fused.get(cid, 0.0))

@@ -14,6 +14,7 @@ Public API::
     Snippet(text, highlight, offset, chunk_highlight)  # offset: where `text` starts inside the chunk
     best_snippet(chunk_text, parsed_query, width=240) -> Snippet
     term_spans(text, parsed_query) -> [(start, end), …]  # every match, for a preview to mark
+    QueryTerms(parsed_query).found_in(text) -> ("budget", …)  # which of its terms a text holds
 """
 
 from __future__ import annotations
@@ -142,6 +143,20 @@ def term_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
         if not spans or match.start >= spans[-1][1]:
             spans.append((match.start, match.end))
     return spans
+
+
+class QueryTerms:
+    """The query's informative terms (phrases whole, the rest as the snippet matches them),
+    compiled once for testing many texts: which of them a result holds is why it matched."""
+
+    def __init__(self, parsed: ParsedQuery) -> None:
+        self._patterns = [(term, pattern) for term, pattern, _ in _patterns(parsed)]
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+    def found_in(self, text: str) -> tuple[str, ...]:
+        return tuple(term for term, pattern in self._patterns if pattern.search(text))
 
 
 def _best_cluster(matches: list[_Match], width: int) -> tuple[int, int]:

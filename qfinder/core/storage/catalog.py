@@ -27,6 +27,7 @@ Writing (each call is its own BEGIN IMMEDIATE transaction; group several in `wit
         returns False (stores nothing) when the file row was deleted meanwhile
     cat.mark_file(file_id, "failed" | "name-only" | "pending", error="reason")
     cat.move_path(old, new); cat.delete_file(path); cat.delete_prefix(folder)
+    cat.changes.take() -> IndexChange: the paths these writes touched since the last take
 Reading (also on read-only connections): see `qfinder.core.storage.reads.CatalogReads`:
     stamp(), generation(), roots(), file(path), files_by_id(ids), files_with_status(status),
     file_states_under(root), counts(root=None), failures(), scan_failures(), chunks(ids),
@@ -68,6 +69,8 @@ from qfinder.core.errors import IndexError_
 from qfinder.core.indexing.chunking import Chunk
 from qfinder.core.pathnames import db_text_factory, sql_path
 from qfinder.core.state import FileFailure
+from qfinder.core.storage.calibration import SAMPLE_KEY, load_sample
+from qfinder.core.storage.changes import ChangeJournal
 from qfinder.core.storage.query import prefix_condition
 from qfinder.core.storage.reads import SCAN_FAILURES_KEY, CatalogReads
 from qfinder.core.storage.recovery import db_error, open_checked
@@ -101,6 +104,7 @@ class Catalog(CatalogReads):
             kept = salvage(self._conn, recovery.kept_at)
             recovery = replace(recovery, roots_kept=kept.roots, vectors_kept=kept.vectors)
         self.recovery = recovery
+        self.changes = ChangeJournal()  # what writes changed, for open result lists
 
     def close(self) -> None:
         with self._lock:
@@ -183,6 +187,7 @@ class Catalog(CatalogReads):
             conn.execute("DELETE FROM roots WHERE path = CAST(? AS TEXT)", (sql_path(path),))
             removed = self.delete_prefix(path)
             self.set_scan_failures(path, [])
+        self.changes.root_removed(path)
         self.compact()
         return removed
 
@@ -221,6 +226,7 @@ class Catalog(CatalogReads):
                     "VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT), ?, ?, ?, ?)",
                     (sql_path(path), root_id, sql_path(_name(path)), size, mtime_ns, inode, kind),
                 )
+                self.changes.updated(path)  # its name is searchable from now on
                 return int(cur.lastrowid or 0), True
             if tuple(row[1:]) == (size, mtime_ns, inode):
                 return int(row[0]), False
@@ -246,6 +252,8 @@ class Catalog(CatalogReads):
                 "UPDATE files SET status = ?, error = ?, indexed_at = ? WHERE id = ?",
                 (status, error, time.time(), file_id),
             )
+            if status != "pending":
+                self._note_updated(conn, file_id)
 
     def replace_file_chunks(
         self,
@@ -283,7 +291,13 @@ class Catalog(CatalogReads):
             )
             if changed or leftovers:
                 self._bump(conn)
+            self._note_updated(conn, file_id)
         return True
+
+    def _note_updated(self, conn: sqlite3.Connection, file_id: int) -> None:
+        row = conn.execute("SELECT path FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is not None:
+            self.changes.updated(row[0])
 
     def move_path(self, old: str, new: str) -> int:
         """A file or folder was renamed/moved: keep its rows (no re-embedding). Returns files moved."""
@@ -300,6 +314,8 @@ class Catalog(CatalogReads):
                     "UPDATE files SET path = CAST(? AS TEXT), name = CAST(? AS TEXT) WHERE id = ?",
                     (sql_path(moved), sql_path(_name(moved)), fid),
                 )
+                self.changes.removed(path)
+                self.changes.updated(moved)
             self._bump(conn)
         return len(rows)
 
@@ -309,6 +325,7 @@ class Catalog(CatalogReads):
             gone = deleted.rowcount > 0
             if gone:
                 self._bump(conn)
+                self.changes.removed(path)
         return gone
 
     def delete_prefix(self, prefix: str) -> int:
@@ -318,6 +335,7 @@ class Catalog(CatalogReads):
             removed = conn.execute(f"DELETE FROM files WHERE {cond}", params).rowcount
             if removed:
                 self._bump(conn)
+                self.changes.removed_folder(prefix)
         return removed
 
     def compact(self) -> None:
@@ -330,11 +348,20 @@ class Catalog(CatalogReads):
 
     def settle(self) -> None:
         """Indexing has caught up: drop the vectors kept from a damaged catalog this one replaced
-        (every file still there was indexed again) and give the WAL's disk space back."""
+        (every file still there was indexed again), keep the relevance sample current
+        (core/storage/calibration.py) and give the WAL's disk space back."""
         if self._all("SELECT 1 FROM kept_vectors LIMIT 1"):
             with self.write() as conn:
                 conn.execute("DELETE FROM kept_vectors")
+        self._keep_sample()
         self.checkpoint()
+
+    def _keep_sample(self) -> None:
+        """Store the relevance calibration's sample of chunks when the index has drifted from it."""
+        sample, _ = load_sample(self)
+        if self.meta(SAMPLE_KEY) != (raw := sample.to_json()):
+            with self.write() as conn:
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (SAMPLE_KEY, raw))
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database and truncate it to 0 bytes. After a disk-full stop the

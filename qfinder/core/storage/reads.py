@@ -56,13 +56,13 @@ class CatalogReads:
             except sqlite3.DatabaseError as exc:
                 raise db_error(self.path, exc, self._conn) from exc
 
-    def _meta(self, key: str) -> str | None:
+    def meta(self, key: str) -> str | None:
         rows = self._all("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None
 
     # --- pipeline ---------------------------------------------------------------------------
     def stamp(self) -> PipelineStamp | None:
-        raw = self._meta("stamp")
+        raw = self.meta("stamp")
         return PipelineStamp(**json.loads(raw)) if raw else None
 
     def stamp_matches(self, stamp: PipelineStamp) -> bool:
@@ -71,11 +71,11 @@ class CatalogReads:
     def uid(self) -> str:
         """Random id of this database file: index caches of another (rebuilt) catalog, whose
         chunk ids mean other chunks, are never loaded for it."""
-        return self._meta("uid") or ""
+        return self.meta("uid") or ""
 
     def generation(self) -> int:
         """Bumped by every change to the set of vectors; index caches compare it."""
-        return int(self._meta("generation") or 0)
+        return int(self.meta("generation") or 0)
 
     # --- roots and files --------------------------------------------------------------------
     def roots(self) -> list[RootRow]:
@@ -156,7 +156,7 @@ class CatalogReads:
 
     def _scan_failures_by_root(self) -> dict[str, list[list[str]]]:
         # kept in meta, not in files: such a path has no file row (and must not get one)
-        raw = self._meta(SCAN_FAILURES_KEY)
+        raw = self.meta(SCAN_FAILURES_KEY)
         return json.loads(raw) if raw else {}
 
     # --- chunks and vectors -----------------------------------------------------------------
@@ -203,6 +203,10 @@ class CatalogReads:
             found.update(self._all(sql, batch))
         order = [int(i) for i in ids if int(i) in found]
         return np.asarray(order, dtype=np.int64), self._decode([found[i] for i in order])
+
+    def max_vector_id(self) -> int:
+        """The highest chunk id with a vector (0: none); new chunks get higher ids."""
+        return int(self._all("SELECT max(chunk_id) FROM vectors")[0][0] or 0)
 
     def all_vector_ids(self) -> np.ndarray:
         rows = self._all("SELECT chunk_id FROM vectors ORDER BY chunk_id")
