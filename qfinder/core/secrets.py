@@ -14,6 +14,7 @@ the index it unlocks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -83,10 +84,8 @@ class KeyStore:
             if key:
                 self._keyring.set_password(KEYRING_SERVICE, url, key)
             else:
-                try:
+                with contextlib.suppress(Exception):  # nothing kept: nothing to forget
                     self._keyring.delete_password(KEYRING_SERVICE, url)
-                except Exception:  # nothing kept: nothing to forget
-                    pass
             return True
         except Exception as exc:
             log.warning("could not use the keyring for %s (%s); keeping the key in %s", url,

@@ -16,7 +16,9 @@ Bearer key when given one (401), and stops by itself after `lifetime_s`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +47,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet tests
         return
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner.connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.owner.connections.discard(self.connection)
+        super().finish()
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode("utf-8")
@@ -121,6 +131,7 @@ class EmbedServer:
         self._port = 0
         self._httpd: _Server | None = None
         self._timer: threading.Timer | None = None
+        self.connections: set[socket.socket] = set()  # open client connections (a kill drops them)
         self.routes_get, self.routes_post = _ROUTES[kind](self)
 
     # --- lifetime -------------------------------------------------------------------------------
@@ -147,6 +158,9 @@ class EmbedServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+        for conn in list(self.connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> EmbedServer:
         return self.start()

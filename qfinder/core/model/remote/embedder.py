@@ -31,7 +31,13 @@ from qfinder.core.model.info import EmbedOptions, ModelInfo, format_document, fo
 from qfinder.core.model.mrl import MIN_MRL_DIM, check_dim, l2_normalize, truncate_normalize
 from qfinder.core.model.protocol import Embedded
 from qfinder.core.model.remote.apis import API_KINDS
-from qfinder.core.model.remote.client import DOCUMENTS, QUERIES, RemoteClient, RetryPolicy, ServerLimits
+from qfinder.core.model.remote.client import (
+    DOCUMENTS,
+    QUERIES,
+    RemoteClient,
+    RetryPolicy,
+    ServerLimits,
+)
 from qfinder.core.model.remote.discover import Discovered, discover
 from qfinder.core.model.remote.errors import IdentityMismatch, InputTooLong, ServerUnavailable
 from qfinder.core.model.remote.facts import FactsCache, ServerFacts
@@ -73,7 +79,8 @@ class RemoteEmbedder:
         self.transport = Transport(access.url, access.api_key)
         self._facts = cache.get(access.url, access.api, access.model)
         self._client: RemoteClient | None = None
-        self._sleep = sleep
+        self.sleep = sleep  # backoff waits (tests: a recorder that returns at once)
+        self.query_policy = QUERIES
         self._connected = False
         self._probing = False
         self._lock = threading.Lock()  # connect() once, whoever asks first
@@ -138,7 +145,7 @@ class RemoteEmbedder:
     def embed_queries_with_stats(self, texts: Sequence[str], instruction: str | None = None,
                                  dim: int | None = None) -> Embedded:
         prepared = [format_query(self.info, t, instruction) for t in texts]
-        return self._embed(prepared, self.options.max_tokens_query, dim, QUERIES)
+        return self._embed(prepared, self.options.max_tokens_query, dim, self.query_policy)
 
     def _embed(self, texts: list[str], cap: int, dim: int | None, policy: RetryPolicy) -> Embedded:
         info = self.info
@@ -187,7 +194,7 @@ class RemoteEmbedder:
         if self._client is None:
             facts = self.facts
             limits = ServerLimits(facts.max_batch, facts.max_batch_tokens, facts.max_input_tokens)
-            extra = {"sleep": self._sleep} if self._sleep is not None else {}
+            extra = {"sleep": self.sleep} if self.sleep is not None else {}
             self._client = RemoteClient(self.transport, API_KINDS[facts.api], facts.model, limits,
                                         self.access.in_flight, **extra)
         return self._client

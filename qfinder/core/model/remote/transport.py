@@ -16,6 +16,7 @@ normally on the same network.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -151,10 +152,8 @@ class Transport:
         for conn in conns:
             sock = conn.sock
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):  # already closed
                     sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv at once
-                except OSError:
-                    pass
 
     def reset(self) -> None:
         self._cancelled.clear()
