@@ -22,10 +22,12 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qfinder.core.config import LibraryConfig
 from qfinder.core.model.embedder import Embedder
 
 
@@ -144,7 +146,7 @@ class EmbedServer:
         httpd.owner = self
         self._port = httpd.server_address[1]
         self._httpd = httpd
-        threading.Thread(target=httpd.serve_forever, name=f"fake-{self.kind}", daemon=True).start()
+        threading.Thread(target=httpd.serve_forever, args=(0.05,), name=f"fake-{self.kind}", daemon=True).start()
         self._timer = threading.Timer(self.lifetime_s, self.stop)
         self._timer.daemon = True
         self._timer.start()
@@ -260,3 +262,16 @@ def _ollama(server: EmbedServer) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 _ROUTES = {"tei": _tei, "openai": _openai, "ollama": _ollama}
+
+
+class Sleeps(list):
+    """A backoff sleeper that records the waits it was asked for and returns at once."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def server_config(url: str, local_copy: Path | None, **changes: object) -> LibraryConfig:
+    """A data folder's configuration that embeds on `url`, with `local_copy` as the model here."""
+    return LibraryConfig(model_folder=str(local_copy) if local_copy else None, embed_on="server",
+                         server_url=url).with_changes(**changes)

@@ -125,7 +125,7 @@ class Library:
             saved = LibraryConfig.load(folder)
             config = chosen_config(saved, model_folder, provider)
             embedder = load_embedder(config, runtime or config.runtime, folder) if (
-                load_model and config.model_folder) else None
+                load_model and (config.model_folder or config.on_server)) else None
             if lock is not None and config != saved:
                 # Before the catalog exists: a run killed right after creating it must still be
                 # resumable without --model (the catalog alone says nothing about the model).

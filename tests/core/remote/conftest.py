@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support.embed_servers import EmbedServer
+from support.embed_servers import EmbedServer, Sleeps, server_config
 
-from qfinder.core.config import LibraryConfig
 from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.remote.embedder import RemoteEmbedder
 from qfinder.core.library.sources import server_model
@@ -23,13 +22,6 @@ def server_engine(tiny_model_dir: Path) -> Embedder:
 @pytest.fixture(scope="session")
 def local_engine(tiny_model_dir: Path) -> Embedder:
     return Embedder.from_folder(tiny_model_dir, "cpu")
-
-
-class Sleeps(list):
-    """A sleeper that records the waits it was asked for and returns at once."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
@@ -49,10 +41,6 @@ def serve(server_engine: Embedder) -> Iterator[Callable[..., EmbedServer]]:
     yield start
     for server in started:
         server.stop()
-
-
-def server_config(url: str, model_folder: Path, **changes: object) -> LibraryConfig:
-    return LibraryConfig(model_folder=str(model_folder), embed_on="server", server_url=url).with_changes(**changes)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -194,10 +195,12 @@ class RemoteEmbedder:
         if self._client is None:
             facts = self.facts
             limits = ServerLimits(facts.max_batch, facts.max_batch_tokens, facts.max_input_tokens)
-            extra = {"sleep": self.sleep} if self.sleep is not None else {}
             self._client = RemoteClient(self.transport, API_KINDS[facts.api], facts.model, limits,
-                                        self.access.in_flight, **extra)
+                                        self.access.in_flight, sleep=self._backoff_sleep)
         return self._client
+
+    def _backoff_sleep(self, seconds: float) -> None:
+        (self.sleep if self.sleep is not None else time.sleep)(seconds)
 
     # --- connecting -----------------------------------------------------------------------------
     def connect(self) -> None:
