@@ -90,6 +90,7 @@ class EngineWorker(QObject):
         loop.stepping.connect(self._on_stepping)
         loop.roots_due.connect(self._emit_roots)
         loop.caught_up.connect(self._finish_idle)
+        loop.held.connect(self._on_held)
         self._dims.changed.connect(self._emit_status)
         self._dims.failed.connect(self.error)
 
@@ -286,7 +287,14 @@ class EngineWorker(QObject):
     @Slot()
     def resume(self) -> None:
         self._loop.paused = False
+        self._loop.retry_now()
         self._after_change()
+
+    @Slot(str)
+    def _on_held(self, message: str) -> None:
+        """The embedding server is away or changed: search goes on, indexing waits (says why)."""
+        self._set_state("paused", message)
+        self._emit_roots()
 
     @Slot()
     def cancel_indexing(self) -> None:

@@ -105,6 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(storm, {"error": "Model is overloaded", "error_type": "Overloaded"}, retry)
                 return
         status, answer = route(payload)
+        if status != 200:
+            owner.refused += 1
         self._send(status, answer)
 
 
@@ -129,6 +131,7 @@ class EmbedServer:
         self.quirks = quirks or Quirks()
         self.requests = 0  # embed requests received (storm answers included)
         self.texts = 0  # texts embedded
+        self.refused = 0  # embed requests answered 4xx/5xx (storms not counted)
         self._lock = threading.Lock()  # one model: requests take turns, as on one GPU
         self._port = 0
         self._httpd: _Server | None = None

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support.embed_servers import EmbedServer, Sleeps, server_config
 
+from qfinder.core.library.sources import server_model
 from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.remote.embedder import RemoteEmbedder
-from qfinder.core.library.sources import server_model
 
 
 @pytest.fixture(scope="session")

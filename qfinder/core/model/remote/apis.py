@@ -27,8 +27,11 @@ from qfinder.core.model.remote.errors import ServerRejected
 
 
 class Api(Protocol):
-    name: str
-    path: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
 
     def body(self, texts: Sequence[str], model: str | None) -> dict[str, Any] | list[Any]: ...
 

@@ -20,11 +20,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 
 import numpy as np
 
+from qfinder.core.errors import CancelledError
 from qfinder.core.model.remote.apis import Api
 from qfinder.core.model.remote.errors import (
     BatchTooLarge,
@@ -79,18 +81,18 @@ def retry_after_s(reply: Reply) -> float | None:
 
 class RemoteClient:
     def __init__(self, transport: Transport, api: Api, model: str | None, limits: ServerLimits,
-                 in_flight: int = 4, sleep: Callable[[float], None] = time.sleep,
+                 in_flight: int = 4, sleep: Callable[[float], None] | None = None,
                  rng: random.Random | None = None) -> None:
         self.transport = transport
         self.api = api
         self.model = model
         self.limits = limits
         self.in_flight = max(1, in_flight)
-        self._sleep = sleep
+        self._sleep = sleep  # None: wait on self._abort, which cancel() and a failed call end
+        self._abort = threading.Event()
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self.requests = 0  # requests answered with vectors
         self.retries = 0
 
     # --- batching -------------------------------------------------------------------------------
@@ -110,17 +112,27 @@ class RemoteClient:
             requests.append(current)
         return requests
 
-    def embed(self, texts: Sequence[str], tokens: Sequence[int], policy: RetryPolicy = DOCUMENTS) -> np.ndarray:
+    def embed(self, texts: Sequence[str], tokens: Sequence[int],
+              policy: RetryPolicy = DOCUMENTS) -> tuple[np.ndarray, int]:
+        """(vectors in input order, how many requests answered them)."""
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            return np.zeros((0, 0), dtype=np.float32), 0
         requests = self.plan(tokens)
         if len(requests) == 1 or self.in_flight == 1:
             parts = [self._split_send(texts, tokens, r, policy) for r in requests]
         else:
             pool = self._executor()
             futures = [pool.submit(self._split_send, texts, tokens, r, policy) for r in requests]
-            parts = [f.result() for f in futures]  # the first failure raises; the rest finish
-        return np.concatenate(parts, axis=0)
+            try:
+                parts = [f.result() for f in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()  # not started yet: never sent
+                self._abort.set()  # the others stop waiting to retry
+                futures_wait(futures)
+                self._abort.clear()
+                raise
+        return np.concatenate([p[0] for p in parts], axis=0), sum(p[1] for p in parts)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -129,9 +141,9 @@ class RemoteClient:
             return self._pool
 
     def _split_send(self, texts: Sequence[str], tokens: Sequence[int], indices: list[int],
-                    policy: RetryPolicy) -> np.ndarray:
+                    policy: RetryPolicy) -> tuple[np.ndarray, int]:
         try:
-            return self.send([texts[i] for i in indices], policy)
+            return self.send([texts[i] for i in indices], policy), 1
         except (BatchTooLarge, InputTooLong) as exc:
             if len(indices) == 1:
                 raise
@@ -140,8 +152,9 @@ class RemoteClient:
                 self._learn(len(indices), sum(tokens[i] for i in indices))
             log.info("%s refused %d texts (%s); sending them as %d + %d", self.transport.url,
                      len(indices), exc.message, half, len(indices) - half)
-            return np.concatenate([self._split_send(texts, tokens, indices[:half], policy),
-                                   self._split_send(texts, tokens, indices[half:], policy)])
+            first = self._split_send(texts, tokens, indices[:half], policy)
+            second = self._split_send(texts, tokens, indices[half:], policy)
+            return np.concatenate([first[0], second[0]]), first[1] + second[1]
 
     def _learn(self, refused_texts: int, refused_tokens: int) -> None:
         with self._lock:
@@ -183,8 +196,6 @@ class RemoteClient:
             raise IdentityMismatch(f"{self.transport.url} answered with model '{answered}', not '{self.model}'.",
                                    "The server switched models: indexing stopped so no two models' vectors "
                                    "are mixed. Serve the original model again, or re-index for the new one.")
-        with self._lock:
-            self.requests += 1
         return self.api.vectors(reply.data, count)
 
     def _backoff(self, attempt: int, retry_after: float | None, policy: RetryPolicy) -> float:
@@ -198,7 +209,21 @@ class RemoteClient:
             self.retries += 1
         log.info("%s; retrying in %.1f s", why, seconds)
         self.transport._raise_if_cancelled()
-        self._sleep(seconds)
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self.abort_wait(seconds):
+            raise CancelledError("Embedding was cancelled.")
+
+    def abort_wait(self, seconds: float) -> bool:
+        """Wait `seconds`; True when cancel() or a failed parallel call ended the wait early."""
+        return self._abort.wait(seconds)
+
+    def cancel(self) -> None:
+        """Any thread: end the waits between retries now (the transport ends the requests)."""
+        self._abort.set()
+
+    def reset_cancel(self) -> None:
+        self._abort.clear()
 
     def _status_line(self, reply: Reply) -> str:
         said = reply.message()
@@ -222,7 +247,7 @@ class RemoteClient:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
         self.transport.close()
 
 

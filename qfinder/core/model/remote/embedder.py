@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from tokenizers import Tokenizer
 
+from qfinder.core.errors import CancelledError
 from qfinder.core.model.batching import EmbedStats
 from qfinder.core.model.identity import AGREE, Fingerprint, IdentityBook, agreement, fingerprint_of
 from qfinder.core.model.info import EmbedOptions, ModelInfo, format_document, format_query
@@ -78,13 +78,15 @@ class RemoteEmbedder:
         self._eos_id = tokenizer.token_to_id(QWEN3_EOS_TOKEN) if hints.family == "qwen3" else None
         self._reserved = max(tokenizer.num_special_tokens_to_add(False), 1 if hints.family == "qwen3" else 2)
         self.transport = Transport(access.url, access.api_key)
+        self.transport.on_new_connection = self._on_new_connection
         self._facts = cache.get(access.url, access.api, access.model)
         self._client: RemoteClient | None = None
         self.sleep = sleep  # backoff waits (tests: a recorder that returns at once)
         self.query_policy = QUERIES
         self._connected = False
         self._probing = False
-        self._lock = threading.Lock()  # connect() once, whoever asks first
+        self._connecting = False  # inside connect(): its own requests need no check
+        self._lock = threading.RLock()  # connect() once, whoever asks first
 
     # --- what it is -----------------------------------------------------------------------------
     @property
@@ -170,9 +172,9 @@ class RemoteEmbedder:
         client = self._the_client()
         for _ in range(MAX_SHRINKS):
             fitted, counts, cut = self._fit(texts, min(cap, self.info.max_tokens))
-            before = client.requests
             try:
-                return client.embed(fitted, counts, policy), counts, cut, client.requests - before
+                vectors, requests = client.embed(fitted, counts, policy)
+                return vectors, counts, cut, requests
             except InputTooLong as exc:
                 self._learn_input_limit(max(counts), exc.message)
             except (ServerUnavailable, IdentityMismatch):
@@ -200,7 +202,11 @@ class RemoteEmbedder:
         return self._client
 
     def _backoff_sleep(self, seconds: float) -> None:
-        (self.sleep if self.sleep is not None else time.sleep)(seconds)
+        (self.sleep if self.sleep is not None else self._interruptible_sleep)(seconds)
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        if self._client is not None and self._client.abort_wait(seconds):
+            raise CancelledError("Embedding was cancelled.")
 
     # --- connecting -----------------------------------------------------------------------------
     def connect(self) -> None:
@@ -208,18 +214,24 @@ class RemoteEmbedder:
         with self._lock:
             if self._connected:
                 return
-            found = discover(self.transport, self.access.api, self.access.model, self._eos_id)
-            self._adopt(found)
-            self._probing = True
+            self._connecting = True
             try:
-                fingerprint = fingerprint_of(self)
+                self._discover_and_probe()
             finally:
-                self._probing = False
-            self._set_facts(replace(self.facts, full_dim=int(fingerprint.vectors.shape[1])))
-            self._check_identity(fingerprint)
+                self._connecting = False
             self._connected = True
             log.info("connected to %s (%s, %s, %d-d)", self.access.url, self.facts.api, self.facts.served,
                      self.facts.full_dim)
+
+    def _discover_and_probe(self) -> None:
+        self._adopt(discover(self.transport, self.access.api, self.access.model, self._eos_id))
+        self._probing = True
+        try:
+            fingerprint = fingerprint_of(self)
+        finally:
+            self._probing = False
+        self._set_facts(replace(self.facts, full_dim=int(fingerprint.vectors.shape[1])))
+        self._check_identity(fingerprint)
 
     def _adopt(self, found: Discovered) -> None:
         known = self._facts
@@ -254,6 +266,13 @@ class RemoteEmbedder:
                                    "The server's model, precision or tokenizer changed: indexing stopped so that "
                                    "no two kinds of vectors are mixed. Serve the original model again, or re-index.")
 
+    def _on_new_connection(self) -> None:
+        """A new TCP connection after a checked one (another thread of the pool, or the server
+        closed or lost the old one): the server may not be the one checked, so check again."""
+        if self._connected and not self._connecting:
+            self._connected = False
+            self.connect()
+
     def disconnect(self) -> None:
         """Connect (and check the probe) again before the next request."""
         self._connected = False
@@ -261,9 +280,13 @@ class RemoteEmbedder:
     # --- lifetime -------------------------------------------------------------------------------
     def cancel(self) -> None:
         self.transport.cancel()
+        if self._client is not None:
+            self._client.cancel()
 
     def reset_cancel(self) -> None:
         self.transport.reset()
+        if self._client is not None:
+            self._client.reset_cancel()
 
     def close(self) -> None:
         if self._client is not None:

@@ -23,6 +23,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,7 +79,9 @@ class Transport:
         self._open: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
-        self.connections_made = 0  # new TCP connections so far (a restarted server shows here)
+        # Called on each new TCP connection, before its first request: the server behind it may
+        # have been restarted with another model since, so the embedder checks its probe again.
+        self.on_new_connection: Callable[[], None] | None = None
 
     def request(self, method: str, path: str, payload: Any = None, timeout_s: float | None = None) -> Reply:
         """One request; a kept-alive connection the server closed meanwhile is retried once on a
@@ -90,6 +93,8 @@ class Transport:
         for fresh in (False, True):
             self._raise_if_cancelled()
             conn, reused = self._connection(timeout_s or self.timeout_s, fresh)
+            if not reused and self.on_new_connection is not None:
+                self.on_new_connection()  # its requests go over this same connection
             try:
                 conn.request(method, self._base + path, body=body, headers=headers)
                 response = conn.getresponse()
@@ -97,7 +102,7 @@ class Transport:
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(conn)
                 if reused and not fresh:
-                    continue  # the server closed an idle kept-alive connection: one more try
+                    continue  # closed while idle, or the server restarted: one more try
                 raise self._unreachable(exc) from exc
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(conn)
@@ -124,7 +129,6 @@ class Transport:
         self._local.conn = conn
         with self._lock:
             self._open.add(conn)
-            self.connections_made += 1
         return conn, False
 
     def _drop(self, conn: http.client.HTTPConnection) -> None:
