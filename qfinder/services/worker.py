@@ -114,9 +114,13 @@ class EngineWorker(QObject):
     def _rebuild_damaged(self) -> None:
         """quick_check confirmed the damage: reopening sets the file aside and starts a new
         catalog with the folders and vectors it could read (the notice says so); then re-index."""
-        damaged, self.core = self.core, None
-        if damaged is not None:
-            self._guard("Closing the damaged index", damaged.close)
+        self._reopen("Closing the damaged index")
+
+    def _reopen(self, what: str) -> None:
+        """Close the library and open it again as its folder's settings now say; catch up."""
+        closing, self.core = self.core, None
+        if closing is not None:
+            self._guard(what, closing.close)
         self._open_library()
         self._rewatch()
         self._upkeep().reconcile(None)
@@ -324,6 +328,9 @@ class EngineWorker(QObject):
             if current.config.reembeds(config):
                 self._set_state("rebuilding", "Re-indexing with the new settings…")
                 self._switch.begin(current, config)
+            elif current.config.switches_source(config):  # same model, embedded elsewhere
+                current.reconfigure(config)
+                self._reopen("Closing the index to embed elsewhere")
             else:
                 current.reconfigure(config)
                 self._upkeep().reconcile(None)
