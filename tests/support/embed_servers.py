@@ -20,6 +20,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +42,7 @@ class Quirks:
     missing_eos: bool = False  # an old Qwen3 GGUF: the end-of-text token is not appended
     force_base64: bool = False  # answer base64 whatever was asked
     block: threading.Event | None = None  # embed requests wait for it (a slow server)
+    gpu_tokens_per_s: float | None = None  # benchmarks: each batch also takes tokens / rate (a GPU's time)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -52,6 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as real servers
         self.server.owner.connections.add(self.connection)
 
     def finish(self) -> None:
@@ -132,6 +135,8 @@ class EmbedServer:
         self.requests = 0  # embed requests received (storm answers included)
         self.texts = 0  # texts embedded
         self.refused = 0  # embed requests answered 4xx/5xx (storms not counted)
+        self.busy_s = 0.0  # time spent embedding: the server's own rate is tokens_embedded / busy_s
+        self.tokens_embedded = 0
         self._lock = threading.Lock()  # one model: requests take turns, as on one GPU
         self._port = 0
         self._httpd: _Server | None = None
@@ -191,7 +196,13 @@ class EmbedServer:
         """Vectors as the served model gives them: the engine on the server's own token ids."""
         rows = [self.tokens(t)[:cut_at] if cut_at else self.tokens(t) for t in texts]
         with self._lock:
+            started = time.perf_counter()
             vectors = np.asarray(self.engine._run_rows(rows), dtype=np.float32)
+            rate = self.quirks.gpu_tokens_per_s
+            if rate:  # the rest of the batch's time on the emulated GPU (the CPU is free meanwhile)
+                time.sleep(max(0.0, sum(map(len, rows)) / rate - (time.perf_counter() - started)))
+            self.busy_s += time.perf_counter() - started
+            self.tokens_embedded += sum(map(len, rows))
             self.texts += len(texts)
         vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors[:, ::-1].copy() if self.quirks.perturb else vectors

@@ -74,6 +74,8 @@ def indexing_of(config: LibraryConfig, steps: IndexSettings) -> IndexSettings:
     """How files are cut and read, from the configuration; how much a step does, from `steps`
     (the CLI's long steps or the engine's short ones: that never changes the index)."""
     limits = replace(steps.limits, max_file_bytes=config.max_file_mb * 1_000_000)
+    if config.on_server:  # one call per step: the client cuts it into requests, several in flight
+        steps = replace(steps, batch_tokens=steps.step_tokens)
     return replace(steps, chunk_tokens=config.chunk_tokens,
                    max_chunks_per_file=config.max_chunks_per_file, limits=limits)
 

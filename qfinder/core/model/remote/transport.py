@@ -126,6 +126,13 @@ class Transport:
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=timeout_s, context=self._context)
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout_s)
+        try:
+            conn.connect()
+        except OSError as exc:
+            conn.close()
+            raise self._unreachable(exc) from exc
+        if conn.sock is not None:  # small requests go out at once (no Nagle + delayed-ACK 40 ms)
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._local.conn = conn
         with self._lock:
             self._open.add(conn)
