@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from qfinder.core.paths import ensure_private_dir, write_atomic
+from qfinder.core.paths import ensure_private_dir, read_json_object, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,7 @@ class KeyStore:
             return False
 
     def _read_file(self) -> dict[str, str]:
-        try:
-            data = json.loads(self._file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return {str(k): str(v) for k, v in read_json_object(self._file).items()}
 
     def _write_file_entry(self, url: str, key: str | None) -> None:
         keys = self._read_file()

@@ -3,6 +3,7 @@ goes on, and after the server is back nothing is lost; a server serving another 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -41,23 +42,26 @@ def _corpus(root: Path, n: int) -> None:
 
 
 def _counts(data: Path):
-    catalog = Catalog(data / "catalog.db", readonly=True)
-    try:
+    with contextlib.closing(Catalog(data / "catalog.db", readonly=True)) as catalog:
         return catalog.counts()
-    finally:
-        catalog.close()
 
 
-def test_an_outage_pauses_indexing_search_goes_on_and_nothing_is_lost(
-        qtbot, make_engine, helpers, tmp_path, tiny_model_dir, server) -> None:
+def _engine_on(server: EmbedServer, make_engine, tmp_path: Path, model: Path, files: int):
+    """(an engine indexing `files` files through `server`, its step gate, its data folder)."""
     data = tmp_path / "data"
     data.mkdir()
-    server_config(server.url, tiny_model_dir).save(data)
-    _corpus(tmp_path / "root", 12)
+    server_config(server.url, model).save(data)
+    _corpus(tmp_path / "root", files)
     gate = StepGate()
     client = make_engine(data, settings=WAIT_FOR_RESUME, index_settings=SMALL_STEPS, gate=gate,
                          opened=_no_real_backoff)
     client.add_roots([str(tmp_path / "root")])
+    return client, gate, data
+
+
+def test_an_outage_pauses_indexing_search_goes_on_and_nothing_is_lost(
+        qtbot, make_engine, helpers, tmp_path, tiny_model_dir, server) -> None:
+    client, gate, data = _engine_on(server, make_engine, tmp_path, tiny_model_dir, 12)
     gate.step(qtbot)
     gate.step(qtbot)
     server.stop()
@@ -77,14 +81,7 @@ def test_an_outage_pauses_indexing_search_goes_on_and_nothing_is_lost(
 
 def test_a_server_that_now_serves_another_model_stops_indexing(
         qtbot, make_engine, tmp_path, tiny_model_dir, server) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    server_config(server.url, tiny_model_dir).save(data)
-    _corpus(tmp_path / "root", 12)
-    gate = StepGate()
-    client = make_engine(data, settings=WAIT_FOR_RESUME, index_settings=SMALL_STEPS, gate=gate,
-                         opened=_no_real_backoff)
-    client.add_roots([str(tmp_path / "root")])
+    client, gate, data = _engine_on(server, make_engine, tmp_path, tiny_model_dir, 12)
     with qtbot.waitSignal(client.progress, timeout=20_000):
         gate.step(qtbot)
     gate.wait_held(qtbot)  # the next step waits: the first one is committed

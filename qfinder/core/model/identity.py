@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qfinder.core.paths import write_atomic
+from qfinder.core.paths import read_json_object, write_atomic
 
 if TYPE_CHECKING:
     from qfinder.core.model.protocol import TextEmbedder
@@ -111,8 +111,4 @@ class IdentityBook:
         self._write(book)
 
     def _read(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path)

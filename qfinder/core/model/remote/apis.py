@@ -85,8 +85,12 @@ class OpenAiApi:
         return _matrix([_embedding(item.get("embedding")) for item in ordered], count, "/v1/embeddings answer")
 
     def model_of(self, data: Any) -> str | None:
-        model = data.get("model") if isinstance(data, dict) else None
-        return str(model) if model else None
+        return _answering_model(data)
+
+
+def _answering_model(data: Any) -> str | None:
+    model = data.get("model") if isinstance(data, dict) else None
+    return str(model) if model else None
 
 
 def _embedding(value: Any) -> Any:
@@ -108,8 +112,7 @@ class OllamaApi:
         return _matrix(rows, count, "/api/embed answer")
 
     def model_of(self, data: Any) -> str | None:
-        model = data.get("model") if isinstance(data, dict) else None
-        return str(model) if model else None
+        return _answering_model(data)
 
 
 API_KINDS: dict[str, Api] = {"tei": TeiApi(), "openai": OpenAiApi(), "ollama": OllamaApi()}

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qfinder.core.paths import write_atomic
+from qfinder.core.paths import read_json_object, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,4 @@ class FactsCache:
             log.info("could not keep the server's facts in %s: %s", self.path, exc)
 
     def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path)

@@ -12,14 +12,13 @@ in the served model's name; it gets the instruction prefix on queries, documents
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from qfinder.core.errors import ModelError
 from qfinder.core.model.info import QWEN3_QUERY_PROMPT
 from qfinder.core.model.registry import DEFAULT_INSTRUCTION
+from qfinder.core.paths import read_json_object as _json
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,3 @@ def tokenizer_folder(where: str | Path | None) -> Path | None:
     return tokenizer_file(where).parent if where else None
 
 
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
