@@ -19,7 +19,7 @@ from qfinder.core.errors import QfinderError
 log = logging.getLogger(__name__)
 
 # Modules under qfinder.cli, each with register(subparsers). Order is the help order.
-SUBCOMMAND_MODULES = ("embed", "models", "index", "search", "status", "remove")
+SUBCOMMAND_MODULES = ("embed", "models", "index", "search", "status", "remove", "server")
 # Options that mean the command line even without a subcommand (the window has its own parser).
 CLI_OPTIONS = ("-h", "--help", "-v", "--verbose", "--version")
 

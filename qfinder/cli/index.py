@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir, existing_folder, report_recovery
+from qfinder.cli.server import add_server_options
+from qfinder.core.config import LibraryConfig
+from qfinder.core.errors import QfinderError
 from qfinder.core.indexing.indexer import Indexer
 from qfinder.core.library.library import Library
+from qfinder.core.paths import ensure_private_dir
+from qfinder.core.secrets import KeyStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", metavar="DIR", help="model folder (remembered for later runs)")
     parser.add_argument("--provider", default=None, help="auto (default), cpu, cuda, directml, coreml")
     parser.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--server", metavar="URL", default=None,
+                       help="embed on this server (remembered; file text is sent to it; "
+                            "--model is then the local copy for queries while it is away)")
+    where.add_argument("--local", action="store_true", help="embed on this computer again (remembered)")
+    add_server_options(parser)
     add_data_dir(parser)
     parser.set_defaults(func=run)
 
@@ -31,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     roots = [existing_folder(p) for p in args.paths]
     folder = chosen_data_dir(args)
+    remember_server_choice(folder, args)
     with Library.open(folder, writer=True, model_folder=args.model, provider=args.provider) as lib:
         indexer = lib.indexer
         assert indexer is not None
@@ -49,6 +62,27 @@ def run(args: argparse.Namespace) -> int:
                              f"{counts.name_only} name only); {report.new} new, {report.changed} changed, "
                              f"{report.gone} removed\n")
     return 0
+
+
+def remember_server_choice(folder: Path, args: argparse.Namespace) -> None:
+    """--server/--local and their options into the data folder's settings; the key into the
+    keyring or the key file, never settings.json."""
+    if not (args.server or args.local):
+        return
+    if not Library.writer_free(folder):
+        raise QfinderError("Another qfinder process is indexing this data folder.",
+                           "Change where it embeds when that process has finished.")
+    ensure_private_dir(folder)
+    config = LibraryConfig.load(folder)
+    if args.local:
+        config = config.with_changes(embed_on="local")
+    else:
+        config = config.with_changes(embed_on="server", server_url=args.server.rstrip("/"), server_api=args.api,
+                                     server_model=args.server_model,
+                                     server_tokenizer=args.tokenizer or config.server_tokenizer)
+        if args.api_key is not None:
+            KeyStore(folder).save(config.server_url or "", args.api_key)
+    config.save(folder)
 
 
 def _say_what_waits_for_a_model(indexer: Indexer) -> None:

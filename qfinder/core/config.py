@@ -49,6 +49,15 @@ class LibraryConfig:
     max_file_mb: int = 200  # larger PDF and Office files are refused
     exclude_globs: tuple[str, ...] = ()  # added to the built-in rules (.git, node_modules, …)
     index_hidden: bool = False
+    # Embed on a server (qfinder.core.model.remote): "local" or "server". With "server",
+    # model_folder (when set) is the local copy of the same model: its tokenizer counts and
+    # cuts the text, and queries embed with it while the server is unreachable. The API key is
+    # never kept here (qfinder.core.secrets).
+    embed_on: str = "local"
+    server_url: str | None = None
+    server_api: str = "auto"  # "auto", "tei", "openai", "ollama"
+    server_model: str | None = None  # None: the one model the server serves
+    server_tokenizer: str | None = None  # tokenizer.json (or its folder) when no local copy is set
 
     @classmethod
     def load(cls, data_dir: Path) -> LibraryConfig:
@@ -85,6 +94,17 @@ class LibraryConfig:
         variant, or another way of cutting files into chunks."""
         return (self.model_folder, self.variant, self.chunk_tokens, self.max_chunks_per_file) != (
             other.model_folder, other.variant, other.chunk_tokens, other.max_chunks_per_file)
+
+    @property
+    def on_server(self) -> bool:
+        return self.embed_on == "server" and bool(self.server_url)
+
+    def switches_source(self, other: LibraryConfig) -> bool:
+        """Whether `other` embeds elsewhere (this computer or another server) with the same
+        model and chunking: the stored vectors stay when the new source's fingerprint agrees."""
+        return (self.on_server, self.server_url, self.server_api, self.server_model,
+                self.server_tokenizer) != (other.on_server, other.server_url, other.server_api,
+                                           other.server_model, other.server_tokenizer)
 
     def with_changes(self, **changes: object) -> LibraryConfig:
         return replace(self, **changes)  # type: ignore[arg-type]

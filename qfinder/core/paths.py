@@ -1,14 +1,16 @@
 """Where qfinder keeps its data, settings and models (private to the user), and the two file
 mechanisms every module shares: `is_within(path, folder)` and `write_atomic(path, data)`
-(`atomic_path(path)` for writers that stream or need a file name)."""
+(`atomic_path(path)` for writers that stream or need a file name), and `read_json_object`."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -49,6 +51,16 @@ def is_within(path: str, folder: str) -> bool:
     """
     base, inner = folder.rstrip(_SEPARATORS), path.rstrip(_SEPARATORS)
     return inner == base or inner.startswith(base + os.sep)
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`; {} when it is missing, unreadable or not an object (a cache
+    or a small store that is simply rebuilt)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

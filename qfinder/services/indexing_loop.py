@@ -14,6 +14,9 @@ Signals (on the engine thread):
     file_failed(FileFailure): a file or folder failed (or was found by name only)
     roots_due(): the folders' states are due to be re-sent (at most every roots_interval_s)
     caught_up(): no work left
+    held(str): indexing waits — the embedding server is unreachable (retried by itself, the
+        message says when) or serves another model (stopped until resumed); nothing is lost:
+        the step's files stay queued and pending in the catalog
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from qfinder.core.library.library import Library
+from qfinder.core.model.remote.errors import IdentityMismatch, ServerUnavailable
 
 from .jobs import LatestSearch, StepPreemption, StepTimes
 from .rebuild import ModelSwitch
@@ -39,6 +43,7 @@ class IndexingLoop(QObject):
     file_failed = Signal(object)  # FileFailure
     roots_due = Signal()
     caught_up = Signal()
+    held = Signal(str)
     _tick_posted = Signal()
 
     def __init__(self, current: Callable[[], Library | None], switch: ModelSwitch,
@@ -61,6 +66,11 @@ class IndexingLoop(QObject):
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
         self._throttle.timeout.connect(self._tick)
+        self.waiting = False  # for the embedding server: no step until the retry timer fires
+        self._retry_s = settings.server_retry_s
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self.retry_now)
         self._tick_posted.connect(self._tick, Qt.ConnectionType.QueuedConnection)
 
     def roots_sent(self) -> None:
@@ -68,19 +78,27 @@ class IndexingLoop(QObject):
         self._roots_due = self._clock() + self._settings.roots_interval_s
 
     def post(self) -> None:
-        if self._pending or self.paused or self._stop.is_set() or self._current() is None:
+        if self._pending or self.paused or self.waiting or self._stop.is_set() or self._current() is None:
             return
         self._pending = True
         self._tick_posted.emit()
 
     def stop(self) -> None:
         self._throttle.stop()
+        self._retry.stop()
+
+    @Slot()
+    def retry_now(self) -> None:
+        """Try the server again (the retry timer, or a person resuming)."""
+        self._retry.stop()
+        self.waiting = False
+        self.post()
 
     @Slot()
     def _tick(self) -> None:
         self._pending = False
         current = self._current()
-        if self.paused or self._stop.is_set() or current is None:
+        if self.paused or self.waiting or self._stop.is_set() or current is None:
             return
         if self._gate.queued():
             self.post()  # behind the queued search: it goes first
@@ -93,12 +111,29 @@ class IndexingLoop(QObject):
         started = time.perf_counter()
         self.preemption.begin(target)
         try:
-            self._guard("Indexing", lambda: self._step(target))
+            self._guard("Indexing", lambda: self._step_or_hold(target))
         finally:
             self.preemption.end(stopping=self._stop.is_set())
         elapsed = time.perf_counter() - started
         self._step_times.record(elapsed)
-        self._schedule_next(elapsed)
+        if not self.waiting:
+            self._schedule_next(elapsed)
+
+    def _step_or_hold(self, target: Library) -> None:
+        try:
+            self._step(target)
+        except ServerUnavailable as exc:
+            wait = max(self._retry_s, min(exc.retry_in_s, self._settings.server_retry_max_s))
+            self._retry_s = min(wait * 2, self._settings.server_retry_max_s)
+            self.waiting = True
+            self._retry.start(int(wait * 1000))
+            self.held.emit(f"Indexing paused: {exc.message} Retrying in {wait:.0f} s.")
+            return
+        except IdentityMismatch as exc:
+            self.paused = True  # until a person resumes: retrying cannot make the vectors agree
+            self.held.emit(f"Indexing stopped: {exc}")
+            return
+        self._retry_s = self._settings.server_retry_s
 
     def _step(self, target: Library) -> None:
         assert target.upkeep is not None

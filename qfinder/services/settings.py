@@ -28,5 +28,9 @@ class EngineSettings:
     roots_interval_s: float = 1.0
     # While another process holds the data folder's write lock: how often to check for its end.
     writer_poll_s: float = 5.0
+    # An unreachable embedding server: indexing waits this long before trying again, doubling
+    # (or as the server's Retry-After says) up to the longest wait.
+    server_retry_s: float = 5.0
+    server_retry_max_s: float = 300.0
     # Start watching the roots (tests and the one-shot CLI turn this off).
     watch: bool = True

@@ -94,6 +94,7 @@ class EngineWorker(QObject):
         loop.stepping.connect(self._on_stepping)
         loop.roots_due.connect(self._emit_roots)
         loop.caught_up.connect(self._finish_idle)
+        loop.held.connect(self._on_held)
         self._dims.changed.connect(self._emit_status)
         self._dims.failed.connect(self.error)
 
@@ -117,9 +118,13 @@ class EngineWorker(QObject):
     def _rebuild_damaged(self) -> None:
         """quick_check confirmed the damage: reopening sets the file aside and starts a new
         catalog with the folders and vectors it could read (the notice says so); then re-index."""
-        damaged, self.core = self.core, None
-        if damaged is not None:
-            self._guard("Closing the damaged index", damaged.close)
+        self._reopen("Closing the damaged index")
+
+    def _reopen(self, what: str) -> None:
+        """Close the library and open it again as its folder's settings now say; catch up."""
+        closing, self.core = self.core, None
+        if closing is not None:
+            self._guard(what, closing.close)
         self._open_library()
         self._rewatch()
         self._upkeep().reconcile(None)
@@ -290,7 +295,14 @@ class EngineWorker(QObject):
     @Slot()
     def resume(self) -> None:
         self._loop.paused = False
+        self._loop.retry_now()
         self._after_change()
+
+    @Slot(str)
+    def _on_held(self, message: str) -> None:
+        """The embedding server is away or changed: search goes on, indexing waits (says why)."""
+        self._set_state("paused", message)
+        self._emit_roots()
 
     @Slot()
     def cancel_indexing(self) -> None:
@@ -320,6 +332,9 @@ class EngineWorker(QObject):
             if current.config.reembeds(config):
                 self._set_state("rebuilding", "Re-indexing with the new settings…")
                 self._switch.begin(current, config)
+            elif current.config.switches_source(config):  # same model, embedded elsewhere
+                current.reconfigure(config)
+                self._reopen("Closing the index to embed elsewhere")
             else:
                 current.reconfigure(config)
                 self._upkeep().reconcile(None)

@@ -4,6 +4,8 @@ limits, exclusions, chunking, dimension) and the app's own preferences (defaults
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.config import LibraryConfig
+from qfinder.ui.server_settings import ServerPage
 from qfinder.ui.settings import AppSettings, DataFolder, data_folder_in_use
 
 PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
@@ -79,6 +83,10 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._model_tab(settings, config), "Model")
         tabs.addTab(self._indexing_tab(settings, config), "Indexing")
         tabs.addTab(self._search_tab(settings, config), "Search")
+        self.server_page = ServerPage(config, Path(self._data_folder.path), self)
+        tabs.addTab(self.server_page, "Embedding")
+        # asked before saving a plain-http address outside the LAN (tests answer it themselves)
+        self.confirm: Callable[[str], bool] = self._ask
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self._save)
@@ -166,7 +174,7 @@ class SettingsDialog(QDialog):
 
     def current_config(self) -> LibraryConfig:
         globs = tuple(line.strip() for line in self.exclude_edit.toPlainText().splitlines() if line.strip())
-        return dataclasses.replace(
+        return self.server_page.config_from(dataclasses.replace(
             self._original_config,
             model_folder=self.model_edit.text().strip() or None,
             variant=VARIANTS[self.variant_box.currentIndex()] or None,
@@ -178,9 +186,17 @@ class SettingsDialog(QDialog):
             max_chunks_per_file=self.max_chunks_spin.value(),
             chunk_tokens=self.chunk_spin.value(),
             dim=self.dim_spin.value() or None,
-        )
+        ))
+
+    def _ask(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Send file text over plain http?", question)
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot()
     def _save(self) -> None:
+        warning = self.server_page.plain_http_warning()
+        if warning is not None and not self.confirm(warning):
+            return
+        self.server_page.save_key()
         self.settings_saved.emit(self.current(), self.current_config())
         self.accept()

@@ -49,9 +49,11 @@ from qfinder.core.library.opening import (
     take_lock,
     writer_free,
 )
+from qfinder.core.library.sources import aligned
 from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriteLock
 from qfinder.core.model.lazy import LazyEmbedder
+from qfinder.core.model.remote.errors import ServerError
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
 from qfinder.core.state import IndexChange, ModelSummary, ProviderReport, ReembedEstimate, RootState
@@ -124,12 +126,14 @@ class Library:
             saved = LibraryConfig.load(folder)
             config = chosen_config(saved, model_folder, provider)
             embedder = load_embedder(config, runtime or config.runtime, folder) if (
-                load_model and config.model_folder) else None
+                load_model and (config.model_folder or config.on_server)) else None
             if lock is not None and config != saved:
                 # Before the catalog exists: a run killed right after creating it must still be
                 # resumable without --model (the catalog alone says nothing about the model).
                 config.save(folder)
             catalog = Catalog(folder / CATALOG_NAME, readonly=lock is None)
+            if embedder is not None:
+                embedder = aligned(embedder, catalog.stamp(), folder)
             library = cls(folder, catalog, config, embedder, lock,
                           index_settings or indexing_of(config, steps or IndexSettings()),
                           skipping_data_dir(rules or rules_of(config), folder), target_step_s)
@@ -217,7 +221,16 @@ class Library:
         self.vectors.adopt(built)
 
     def search(self, request: SearchRequest) -> SearchResponse:
-        return self.searcher.search(request)
+        """The answer; while the embedding server is unreachable (and no local copy of its model
+        can stand in) by keyword and file name, with a note saying so."""
+        try:
+            return self.searcher.search(request)
+        except ServerError as exc:
+            if request.like_paths:
+                raise
+            answer = self.searcher.search(replace(request, mode="keyword"))
+            note = f"{exc.message} Showing keyword matches only."
+            return replace(answer, request=request, notes=(*answer.notes, note))
 
     def take_changes(self) -> IndexChange:
         """The files that writes added, changed or removed since the last call (none for a reader)."""

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qfinder.core.config import LibraryConfig, ModelRuntime
-from qfinder.core.errors import IndexError_, ModelError
+from qfinder.core.errors import IndexError_
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
+from qfinder.core.library.sources import MODEL_CACHE, embedder_for
 from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.paths import ensure_private_dir
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
-MODEL_CACHE = "model-cache"  # the model's facts and optimized graph (qfinder.core.model.lazy)
 BUSY_REASON = "another qfinder process is indexing this data folder; indexing resumes when it finishes"
 
 
@@ -74,6 +74,8 @@ def indexing_of(config: LibraryConfig, steps: IndexSettings) -> IndexSettings:
     """How files are cut and read, from the configuration; how much a step does, from `steps`
     (the CLI's long steps or the engine's short ones: that never changes the index)."""
     limits = replace(steps.limits, max_file_bytes=config.max_file_mb * 1_000_000)
+    if config.on_server:  # one call per step: the client cuts it into requests, several in flight
+        steps = replace(steps, batch_tokens=steps.step_tokens)
     return replace(steps, chunk_tokens=config.chunk_tokens,
                    max_chunks_per_file=config.max_chunks_per_file, limits=limits)
 
@@ -83,17 +85,9 @@ def rules_of(config: LibraryConfig) -> ExcludeRules:
 
 
 def load_embedder(settings: LibraryConfig, runtime: ModelRuntime, data_dir: Path) -> TextEmbedder:
-    """The configured model, opened when first used (see qfinder.core.model.lazy): its facts and
-    optimized graph are kept in the data folder's model cache."""
-    from qfinder.core.model.info import EmbedOptions
-    from qfinder.core.model.lazy import open_lazily  # onnxruntime only once the model is opened
-
-    folder = settings.model_folder or ""
-    if not Path(folder).is_dir():
-        raise ModelError(f"The model folder {folder} does not exist.",
-                         "Pass --model DIR with a downloaded model folder.")
-    return open_lazily(Path(folder), settings.provider, runtime.variant, EmbedOptions(threads=runtime.threads),
-                       data_dir / MODEL_CACHE)
+    """The configured model (opened when first used), or the configured server with the local
+    copy beside it (see qfinder.core.library.sources): facts and graphs in the model cache."""
+    return embedder_for(settings, runtime, data_dir)
 
 
 def model_cache_bytes(data_dir: Path) -> int:

@@ -1,0 +1,90 @@
+"""Embed documents on the server and queries there too — or here while the server is away.
+
+    embedder = QueryFallback(remote, local_copy, book)   # local_copy: a TextEmbedder or None
+
+Search must keep working when the server is unreachable: a query then embeds with the local
+copy of the same model, if one is configured and its fingerprint agrees with the server's
+(checked once, on first need: the local model opens only then); otherwise ServerUnavailable
+reaches the library, which answers by keyword with a note. Documents always go to the server:
+indexing pauses instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from qfinder.core.model.identity import AGREE, IdentityBook, agreement, fingerprint_of
+from qfinder.core.model.info import ModelInfo
+from qfinder.core.model.protocol import Embedded, TextEmbedder
+from qfinder.core.model.remote.embedder import RemoteEmbedder
+from qfinder.core.model.remote.errors import ServerUnavailable
+from qfinder.core.state import ProviderReport
+
+log = logging.getLogger(__name__)
+
+
+class QueryFallback:
+    def __init__(self, remote: RemoteEmbedder, local: TextEmbedder | None, book: IdentityBook) -> None:
+        self.remote = remote
+        self.local = local
+        self._book = book
+        self._local_agrees: bool | None = None  # unknown until the first fallback
+        self.used_local = 0  # queries embedded here because the server was unreachable
+
+    @property
+    def info(self) -> ModelInfo:
+        return self.remote.info
+
+    @property
+    def provider(self) -> ProviderReport:
+        return self.remote.provider
+
+    def count_tokens(self, text: str) -> int:
+        return self.remote.count_tokens(text)
+
+    def token_spans(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return self.remote.token_spans(texts)
+
+    def embed_documents_with_stats(self, texts: Sequence[str], dim: int | None = None) -> Embedded:
+        return self.remote.embed_documents_with_stats(texts, dim)
+
+    def embed_queries_with_stats(self, texts: Sequence[str], instruction: str | None = None,
+                                 dim: int | None = None) -> Embedded:
+        try:
+            return self.remote.embed_queries_with_stats(texts, instruction, dim)
+        except ServerUnavailable:
+            if not self._can_use_local():
+                raise
+        assert self.local is not None
+        self.used_local += 1
+        return self.local.embed_queries_with_stats(texts, instruction, dim)
+
+    def _can_use_local(self) -> bool:
+        if self.local is None:
+            return False
+        if self._local_agrees is None:
+            expected = self._book.get(self.remote.info.model_id)
+            if expected is None:
+                self._local_agrees = False
+            else:
+                score = agreement(expected, fingerprint_of(self.local))
+                self._local_agrees = score >= AGREE
+                log.info("the local copy %s the server's model (cosine %.4f)",
+                         "matches" if self._local_agrees else "does not match", score)
+        return self._local_agrees
+
+    def cancel(self) -> None:
+        self.remote.cancel()
+        if self.local is not None:
+            self.local.cancel()
+
+    def reset_cancel(self) -> None:
+        self.remote.reset_cancel()
+        if self.local is not None:
+            self.local.reset_cancel()
+
+    def close(self) -> None:
+        self.remote.close()
+        if self.local is not None:
+            self.local.close()
