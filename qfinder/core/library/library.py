@@ -53,7 +53,14 @@ from qfinder.core.library.writelock import WriteLock
 from qfinder.core.model.lazy import LazyEmbedder
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
-from qfinder.core.state import ModelSummary, ProviderReport, ReembedEstimate, RootState
+from qfinder.core.state import (
+    GraphOrigin,
+    ModelOpening,
+    ModelSummary,
+    ProviderReport,
+    ReembedEstimate,
+    RootState,
+)
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
@@ -79,6 +86,7 @@ class LibraryStatus:
     model_loaded: bool = False  # opened by this process (a lazily opened model: not until used)
     model_open_s: float | None = None  # how long the model took to open, last time it was
     model_cache_bytes: int = 0  # the optimized graphs kept so that it opens fast
+    model_graph: GraphOrigin | None = None  # where the last open's optimized graph came from
 
 
 CHARS_PER_TOKEN = 4  # a rough average over prose and code, for estimates only
@@ -157,6 +165,11 @@ class Library:
         info = self.embedder.info
         return ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
                             info.instruction_aware)
+
+    @property
+    def model_opening(self) -> ModelOpening | None:
+        """How long the model took to open and from what; None without a lazily opened model."""
+        return self.embedder.opening if isinstance(self.embedder, LazyEmbedder) else None
 
     def cancel(self) -> None:
         """Any thread: stop the inference in flight (and later ones until reset_cancel)."""
@@ -247,10 +260,11 @@ class Library:
             self.vectors.rescore_bytes(), *self._model_opening(),
         )
 
-    def _model_opening(self) -> tuple[bool, float | None, int]:
-        if not isinstance(self.embedder, LazyEmbedder):
-            return self.embedder is not None, None, 0
-        return self.embedder.loaded, self.embedder.open_s, model_cache_bytes(self.data_dir)
+    def _model_opening(self) -> tuple[bool, float | None, int, GraphOrigin | None]:
+        opening = self.model_opening
+        if opening is None:
+            return self.embedder is not None, None, 0, None
+        return opening.loaded, opening.seconds, model_cache_bytes(self.data_dir), opening.graph
 
     def index_costs(self) -> tuple[IndexCost, ...]:
         """Per dimension: the loaded structures, plus graphs saved on disk and the current dim."""

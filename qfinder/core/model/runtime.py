@@ -17,7 +17,7 @@ import onnxruntime as ort  # noqa: E402  (must follow the environment variable a
 
 from qfinder.core.errors import ModelError  # noqa: E402
 from qfinder.core.model import graph_cache  # noqa: E402
-from qfinder.core.state import ProviderReport  # noqa: E402
+from qfinder.core.state import GraphOrigin, ProviderReport  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +68,24 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 
 
 def create_session(onnx_path: Path, requested: str = "auto", threads: int | None = None,
-                   cache_dir: Path | None = None) -> tuple[ort.InferenceSession, ProviderReport]:
-    """Open the model from its path (external data must sit beside it) and report the provider used.
-    With `cache_dir`, a CPU session comes from (or is saved to) the optimized-graph cache."""
+                   cache_dir: Path | None = None) -> tuple[ort.InferenceSession, ProviderReport, GraphOrigin]:
+    """Open the model from its path (external data must sit beside it); report the provider used
+    and where the optimized graph came from. With `cache_dir`, a CPU session comes from (or is
+    saved to) the optimized-graph cache."""
     first = wanted_provider(requested)
     providers = [PROVIDERS[first]] + ([] if first == "cpu" else [PROVIDERS["cpu"]])
     missing = PROVIDERS[first] not in ort.get_available_providers()
     offered = [p for p in providers if p in ort.get_available_providers()]
+    origin: GraphOrigin = "optimized"
     try:
         if cache_dir is not None and first == "cpu":  # GPU graphs hold no CPU-packed weights
-            session = _cached_session(onnx_path, offered, threads, cache_dir)
+            session, origin = _cached_session(onnx_path, offered, threads, cache_dir)
         else:
             session = ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=offered)
     except Exception as exc:  # onnxruntime raises its own pybind exception types
         raise session_error(onnx_path, exc) from exc
     used = session.get_providers()[0] if session.get_providers() else PROVIDERS["cpu"]
-    return session, _report(requested, first, used, missing)
+    return session, _report(requested, first, used, missing), origin
 
 
 def graph_entry(onnx_path: Path, cache_dir: Path) -> graph_cache.GraphEntry:
@@ -91,21 +93,21 @@ def graph_entry(onnx_path: Path, cache_dir: Path) -> graph_cache.GraphEntry:
 
 
 def _cached_session(onnx_path: Path, providers: list[str], threads: int | None,
-                    cache_dir: Path) -> ort.InferenceSession:
+                    cache_dir: Path) -> tuple[ort.InferenceSession, GraphOrigin]:
     entry = graph_entry(onnx_path, cache_dir)
     if entry.ready:
         options = session_options(threads)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # done when saved
         try:
-            return ort.InferenceSession(str(entry.graph), sess_options=options, providers=providers)
+            return ort.InferenceSession(str(entry.graph), sess_options=options, providers=providers), "cached"
         except Exception as exc:  # a damaged entry: open the model itself and write it again
             log.warning("ignoring the cached graph %s: %s", entry.folder, str(exc).splitlines()[:1])
             graph_cache.discard(entry.folder)
     if graph_cache.has_room(entry):
         saved = _saving_session(onnx_path, providers, threads, entry)
         if saved is not None:
-            return saved
-    return ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=providers)
+            return saved, "saved"
+    return ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=providers), "optimized"
 
 
 def _saving_session(onnx_path: Path, providers: list[str], threads: int | None,

@@ -131,13 +131,22 @@ def test_a_damaged_cached_graph_is_replaced(tmp_path, tiny_model_dir):
     assert entry.ready and entry.graph.stat().st_size > 100  # written again
 
 
-def test_status_reports_how_long_the_model_took_to_open(tmp_path, tree, tiny_model_dir, capsys):
+def test_status_reports_how_long_the_model_took_to_open_and_from_what(tmp_path, tree, tiny_model_dir, capsys):
     from support.cli import cli
 
     data = tmp_path / "data"
-    _index(data, tree, str(tiny_model_dir))
+    _index(data, tree, str(tiny_model_dir))  # the first open optimizes the graph and caches it
     code, out, _ = cli(capsys, "status", "--data-dir", data)
-    assert code == 0 and "opens in" in out and "optimized graph cached" in out
+    assert code == 0 and "opens on first use (last time" in out and "optimized and cached" in out
+    assert "optimized graph cached" in out
     code, out, _ = cli(capsys, "status", "--json", "--data-dir", data)
     status = json.loads(out)
     assert status["model_open_s"] > 0 and status["model_cache_bytes"] > 0 and not status["model_loaded"]
+    assert status["model_graph"] == "saved"
+    with Library.open(data) as reader:
+        reader.search(SearchRequest("leek soup", mode="semantic"))  # opens it again: from the cache
+        opening = reader.model_opening
+        assert opening is not None and opening.loaded and opening.graph == "cached"
+        assert opening.describe().startswith("opened in ") and "from the cached optimized graph" in opening.describe()
+    code, out, _ = cli(capsys, "status", "--json", "--data-dir", data)
+    assert json.loads(out)["model_graph"] == "cached"
