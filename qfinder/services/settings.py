@@ -28,5 +28,9 @@ class EngineSettings:
     roots_interval_s: float = 1.0
     # While another process holds the data folder's write lock: how often to check for its end.
     writer_poll_s: float = 5.0
+    # Close the model after this long without an inference, giving its memory back (0 = never);
+    # it reopens from the optimized-graph cache when next needed. Checked this often.
+    model_idle_s: float = 600.0
+    model_check_s: float = 30.0
     # Start watching the roots (tests and the one-shot CLI turn this off).
     watch: bool = True

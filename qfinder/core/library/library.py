@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 from qfinder.core.config import LibraryConfig, ModelRuntime
 from qfinder.core.errors import QfinderError
+from qfinder.core.heap import return_free_memory
 from qfinder.core.indexing.indexer import Indexer, IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.library.opening import (
@@ -170,6 +171,14 @@ class Library:
     def model_opening(self) -> ModelOpening | None:
         """How long the model took to open and from what; None without a lazily opened model."""
         return self.embedder.opening if isinstance(self.embedder, LazyEmbedder) else None
+
+    def release_model(self) -> bool:
+        """Close an opened model and give the freed heap back to the OS (an idle app's memory);
+        it opens again when next needed. Whether there was one open."""
+        if not isinstance(self.embedder, LazyEmbedder) or not self.embedder.release():
+            return False
+        return_free_memory()
+        return True
 
     def cancel(self) -> None:
         """Any thread: stop the inference in flight (and later ones until reset_cancel)."""

@@ -5,6 +5,7 @@
     embedder.loaded      # False until the first embed_* / count_tokens / token_spans
     embedder.open_s      # how long the model took to open (in this process, or last time)
     embedder.opening     # ModelOpening: that time, where the optimized graph came from, loaded now
+    embedder.release()   # close the opened model (its memory back); the next use opens it again
 
 Most runs need the model's facts only — an unchanged re-index stamps and diffs, a keyword search
 resolves nothing, `qfinder status` shows the name — and opening the model is most of their time.
@@ -97,6 +98,16 @@ class LazyEmbedder:
             if self._cancelled.is_set():
                 model.cancel()
         self._on_open(self._facts)
+
+    def release(self) -> bool:
+        """Close the opened model, session and tokenizer, so their memory goes back (the next
+        embed or tokenize opens it again, from the optimized-graph cache). Whether one was open."""
+        with self._lock:
+            model, self._model = self._model, None
+        if model is None:
+            return False
+        model.close()
+        return True
 
     def count_tokens(self, text: str) -> int:
         return self.load().count_tokens(text)
