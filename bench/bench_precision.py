@@ -45,7 +45,7 @@ from qfinder.core.model.optimize_candidates import (  # noqa: E402
     weighted_matmuls,
 )
 from qfinder.core.model.optimize_gate import load_sample  # noqa: E402
-from qfinder.core.model.optimize_smooth import build_smoothed  # noqa: E402
+from qfinder.core.model.optimize_smooth import build_smoothed, calibration_texts  # noqa: E402
 from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
 
 REPEATS = 2
@@ -86,9 +86,8 @@ def smooth_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Path
     dest = workdir / ("qwen3-0.6b-random-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
     if (dest / "model.onnx").exists():
         return dest
-    sample = load_sample()
     smoothed, _ = build_smoothed(find_model_folder(fp32_dir), workdir / "smoothed-fp32",
-                                 [*sample.passages, *sample.long_texts])
+                                 calibration_texts(load_sample()))
     copy_side_files(fp32_dir, dest)
     matmuls = weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
     build_dynamic_int8(smoothed, dest / "model.onnx", matmuls, frozenset(m.group for m in matmuls) - set(kept_fp32))

@@ -172,8 +172,7 @@ def _smoothed_int8(folder: ModelFolder, work: Path, gate: _Gate, dynamic: Candid
     where, started = work / name, time.perf_counter()
     try:
         build.copy_side_files(folder.root, where)
-        smoothed, sites = smooth.build_smoothed(folder, work / "smoothed", [*gate.sample.passages,
-                                                                           *gate.sample.long_texts])
+        smoothed, sites = smooth.build_smoothed(folder, work / "smoothed", smooth.calibration_texts(gate.sample))
         matmuls = build.weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
         everything = frozenset(m.group for m in matmuls)
         for kept in dict.fromkeys([(), dynamic.kept_fp32]):

@@ -14,7 +14,8 @@ at run time: the division is folded into what produces X, where that is a per-ch
 
 A site is folded only when every reader of X is a weighted MatMul and no scaled constant is used
 elsewhere, so the fp32 graph computes the same function (up to rounding); anything else, e.g.
-o_proj behind attention, is left as it is. max|X_j| is measured on the gate sample. The
+o_proj behind attention, is left as it is. max|X_j| is measured on half of the gate sample
+(calibration_texts). The
 candidate built from the scaled graph is gated against the unscaled fp32 model like every other,
 so a fold that went wrong could only fail the gate, never reach a user.
 """
@@ -33,6 +34,7 @@ from qfinder.core.errors import ModelError
 from qfinder.core.model.feeds import build_feeds, read_graph
 from qfinder.core.model.folder import ModelFolder
 from qfinder.core.model.optimize_candidates import name_unnamed_nodes, save_model
+from qfinder.core.model.optimize_gate import GateSample
 from qfinder.core.model.tokenize import load_tokenizer
 
 ALPHA = 0.5  # SmoothQuant's migration strength: half the range moves into the weights
@@ -107,6 +109,16 @@ def _producer(node: onnx.NodeProto, activation: str, constants: dict[str, onnx.T
                 and len(up.input) == 2 and single_use_constant(up.input[1], 2)):
             return up.input[1], 1  # act(gate) * up: up_proj's output columns
     return None
+
+
+def calibration_texts(sample: GateSample) -> list[str]:
+    """The texts whose activations set the scales: the first half of the sample's passages and the
+    long texts made of them. The gate then also checks texts the scales never saw (the other half):
+    calibrating and gating on the same texts alone would flatter the candidate. On the 0.6B
+    architecture (random weights) scales from the whole sample passed it at min cosine 0.9965 but
+    measured 0.9935 on 24 cisi chunks."""
+    half = sample.passages[:len(sample.passages) // 2]
+    return [*half, *GateSample(sample.queries, half).long_texts]
 
 
 def build_smoothed(folder: ModelFolder, work: Path, texts: list[str]) -> tuple[Path, int]:

@@ -113,3 +113,13 @@ def test_outliers_in_front_of_the_norms_fail_plain_dynamic_int8_and_smoothquant_
         result = check(embed_sample(Embedder.from_folder(source, provider="cpu"), load_sample()),
                        embed_sample(Embedder.from_folder(dest, provider="cpu"), load_sample()))
         assert result.passed and Embedder.from_folder(dest).info.quantization == "int8-dynamic"
+
+
+def test_the_scales_are_measured_on_half_of_the_sample_so_the_gate_also_sees_unseen_texts():
+    from qfinder.core.model.optimize_smooth import calibration_texts
+
+    sample = load_sample()
+    texts = calibration_texts(sample)
+    unseen = sample.passages[len(sample.passages) // 2:]
+    assert texts and not set(unseen) & set(texts)
+    assert not any(passage in text for passage in unseen for text in texts)  # nor inside a long text
