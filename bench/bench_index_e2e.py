@@ -139,15 +139,20 @@ with Library.open(data, writer=True) as lib:
     lib.indexer.plan([tree])
     while lib.indexer.pending():
         lib.indexer.step()
-    lib.upkeep.settle()
-    fields = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status")
-              if l.startswith(("VmRSS", "RssAnon", "RssFile"))}
+    def rss():
+        return {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status")
+                if l.startswith(("VmRSS", "RssAnon", "RssFile"))}
+    lib.upkeep.settle()  # returns the heap the batches freed (qfinder.core.heap)
+    fields = {"open": rss()}
+    lib.release_model()  # what the app does after an idle period (services/idle_model.py)
+    fields["released"] = rss()
 print(json.dumps(fields))
 """
 
 
-def idle_rss(tree: Path, data: Path) -> dict[str, float]:
-    """RSS of a fresh process that has just indexed one changed file: the model is open, idle."""
+def idle_rss(tree: Path, data: Path) -> dict[str, dict[str, float]]:
+    """RSS of a fresh process that has just indexed one changed file, with the model open (idle)
+    and after it was released."""
     done = subprocess.run([sys.executable, "-c", IDLE, str(tree), str(data)], capture_output=True, text=True,
                           env=ENV, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -193,8 +198,10 @@ def main() -> int:
             print(f"cold {mode} search: p50 {statistics.median(walls):.2f} s (min {min(walls):.2f}, "
                   f"max {max(walls):.2f}, {len(walls)} runs)")
         idle = idle_rss(tree, data)
-        print(f"idle RSS after indexing (fresh process, model open): {idle['VmRSS']:.0f} MB "
-              f"(anonymous {idle['RssAnon']:.0f}, file-backed {idle['RssFile']:.0f})")
+        for when, what in (("open", "model open"), ("released", "model released after the idle period")):
+            r = idle[when]
+            print(f"idle RSS after indexing (fresh process, {what}): {r['VmRSS']:.0f} MB "
+                  f"(anonymous {r['RssAnon']:.0f}, file-backed {r['RssFile']:.0f}); load {os.getloadavg()[0]:.1f}")
         print("status:", subprocess.run([sys.executable, "-m", "qfinder", "status", "--data-dir", str(data)],
                                         capture_output=True, text=True, env=ENV).stdout.splitlines()[1:3])
     print(f"load average     {os.getloadavg()[0]:.1f} at end")

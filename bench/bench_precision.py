@@ -5,8 +5,8 @@
 1. Runs the real optimizer (qfinder.core.model.optimize) on a random-weight fp32 model of the 0.6B
    architecture: every candidate built, gated on the packaged sample, the safe ones timed; prints its
    table and verdict, and how long optimizing took.
-2. Times fp32 and both int8 candidates (MatMulNBits, and dynamic int8 with the groups the optimizer
-   kept in fp32) through the engine on a realistic chunk mix cut from the cisi text, interleaved
+2. Times fp32 and the int8 candidates (MatMulNBits, dynamic int8 with the groups the optimizer
+   kept in fp32, and dynamic int8 after SmoothQuant-style scaling with its kept groups) through the engine on a realistic chunk mix cut from the cisi text, interleaved
    per batch, fastest of two runs per batch: tokens/s, ratio to fp32, cosine to fp32, and the useful
    int8 work as a share of this CPU's int8 peak and of onnxruntime's MatMulInteger measured now.
 
@@ -36,6 +36,7 @@ from peaks import DEFAULT_GHZ, cpu_model_and_flags, ort_matmul_rates, peaks  # n
 from qfinder.cli.models import optimize_table  # noqa: E402
 from qfinder.core.model.batching import plan_batches  # noqa: E402
 from qfinder.core.model.embedder import Embedder  # noqa: E402
+from qfinder.core.model.folder import find_model_folder  # noqa: E402
 from qfinder.core.model.info import EmbedOptions  # noqa: E402
 from qfinder.core.model.optimize import optimize_model  # noqa: E402
 from qfinder.core.model.optimize_candidates import (  # noqa: E402
@@ -43,6 +44,8 @@ from qfinder.core.model.optimize_candidates import (  # noqa: E402
     copy_side_files,
     weighted_matmuls,
 )
+from qfinder.core.model.optimize_gate import load_sample  # noqa: E402
+from qfinder.core.model.optimize_smooth import build_smoothed, calibration_texts  # noqa: E402
 from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
 
 REPEATS = 2
@@ -72,6 +75,23 @@ def dynamic_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Pat
     source = fp32_dir / "model.onnx"
     matmuls = weighted_matmuls(onnx.load(str(source), load_external_data=False))
     build_dynamic_int8(source, dest / "model.onnx", matmuls, frozenset(m.group for m in matmuls) - set(kept_fp32))
+    return dest
+
+
+def smooth_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Path:
+    """Dynamic int8 of the SmoothQuant-scaled graph, as the optimizer built it (rebuilt: it keeps
+    only the folder it chose)."""
+    import onnx
+
+    dest = workdir / ("qwen3-0.6b-random-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
+    if (dest / "model.onnx").exists():
+        return dest
+    smoothed, _ = build_smoothed(find_model_folder(fp32_dir), workdir / "smoothed-fp32",
+                                 calibration_texts(load_sample()))
+    copy_side_files(fp32_dir, dest)
+    matmuls = weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
+    build_dynamic_int8(smoothed, dest / "model.onnx", matmuls, frozenset(m.group for m in matmuls) - set(kept_fp32))
+    shutil.rmtree(workdir / "smoothed-fp32", ignore_errors=True)
     return dest
 
 
@@ -121,13 +141,16 @@ def main() -> int:
     print(f"peaks at an assumed {args.ghz} GHz: fp32 {fp32_peak / 1e9:,.0f} GFLOP/s, int8 {int8_peak / 1e9:,.0f} GOP/s")
     fp32_dir, q8_dir = ensure_models(args.workdir)
     optimized = run_optimizer(fp32_dir, args.workdir)
-    dynamic = next(c for c in optimized["candidates"] if c["name"] == "int8-dynamic")
+    candidates = {c["name"]: c for c in optimized["candidates"]}
+    kept = {name: list(candidates[name]["kept_fp32"]) for name in ("int8-dynamic", "int8-smooth")}
     folders = {"fp32": fp32_dir, "int8-matmulnbits": q8_dir,
-               "int8-dynamic": dynamic_int8_dir(fp32_dir, args.workdir, list(dynamic["kept_fp32"]))}
+               "int8-dynamic": dynamic_int8_dir(fp32_dir, args.workdir, kept["int8-dynamic"])}
+    if candidates["int8-smooth"]["min_cosine"] is not None:  # built (it may have failed the gate)
+        folders["int8-smooth"] = smooth_int8_dir(fp32_dir, args.workdir, kept["int8-smooth"])
     corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     mix = time_mix(folders, chunk_mix(TOKENIZER, corpus, args.texts))
     fp32_rate, int8_rate = ort_matmul_rates()
-    report_mix(mix, fp32_peak, int8_peak, fp32_rate, int8_rate, dynamic["kept_fp32"])
+    report_mix(mix, fp32_peak, int8_peak, fp32_rate, int8_rate, kept)
     print(f"load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     if args.json:
         args.json.write_text(json.dumps({"optimizer": optimized, "mix": mix, "peaks": [fp32_peak, int8_peak],
@@ -136,7 +159,7 @@ def main() -> int:
 
 
 def report_mix(mix: dict, fp32_peak: float, int8_peak: float, fp32_rate: float, int8_rate: float,
-               kept: list[str]) -> None:
+               kept: dict[str, list[str]]) -> None:
     shape = mix.pop("_mix")
     print(f"\nchunk mix: {shape['texts']} texts, {shape['tokens']} real tokens, {shape['batches']} batches;"
           f" onnxruntime now: MatMul {fp32_rate / 1e9:,.0f} GFLOP/s, MatMulInteger {int8_rate / 1e9:,.0f} GOP/s")
@@ -144,7 +167,7 @@ def report_mix(mix: dict, fp32_peak: float, int8_peak: float, fp32_rate: float, 
           f" {'% peak':>6} {'% ORT op':>8}")
     for name, r in mix.items():
         peak, rate = (fp32_peak, fp32_rate) if name == "fp32" else (int8_peak, int8_rate)
-        label = f"{name} (fp32: {','.join(kept)})" if name == "int8-dynamic" and kept else name
+        label = f"{name} (fp32: {','.join(kept[name])})" if kept.get(name) else name
         print(f"{label:<17} {r['tokens_per_s']:>7.1f} {r['ratio']:>6.2f} {r['min_cos']:>8.5f} {r['mean_cos']:>8.5f}"
               f" {r['ops_per_s'] / 1e9:>9.1f} {100 * r['ops_per_s'] / peak:>5.1f}% {100 * r['ops_per_s'] / rate:>7.1f}%")
 

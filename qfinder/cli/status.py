@@ -2,7 +2,8 @@
 
 Shows roots with their file counts, totals (indexed / pending / failed / name-only, chunks,
 vectors), the failures with their reasons, the model, the ONNX provider it runs on and how long
-it took to open last time (status itself does not open it), and the vector indexes built per
+it took to open last time and whether onnxruntime's optimized graph came from the cache
+(status itself does not open it), and the vector indexes built per
 dimension with their RAM and disk sizes. Works while another process
 indexes the same data folder.
 """
@@ -17,6 +18,7 @@ from dataclasses import asdict
 from qfinder.cli.common import add_data_dir, chosen_data_dir, json_path
 from qfinder.core.library.library import Library, LibraryStatus
 from qfinder.core.pathnames import readable_path
+from qfinder.core.state import ModelOpening
 from qfinder.core.units import format_size
 
 FAILURES_SHOWN = 20
@@ -56,8 +58,9 @@ def _human(s: LibraryStatus) -> str:
     provider = f" on {s.provider.used}" if s.provider else ""
     out.append(f"model: {model}{provider}  ({s.model_folder or 'no model folder set'})")
     if s.model_open_s is not None:
+        opening = ModelOpening(s.model_open_s, s.model_graph or "unknown", s.model_loaded)
         cache = f"; optimized graph cached: {format_size(s.model_cache_bytes)}" if s.model_cache_bytes else ""
-        out.append(f"  opens in {s.model_open_s:.1f} s (last time){cache}")
+        out.append(f"  {opening.describe()}{cache}")
     if s.dim:
         out.append(f"search dimension: {s.dim}")
     c = s.counts

@@ -10,6 +10,10 @@ from qfinder.core.paths import is_within
 
 EngineState = Literal["starting", "idle", "indexing", "paused", "rebuilding", "error", "stopped"]
 RootAvailability = Literal["watching", "polling", "indexing", "paused", "unavailable", "error"]
+# Where onnxruntime's optimized graph came from on the model's last open (qfinder.core.model.graph_cache):
+# read from the cache (fast), optimized now and saved to it, optimized now and not kept (no room,
+# a GPU provider, no cache), or not recorded (an engine without a local graph)
+GraphOrigin = Literal["cached", "saved", "optimized", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,21 @@ class ModelSummary:
 
 
 @dataclass(frozen=True)
+class ModelOpening:
+    """How long the model takes to open: what the first semantic search or indexing step waits for."""
+
+    seconds: float  # wall time of the last open (in this process or an earlier one)
+    graph: GraphOrigin
+    loaded: bool  # open in this process now (a lazily opened model: not until it is first used)
+
+    def describe(self) -> str:
+        where = {"cached": "from the cached optimized graph", "saved": "optimized and cached",
+                 "optimized": "optimized, not cached", "unknown": ""}[self.graph]
+        how = f"{self.seconds:.1f} s" + (f", {where}" if where else "")
+        return f"opened in {how}" if self.loaded else f"opens on first use (last time {how})"
+
+
+@dataclass(frozen=True)
 class EngineStatus:
     state: EngineState
     model_name: str | None  # None: no model loaded (filename/keyword search only)
@@ -56,6 +75,7 @@ class EngineStatus:
     model: ModelSummary | None = None  # the loaded model's facts; None: none loaded (yet)
     index_memory_bytes: int | None = None  # RAM of the current dimension's vector index
     config: LibraryConfig | None = None  # the data folder's configuration; None: not open
+    opening: ModelOpening | None = None  # None: no model, or one whose opening is not timed
 
 
 @dataclass(frozen=True)

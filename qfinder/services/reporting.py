@@ -44,4 +44,5 @@ def make_status(core: Library | None, state: EngineState, message: str,
         model=core.model_summary if core else None,
         index_memory_bytes=core.index_memory_bytes() if core else None,
         config=core.config if core else None,
+        opening=core.model_opening if core else None,
     )

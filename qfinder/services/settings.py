@@ -32,5 +32,9 @@ class EngineSettings:
     # (or as the server's Retry-After says) up to the longest wait.
     server_retry_s: float = 5.0
     server_retry_max_s: float = 300.0
+    # Close the model after this long without an inference, giving its memory back (0 = never);
+    # it reopens from the optimized-graph cache when next needed. Checked this often.
+    model_idle_s: float = 600.0
+    model_check_s: float = 30.0
     # Start watching the roots (tests and the one-shot CLI turn this off).
     watch: bool = True

@@ -37,6 +37,7 @@ from qfinder.core.results import SearchRequest
 from qfinder.core.state import EngineState
 from qfinder.core.storage.recovery import CatalogDamaged
 
+from .idle_model import IdleModel
 from .indexing_loop import IndexingLoop
 from .jobs import LatestSearch, StepPreemption, StepTimes, run_guarded
 from .priority import lower_current_thread
@@ -80,6 +81,7 @@ class EngineWorker(QObject):
         self._loop = IndexingLoop(lambda: self.core, self._switch, settings, stop, gate,
                                   step_times or StepTimes(), clock, self._guard, self)
         self._dims = DimBuilder(lambda: self.core, self)
+        self._idle_model = IdleModel(lambda: self.core, settings, clock, self)
         self._wire_parts()
         self.nice: int | None = None  # the engine thread's nice value once lowered (Linux)
         self._reconcile_timer: QTimer | None = None
@@ -97,6 +99,7 @@ class EngineWorker(QObject):
         loop.held.connect(self._on_held)
         self._dims.changed.connect(self._emit_status)
         self._dims.failed.connect(self.error)
+        self._idle_model.released.connect(self._emit_status)
 
     @property
     def preemption(self) -> StepPreemption:
@@ -138,6 +141,7 @@ class EngineWorker(QObject):
         self._writer_wait = WriterWait(self._opener.writer_free, self._settings.writer_poll_s, self)
         self._writer_wait.free.connect(self._take_over)
         self._guard("Opening the index", self._open_library)
+        self._idle_model.start()
         self._begin()
 
     def _begin(self) -> None:
@@ -203,7 +207,7 @@ class EngineWorker(QObject):
     def close(self) -> None:
         """Stop watching, finish or roll back the open transaction, and end the thread's loop."""
         self._loop.stop()
-        for timer in (self._reconcile_timer, self._writer_wait):
+        for timer in (self._reconcile_timer, self._writer_wait, self._idle_model):
             if timer is not None:
                 timer.stop()
         if self._bridge is not None:
@@ -237,6 +241,7 @@ class EngineWorker(QObject):
         self._gate.take(request.request_id)  # off the queue: a step held back for it may run
         if self._stop.is_set() or request.request_id < self._gate.latest:
             return  # a newer query is already queued: this one's answer would be thrown away
+        self._idle_model.used()
         self._guard("Searching", lambda: self.results.emit(self._core().search(request)))
 
     # -- roots and work ----------------------------------------------------------------------
@@ -356,6 +361,7 @@ class EngineWorker(QObject):
 
     @Slot()
     def _on_stepping(self) -> None:
+        self._idle_model.used()
         if self._state not in ("indexing", "rebuilding"):
             self._set_state("rebuilding" if self._switch.pending else "indexing", "Indexing…")
 

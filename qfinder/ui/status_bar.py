@@ -96,18 +96,19 @@ class StatusBar(QStatusBar):
         provider = status.provider
         used = provider.used if provider else "?"
         text = f"{status.model_name} · {used}"
+        opening = f"\nModel {status.opening.describe()}" if status.opening else ""  # what a first search waits for
         if provider is not None and provider.fell_back:
             self.model_label.setText(f"⚠ {text} (GPU not used)")
             self.model_label.setStyleSheet(WARNING_STYLE)
             self.model_label.setToolTip(
                 f"Requested {provider.requested}, running on {provider.used}: "
                 f"{provider.fallback_reason}\nIndexing will be slower. Check the GPU drivers "
-                "or the onnxruntime build, or choose CPU in Settings."
+                "or the onnxruntime build, or choose CPU in Settings." + opening
             )
         else:
             self.model_label.setText(text)
             self.model_label.setStyleSheet("")
-            self.model_label.setToolTip(f"Model {status.model_name}, running on {used}")
+            self.model_label.setToolTip(f"Model {status.model_name}, running on {used}{opening}")
         if status.message and status.state not in ("indexing", "error"):
             self._idle_text = status.message  # e.g. "Up to date": shown while nothing runs
             if not self.progress_bar.isVisible():

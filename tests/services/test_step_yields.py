@@ -21,7 +21,7 @@ from qfinder.services.worker import EngineWorker
 class RecordingCore:
     """Just enough of a Library (and its Upkeep) for the indexing loop: records what ran."""
 
-    model_name = provider = dim = model_summary = read_only_reason = config = None
+    model_name = provider = dim = model_summary = model_opening = read_only_reason = config = None
 
     def __init__(self, steps: int) -> None:
         self.calls: list[str] = []

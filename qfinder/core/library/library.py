@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 from qfinder.core.config import LibraryConfig, ModelRuntime
 from qfinder.core.errors import QfinderError
+from qfinder.core.heap import return_free_memory
 from qfinder.core.indexing.indexer import Indexer, IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
 from qfinder.core.library.opening import (
@@ -56,7 +57,15 @@ from qfinder.core.model.lazy import LazyEmbedder
 from qfinder.core.model.remote.errors import ServerError
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
-from qfinder.core.state import IndexChange, ModelSummary, ProviderReport, ReembedEstimate, RootState
+from qfinder.core.state import (
+    GraphOrigin,
+    IndexChange,
+    ModelOpening,
+    ModelSummary,
+    ProviderReport,
+    ReembedEstimate,
+    RootState,
+)
 from qfinder.core.storage.catalog import Catalog, CatalogCounts
 from qfinder.core.vectors.dim_index import DimIndex
 from qfinder.core.vectors.indexes import IndexCost, VectorIndexes
@@ -82,6 +91,7 @@ class LibraryStatus:
     model_loaded: bool = False  # opened by this process (a lazily opened model: not until used)
     model_open_s: float | None = None  # how long the model took to open, last time it was
     model_cache_bytes: int = 0  # the optimized graphs kept so that it opens fast
+    model_graph: GraphOrigin | None = None  # where the last open's optimized graph came from
 
 
 CHARS_PER_TOKEN = 4  # a rough average over prose and code, for estimates only
@@ -162,6 +172,19 @@ class Library:
         info = self.embedder.info
         return ModelSummary(info.name, info.full_dim, info.min_dim, info.default_dim,
                             info.instruction_aware)
+
+    @property
+    def model_opening(self) -> ModelOpening | None:
+        """How long the model took to open and from what; None without a lazily opened model."""
+        return self.embedder.opening if isinstance(self.embedder, LazyEmbedder) else None
+
+    def release_model(self) -> bool:
+        """Close an opened model and give the freed heap back to the OS (an idle app's memory);
+        it opens again when next needed. Whether there was one open."""
+        if not isinstance(self.embedder, LazyEmbedder) or not self.embedder.release():
+            return False
+        return_free_memory()
+        return True
 
     def cancel(self) -> None:
         """Any thread: stop the inference in flight (and later ones until reset_cancel)."""
@@ -265,10 +288,11 @@ class Library:
             self.vectors.rescore_bytes(), *self._model_opening(),
         )
 
-    def _model_opening(self) -> tuple[bool, float | None, int]:
-        if not isinstance(self.embedder, LazyEmbedder):
-            return self.embedder is not None, None, 0
-        return self.embedder.loaded, self.embedder.open_s, model_cache_bytes(self.data_dir)
+    def _model_opening(self) -> tuple[bool, float | None, int, GraphOrigin | None]:
+        opening = self.model_opening
+        if opening is None:
+            return self.embedder is not None, None, 0, None
+        return opening.loaded, opening.seconds, model_cache_bytes(self.data_dir), opening.graph
 
     def index_costs(self) -> tuple[IndexCost, ...]:
         """Per dimension: the loaded structures, plus graphs saved on disk and the current dim."""

@@ -22,6 +22,7 @@ import logging
 import os
 from collections.abc import Sequence
 
+from qfinder.core.heap import return_free_memory
 from qfinder.core.indexing.exclude import is_excluded
 from qfinder.core.indexing.indexer import Indexer
 from qfinder.core.paths import is_within
@@ -131,5 +132,7 @@ class Upkeep:
                 self._new_failures.append(failure)
 
     def settle(self) -> None:
-        """Caught up: drop what only a rebuild needed, truncate the WAL."""
+        """Caught up: drop what only a rebuild needed, truncate the WAL, give the heap the
+        batches freed back to the OS (qfinder.core.heap)."""
         self.catalog.settle()
+        return_free_memory()

@@ -37,7 +37,7 @@ from qfinder.core.model.mrl import check_dim, l2_normalize, truncate_normalize
 from qfinder.core.model.pooling import pool
 from qfinder.core.model.protocol import Embedded
 from qfinder.core.model.tokenize import TextEncoder
-from qfinder.core.state import ProviderReport
+from qfinder.core.state import GraphOrigin, ProviderReport
 from qfinder.core.tokens import TokenizerSpans
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class Embedder:
         self.tokenizer: Tokenizer = parts.tokenizer
         self.folder: ModelFolder = parts.folder
         self.options: EmbedOptions = parts.options
+        self.graph_origin: GraphOrigin = parts.graph
         self._spans = TokenizerSpans(parts.tokenizer)
         self.on_run_start: Callable[[], None] | None = None  # called as each batch enters onnxruntime
         self._session = parts.session

@@ -3,9 +3,9 @@
 Most of opening a model is not reading it: on the 0.6B fp32 model, pre-packing the weights for
 the CPU's matrix kernels took 3.4 of a 4.2 s open, graph optimizations most of the rest. The
 first open on the CPU provider therefore saves the optimized graph with its pre-packed weights
-in an external data file (`session.save_external_prepacked_constant_initializers`); later opens
-load that with optimizations off and memory-map the weights instead of copying them to the heap
-(file-backed pages the OS can drop when the model idles).
+in an external data file (`session.save_external_prepacked_constant_initializers`); later opens,
+and the first one right after saving, load that with optimizations off and memory-map the weights
+instead of copying them to the heap (file-backed pages the OS can drop when the model idles).
 
 Pre-packed layouts depend on the CPU's instruction set and on the runtime version, so an entry is
 keyed by both, and by the model files' sizes and mtimes: a changed model gets a new entry and the

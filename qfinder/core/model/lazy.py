@@ -4,6 +4,8 @@
     embedder.info        # from the facts cache: no onnxruntime, no onnx, no session
     embedder.loaded      # False until the first embed_* / count_tokens / token_spans
     embedder.open_s      # how long the model took to open (in this process, or last time)
+    embedder.opening     # ModelOpening: that time, where the optimized graph came from, loaded now
+    embedder.release()   # close the opened model (its memory back); the next use opens it again
 
 Most runs need the model's facts only — an unchanged re-index stamps and diffs, a keyword search
 resolves nothing, `qfinder status` shows the name — and opening the model is most of their time.
@@ -24,12 +26,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from qfinder.core.model.info import EmbedOptions, ModelInfo
 from qfinder.core.model.protocol import Embedded
 from qfinder.core.paths import write_atomic
-from qfinder.core.state import ProviderReport
+from qfinder.core.state import GraphOrigin, ModelOpening, ProviderReport
 
 if TYPE_CHECKING:
     from qfinder.core.model.protocol import TextEmbedder
@@ -46,6 +48,7 @@ class ModelFacts:
     info: ModelInfo
     provider: ProviderReport
     open_s: float  # wall time of the last open: session, tokenizer and the size probe
+    graph: GraphOrigin = "unknown"  # where onnxruntime's optimized graph came from then
 
 
 class LazyEmbedder:
@@ -74,6 +77,10 @@ class LazyEmbedder:
     def open_s(self) -> float:
         return self._facts.open_s
 
+    @property
+    def opening(self) -> ModelOpening:
+        return ModelOpening(self._facts.open_s, self._facts.graph, self.loaded)
+
     def load(self) -> TextEmbedder:
         """The model, opened now if it is not yet."""
         model = self._model
@@ -85,12 +92,22 @@ class LazyEmbedder:
     def _set_model(self, model: TextEmbedder, seconds: float) -> None:
         if model.info != self._facts.info:
             log.warning("%s changed since it was last opened: its facts are updated", model.info.name)
-        self._facts = ModelFacts(model.info, model.provider, seconds)
+        self._facts = _facts_of(model, seconds)
         with self._lock:
             self._model = model
             if self._cancelled.is_set():
                 model.cancel()
         self._on_open(self._facts)
+
+    def release(self) -> bool:
+        """Close the opened model, session and tokenizer, so their memory goes back (the next
+        embed or tokenize opens it again, from the optimized-graph cache). Whether one was open."""
+        with self._lock:
+            model, self._model = self._model, None
+        if model is None:
+            return False
+        model.close()
+        return True
 
     def count_tokens(self, text: str) -> int:
         return self.load().count_tokens(text)
@@ -139,7 +156,7 @@ def open_lazily(folder: Path, provider: str, variant: str | None, options: Embed
     if known is not None:
         return LazyEmbedder(known, open_model, remember)
     model, seconds = _timed_open(open_model)
-    lazy = LazyEmbedder(ModelFacts(model.info, model.provider, seconds), open_model, remember)
+    lazy = LazyEmbedder(_facts_of(model, seconds), open_model, remember)
     lazy._set_model(model, seconds)
     return lazy
 
@@ -158,6 +175,12 @@ def folder_key(folder: Path, variant: str | None, options: EmbedOptions) -> str:
     return digest.hexdigest()
 
 
+def _facts_of(model: TextEmbedder, seconds: float) -> ModelFacts:
+    # only the local engine has an onnxruntime graph; any other TextEmbedder's is "unknown"
+    graph: GraphOrigin = getattr(model, "graph_origin", "unknown")
+    return ModelFacts(model.info, model.provider, seconds, graph)
+
+
 def _timed_open(open_model: Callable[[], TextEmbedder]) -> tuple[TextEmbedder, float]:
     started = time.perf_counter()
     model = open_model()
@@ -170,17 +193,22 @@ def _recall(cache_dir: Path, key: str, provider: str) -> ModelFacts | None:
         return None
     try:
         facts = ModelFacts(ModelInfo(**entry["info"]), ProviderReport(**entry["provider"]),
-                           float(entry["open_s"]))
+                           float(entry["open_s"]), _graph_origin(entry.get("graph")))
     except (TypeError, KeyError, ValueError):  # none, or written by another qfinder version
         return None
     return facts if facts.provider.requested == provider else None
+
+
+def _graph_origin(value: object) -> GraphOrigin:
+    # facts written before qfinder recorded the graph's origin have none
+    return cast(GraphOrigin, value) if value in get_args(GraphOrigin) else "unknown"
 
 
 def _remember(cache_dir: Path, key: str, facts: ModelFacts) -> None:
     known = _read(cache_dir)
     known.pop(key, None)
     known[key] = {"info": asdict(facts.info), "provider": asdict(facts.provider),
-                  "open_s": round(facts.open_s, 3)}
+                  "open_s": round(facts.open_s, 3), "graph": facts.graph}
     kept = dict(list(known.items())[-FACTS_KEPT:])
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from qfinder.core.model.feeds import GraphSpec, read_graph
 from qfinder.core.model.folder import ModelFolder, find_model_folder
 from qfinder.core.model.info import EmbedOptions, ModelInfo, build_info, detect_family
 from qfinder.core.model.tokenize import TextEncoder, eos_id_of, load_tokenizer
-from qfinder.core.state import ProviderReport
+from qfinder.core.state import GraphOrigin, ProviderReport
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class LoadedModel:
     encoder: TextEncoder
     info: ModelInfo
     options: EmbedOptions
+    graph: GraphOrigin = "optimized"  # where onnxruntime's optimized graph came from
 
 
 def load_model(path: Path, provider: str, variant: str | None, options: EmbedOptions,
@@ -39,11 +40,11 @@ def load_model(path: Path, provider: str, variant: str | None, options: EmbedOpt
     family = detect_family(folder)
     tokenizer = load_tokenizer(folder.tokenizer_path)
     encoder = TextEncoder(tokenizer, force_eos_id=eos_id_of(tokenizer) if family == "qwen3" else None)
-    session, report = runtime.create_session(folder.onnx_path, provider, options.threads, cache_dir)
+    session, report, graph = runtime.create_session(folder.onnx_path, provider, options.threads, cache_dir)
     spec = read_graph(session, folder.config)
     declared = spec.output_dim or _config_dim(folder)
     info = build_info(folder, family, declared or 0, folder.quantization, options)
-    return LoadedModel(folder, session, report, spec, tokenizer, encoder, info, options)
+    return LoadedModel(folder, session, report, spec, tokenizer, encoder, info, options, graph)
 
 
 def _config_dim(folder: ModelFolder) -> int | None:

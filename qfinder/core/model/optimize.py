@@ -1,7 +1,8 @@
 """Make the fastest copy of an fp32 model that still embeds like it, on this machine, for this model.
 
 Candidates (optimize_candidates.py): 8-bit MatMulNBits, dynamic int8 with the groups that
-measurably hurt kept in fp32 (optimize_sensitivity.py), and bf16 where onnxruntime can run it.
+measurably hurt kept in fp32 (optimize_sensitivity.py), dynamic int8 of the graph with
+SmoothQuant-style scales folded in (optimize_smooth.py), and bf16 where onnxruntime can run it.
 Each is built in `<dest>.partial/<name>`, gated against fp32 on real text (optimize_gate.py: every
 text's cosine >= 0.995 and top-10 retrieval agreement >= 0.9), and the ones that pass are timed
 beside fp32 on the same batches (optimize_timing.py). The fastest that passes and beats fp32 is
@@ -25,6 +26,7 @@ import onnx
 
 from qfinder.core.errors import ModelError
 from qfinder.core.model import optimize_candidates as build
+from qfinder.core.model import optimize_smooth as smooth
 from qfinder.core.model import runtime  # noqa: F401  (sets ORT_DISABLE_TELEMETRY before onnxruntime loads)
 from qfinder.core.model.embedder import Embedder
 from qfinder.core.model.folder import ModelFolder, find_model_folder
@@ -113,7 +115,8 @@ def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_co
     try:
         gate = _Gate(sample, embed_sample(reference, sample), min_cosine, min_agreement)
         flags = cpu_flags()
-        candidates = [_matmulnbits(folder, work, gate), _dynamic_int8(folder, work, gate),
+        dynamic = _dynamic_int8(folder, work, gate)
+        candidates = [_matmulnbits(folder, work, gate), dynamic, _smoothed_int8(folder, work, gate, dynamic),
                       CandidateResult("bf16", "bfloat16 weights and activations",
                                       note=build.bf16_skip_reason(flags or set()))]
         candidates, fp32_speed = _timed(reference, candidates, work, sample)
@@ -160,6 +163,31 @@ def _dynamic_int8(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResu
     kept = ", ".join(mixed.kept_fp32)
     return _gated(name, description, where, mixed.gate, started, kept_fp32=mixed.kept_fp32,
                   sensitivity=mixed.sensitivity, note=f"kept in fp32 (measured most sensitive): {kept}" if kept else "")
+
+
+def _smoothed_int8(folder: ModelFolder, work: Path, gate: _Gate, dynamic: CandidateResult) -> CandidateResult:
+    """Dynamic int8 of the SmoothQuant-scaled graph: every group in int8 first, then (if that fails)
+    with the groups plain dynamic int8 kept in fp32; no search of its own (each try is a build)."""
+    name, description = "int8-smooth", "dynamic int8 after SmoothQuant scaling (outliers folded into weights)"
+    where, started = work / name, time.perf_counter()
+    try:
+        build.copy_side_files(folder.root, where)
+        smoothed, sites = smooth.build_smoothed(folder, work / "smoothed", smooth.calibration_texts(gate.sample))
+        matmuls = build.weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
+        everything = frozenset(m.group for m in matmuls)
+        for kept in dict.fromkeys([(), dynamic.kept_fp32]):
+            for old in where.glob("model.onnx*"):
+                old.unlink()
+            build.build_dynamic_int8(smoothed, where / "model.onnx", matmuls, everything - set(kept))
+            result = gate.folder(where, f"{name} with {', '.join(kept) or 'nothing'} in fp32")
+            if result.passed:
+                break
+    except Exception as exc:  # one candidate that cannot be built must not stop the others
+        return _not_built(name, description, exc)
+    finally:
+        shutil.rmtree(work / "smoothed", ignore_errors=True)
+    note = f"{sites} activations rescaled" + (f"; kept in fp32: {', '.join(kept)}" if kept else "")
+    return _gated(name, description, where, result, started, kept_fp32=kept, note=note)
 
 
 def _gated(name: str, description: str, where: Path, result: GateResult, started: float,

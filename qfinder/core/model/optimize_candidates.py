@@ -9,8 +9,7 @@
   cannot, the candidate is reported as skipped with that reason instead of shipping a graph that
   would fall back to slow conversions.
 
-SmoothQuant-style scaling is not built: folding it into RMSNorm weights needs the graph's norm
-and projection pattern matched reliably across exports, and a wrong fold is silently wrong.
+SmoothQuant-style scaling before dynamic int8 is in optimize_smooth.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import onnxruntime as ort  # noqa: E402  (must follow the environment variable a
 
 from qfinder.core.errors import ModelError  # noqa: E402
 from qfinder.core.model import graph_cache  # noqa: E402
-from qfinder.core.state import ProviderReport  # noqa: E402
+from qfinder.core.state import GraphOrigin, ProviderReport  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +68,24 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 
 
 def create_session(onnx_path: Path, requested: str = "auto", threads: int | None = None,
-                   cache_dir: Path | None = None) -> tuple[ort.InferenceSession, ProviderReport]:
-    """Open the model from its path (external data must sit beside it) and report the provider used.
-    With `cache_dir`, a CPU session comes from (or is saved to) the optimized-graph cache."""
+                   cache_dir: Path | None = None) -> tuple[ort.InferenceSession, ProviderReport, GraphOrigin]:
+    """Open the model from its path (external data must sit beside it); report the provider used
+    and where the optimized graph came from. With `cache_dir`, a CPU session comes from (or is
+    saved to) the optimized-graph cache."""
     first = wanted_provider(requested)
     providers = [PROVIDERS[first]] + ([] if first == "cpu" else [PROVIDERS["cpu"]])
     missing = PROVIDERS[first] not in ort.get_available_providers()
     offered = [p for p in providers if p in ort.get_available_providers()]
+    origin: GraphOrigin = "optimized"
     try:
         if cache_dir is not None and first == "cpu":  # GPU graphs hold no CPU-packed weights
-            session = _cached_session(onnx_path, offered, threads, cache_dir)
+            session, origin = _cached_session(onnx_path, offered, threads, cache_dir)
         else:
             session = ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=offered)
     except Exception as exc:  # onnxruntime raises its own pybind exception types
         raise session_error(onnx_path, exc) from exc
     used = session.get_providers()[0] if session.get_providers() else PROVIDERS["cpu"]
-    return session, _report(requested, first, used, missing)
+    return session, _report(requested, first, used, missing), origin
 
 
 def graph_entry(onnx_path: Path, cache_dir: Path) -> graph_cache.GraphEntry:
@@ -91,26 +93,37 @@ def graph_entry(onnx_path: Path, cache_dir: Path) -> graph_cache.GraphEntry:
 
 
 def _cached_session(onnx_path: Path, providers: list[str], threads: int | None,
-                    cache_dir: Path) -> ort.InferenceSession:
+                    cache_dir: Path) -> tuple[ort.InferenceSession, GraphOrigin]:
     entry = graph_entry(onnx_path, cache_dir)
     if entry.ready:
-        options = session_options(threads)
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # done when saved
-        try:
-            return ort.InferenceSession(str(entry.graph), sess_options=options, providers=providers)
-        except Exception as exc:  # a damaged entry: open the model itself and write it again
-            log.warning("ignoring the cached graph %s: %s", entry.folder, str(exc).splitlines()[:1])
-            graph_cache.discard(entry.folder)
-    if graph_cache.has_room(entry):
-        saved = _saving_session(onnx_path, providers, threads, entry)
-        if saved is not None:
-            return saved
-    return ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=providers)
+        session = _open_entry(entry, providers, threads)
+        if session is not None:
+            return session, "cached"
+    if graph_cache.has_room(entry) and _save_entry(onnx_path, providers, threads, entry):
+        # The session that saved holds every weight on the heap; one opened from the entry maps
+        # them from its file (pages the OS can drop while the model idles): reopen at once.
+        session = _open_entry(entry, providers, threads)
+        if session is not None:
+            return session, "saved"
+    return ort.InferenceSession(str(onnx_path), sess_options=session_options(threads), providers=providers), "optimized"
 
 
-def _saving_session(onnx_path: Path, providers: list[str], threads: int | None,
-                    entry: graph_cache.GraphEntry) -> ort.InferenceSession | None:
-    """A session that wrote its optimized graph into the cache; None when that failed (the
+def _open_entry(entry: graph_cache.GraphEntry, providers: list[str],
+                threads: int | None) -> ort.InferenceSession | None:
+    """A session on the cached graph; None (and the entry deleted) when it is damaged."""
+    options = session_options(threads)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # done when saved
+    try:
+        return ort.InferenceSession(str(entry.graph), sess_options=options, providers=providers)
+    except Exception as exc:  # a damaged entry: the caller opens the model itself and writes it again
+        log.warning("ignoring the cached graph %s: %s", entry.folder, str(exc).splitlines()[:1])
+        graph_cache.discard(entry.folder)
+        return None
+
+
+def _save_entry(onnx_path: Path, providers: list[str], threads: int | None,
+                entry: graph_cache.GraphEntry) -> bool:
+    """Whether onnxruntime wrote the optimized graph into the cache; False when that failed (the
     caller opens the model plainly, which reports a broken model as such)."""
     partial = graph_cache.begin(entry)
     options = session_options(threads)
@@ -119,13 +132,13 @@ def _saving_session(onnx_path: Path, providers: list[str], threads: int | None,
     options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1")
     try:
-        session = ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
+        ort.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
         graph_cache.commit(entry, partial)
     except Exception as exc:  # e.g. a full disk while writing: the cache is only an optimization
         log.info("could not cache the optimized graph of %s: %s", onnx_path, str(exc).splitlines()[:1])
         graph_cache.discard(partial)
-        return None
-    return session
+        return False
+    return True
 
 
 def _report(requested: str, first: str, used: str, missing: bool) -> ProviderReport:

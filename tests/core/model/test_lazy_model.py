@@ -106,15 +106,17 @@ def test_the_optimized_graph_is_used_on_the_second_open_and_rebuilt_when_the_mod
 
     first = Embedder.from_folder(model, provider="cpu", cache_dir=cache)
     entry = runtime.graph_entry(onnx_path, cache)
-    assert entry.ready and first._session._model_path == str(onnx_path)  # written from the model
+    # written from the model, then opened from the cache: its weights map the saved file
+    assert entry.ready and first.graph_origin == "saved" and first._session._model_path == str(entry.graph)
+    np.testing.assert_allclose(first.embed_documents(texts), plain, atol=1e-5)
     second = Embedder.from_folder(model, provider="cpu", cache_dir=cache)
-    assert second._session._model_path == str(entry.graph)  # opened from the cache
+    assert second._session._model_path == str(entry.graph) and second.graph_origin == "cached"
     np.testing.assert_allclose(second.embed_documents(texts), plain, atol=1e-5)
 
     os.utime(onnx_path, ns=(onnx_path.stat().st_atime_ns, onnx_path.stat().st_mtime_ns + 10**9))
     changed = runtime.graph_entry(onnx_path, cache)
     third = Embedder.from_folder(model, provider="cpu", cache_dir=cache)
-    assert third._session._model_path == str(onnx_path) and changed.ready  # rebuilt
+    assert third.graph_origin == "saved" and changed.ready  # rebuilt
     assert [p.name for p in cache.iterdir()] == [changed.folder.name]  # the old one is gone
 
 
@@ -127,17 +129,26 @@ def test_a_damaged_cached_graph_is_replaced(tmp_path, tiny_model_dir):
     entry = runtime.graph_entry(next(tiny_model_dir.rglob("model.onnx")), cache)
     entry.graph.write_bytes(b"not a graph")
     reopened = Embedder.from_folder(tiny_model_dir, provider="cpu", cache_dir=cache)
-    assert reopened.embed_documents(["soup"]).shape[0] == 1
+    assert reopened.embed_documents(["soup"]).shape[0] == 1 and reopened.graph_origin == "saved"
     assert entry.ready and entry.graph.stat().st_size > 100  # written again
 
 
-def test_status_reports_how_long_the_model_took_to_open(tmp_path, tree, tiny_model_dir, capsys):
+def test_status_reports_how_long_the_model_took_to_open_and_from_what(tmp_path, tree, tiny_model_dir, capsys):
     from support.cli import cli
 
     data = tmp_path / "data"
-    _index(data, tree, str(tiny_model_dir))
+    _index(data, tree, str(tiny_model_dir))  # the first open optimizes the graph and caches it
     code, out, _ = cli(capsys, "status", "--data-dir", data)
-    assert code == 0 and "opens in" in out and "optimized graph cached" in out
+    assert code == 0 and "opens on first use (last time" in out and "optimized and cached" in out
+    assert "optimized graph cached" in out
     code, out, _ = cli(capsys, "status", "--json", "--data-dir", data)
     status = json.loads(out)
     assert status["model_open_s"] > 0 and status["model_cache_bytes"] > 0 and not status["model_loaded"]
+    assert status["model_graph"] == "saved"
+    with Library.open(data) as reader:
+        reader.search(SearchRequest("leek soup", mode="semantic"))  # opens it again: from the cache
+        opening = reader.model_opening
+        assert opening is not None and opening.loaded and opening.graph == "cached"
+        assert opening.describe().startswith("opened in ") and "from the cached optimized graph" in opening.describe()
+    code, out, _ = cli(capsys, "status", "--json", "--data-dir", data)
+    assert json.loads(out)["model_graph"] == "cached"

@@ -75,8 +75,8 @@ def test_every_candidate_is_built_loaded_and_gated(tiny_qwen3, tmp_path):
     shutil.copytree(tiny_qwen3("st"), source)  # onnx/model.onnx + external weights
     report = optimize_model(source)
     built = {c.name: c for c in report.candidates}
-    assert set(built) == {"int8-matmulnbits", "int8-dynamic", "bf16"}
-    for name in ("int8-matmulnbits", "int8-dynamic"):
+    assert set(built) == {"int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
+    for name in ("int8-matmulnbits", "int8-dynamic", "int8-smooth"):
         c = built[name]
         assert c.status in ("chosen", "passed"), c.note  # random weights have no outliers: both are safe
         assert c.min_cosine >= 0.995 and c.agreement >= 0.9 and c.mean_cosine >= c.min_cosine
@@ -93,7 +93,8 @@ def test_every_candidate_is_built_loaded_and_gated(tiny_qwen3, tmp_path):
     assert left == ["Qwen3-tiny", "Qwen3-tiny-int8"] and preferred_folder(report) == dest
     winner = built[report.chosen]
     assert winner.speed_ratio > 1 and all(c.speed_ratio <= winner.speed_ratio for c in built.values() if c.passed)
-    expected = {"int8-dynamic": "int8-dynamic", "int8-matmulnbits": "int8-matmulnbits"}[report.chosen]
+    expected = {"int8-dynamic": "int8-dynamic", "int8-smooth": "int8-dynamic",
+                "int8-matmulnbits": "int8-matmulnbits"}[report.chosen]
     assert Embedder.from_folder(dest).info.quantization == expected
     saved = json.loads((dest / "qfinder_optimize.json").read_text(encoding="utf-8"))
     assert saved["chosen"] == report.chosen and saved["verdict"] == report.verdict
@@ -130,7 +131,11 @@ def test_a_candidate_below_the_gate_is_never_used(tmp_path):
     assert dynamic.sensitivity[0][0] == "o_proj" and dynamic.sensitivity[0][1] > 0.005
     assert all(drop < 0.005 for _, drop in dynamic.sensitivity[1:])
     assert dynamic.kept_fp32 == ("o_proj",) and dynamic.passed and dynamic.min_cosine >= 0.995
-    assert report.chosen in ("int8-dynamic", "fp32")
+    # behind attention, o_proj's input is out of SmoothQuant's reach: the smoothed candidate
+    # needs o_proj in fp32 too (it tries every group in int8 first)
+    smoothed = built["int8-smooth"]
+    assert smoothed.kept_fp32 == ("o_proj",) and smoothed.passed
+    assert report.chosen in ("int8-dynamic", "int8-smooth", "fp32")
     dest = tmp_path / "Qwen3-outliers-int8"
     if report.chosen == "fp32":
         assert not dest.exists()
