@@ -62,6 +62,12 @@ log = logging.getLogger(__name__)
 __all__ = ["MIN_AGREEMENT", "MIN_COSINE", "OptimizeReport", "optimize_model", "preferred_folder"]
 
 
+# SmoothQuant's scales are measured on half of the gate sample, so the gate flatters them: on the
+# 0.6B architecture the smoothed int8 passed the sample at min cosine 0.9955 and measured 0.9940
+# on cisi chunks it never saw. It must clear the bar by this much more than the other candidates.
+FITTED_MARGIN = 0.002
+
+
 class _Gate:
     """The fp32 reference vectors and thresholds every candidate folder is checked against."""
 
@@ -69,10 +75,12 @@ class _Gate:
         self.sample, self.reference = sample, reference
         self.min_cosine, self.min_agreement = min_cosine, min_agreement
 
-    def folder(self, path: Path, what: str) -> GateResult:
+    def folder(self, path: Path, what: str, margin: float = 0.0) -> GateResult:
+        """`margin` raises the cosine bar for a candidate fitted to part of the sample itself."""
         embedder = Embedder.from_folder(path, provider="cpu")
         try:
-            result = check(self.reference, embed_sample(embedder, self.sample), self.min_cosine, self.min_agreement)
+            result = check(self.reference, embed_sample(embedder, self.sample), self.min_cosine + margin,
+                           self.min_agreement)
         finally:
             embedder.close()
         # Optimizing a real model takes minutes: say what each step found as it goes.
@@ -179,7 +187,7 @@ def _smoothed_int8(folder: ModelFolder, work: Path, gate: _Gate, dynamic: Candid
             for old in where.glob("model.onnx*"):
                 old.unlink()
             build.build_dynamic_int8(smoothed, where / "model.onnx", matmuls, everything - set(kept))
-            result = gate.folder(where, f"{name} with {', '.join(kept) or 'nothing'} in fp32")
+            result = gate.folder(where, f"{name} with {', '.join(kept) or 'nothing'} in fp32", FITTED_MARGIN)
             if result.passed:
                 break
     except Exception as exc:  # one candidate that cannot be built must not stop the others
