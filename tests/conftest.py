@@ -9,6 +9,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+# API keys never reach the user's real keyring (child processes inherit this too): the fail
+# backend makes qfinder keep keys in the data folder's 0600 file; a user's key is not read.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("QFINDER_API_KEY", None)
 
 # PySide6 6.12.0 drops a reference to True on every signal emit/disconnect (pytest-qt's
 # waitSignal disconnects each time) and the interpreter aborts after a few hundred: apply the
