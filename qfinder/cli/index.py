@@ -19,6 +19,7 @@ from qfinder.core.config import LibraryConfig
 from qfinder.core.errors import QfinderError
 from qfinder.core.indexing.indexer import Indexer
 from qfinder.core.library.library import Library
+from qfinder.core.model.remote.urls import server_address
 from qfinder.core.paths import ensure_private_dir
 from qfinder.core.secrets import KeyStore
 
@@ -77,7 +78,7 @@ def remember_server_choice(folder: Path, args: argparse.Namespace) -> None:
     if args.local:
         config = config.with_changes(embed_on="local")
     else:
-        config = config.with_changes(embed_on="server", server_url=args.server.rstrip("/"), server_api=args.api,
+        config = config.with_changes(embed_on="server", server_url=server_address(args.server), server_api=args.api,
                                      server_model=args.server_model,
                                      server_tokenizer=args.tokenizer or config.server_tokenizer)
         if args.api_key is not None:

@@ -11,12 +11,11 @@ import argparse
 import sys
 
 from qfinder.cli.common import add_data_dir, chosen_data_dir
+from qfinder.core.model.remote.apis import API_CHOICES
 from qfinder.core.model.remote.check import check_server
 from qfinder.core.model.remote.hints import tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
 from qfinder.core.secrets import KeyStore
-
-API_CHOICES = ("auto", "tei", "openai", "ollama")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

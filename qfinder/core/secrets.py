@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from qfinder.core.model.remote.urls import server_address
 from qfinder.core.paths import ensure_private_dir, read_json_object, write_atomic
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class KeyStore:
 
     def load(self, url: str) -> str | None:
         """The key for `url`: the environment variable, the keyring, or the file; None if none."""
+        url = server_address(url)
         from_env = os.environ.get(API_KEY_ENV, "").strip()
         if from_env:
             return from_env
@@ -73,6 +75,7 @@ class KeyStore:
 
     def save(self, url: str, key: str | None) -> None:
         """Keep `key` for `url` (None or "" forgets it)."""
+        url = server_address(url)
         if self._keyring is not None and self._save_keyring(url, key):
             self._write_file_entry(url, None)  # never two copies that can disagree
             return

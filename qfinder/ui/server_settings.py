@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from qfinder.core.config import LibraryConfig
-from qfinder.core.model.remote.urls import plain_http_leaves_lan
+from qfinder.core.model.remote.apis import API_CHOICES
+from qfinder.core.model.remote.urls import plain_http_leaves_lan, server_address
 from qfinder.services.server_setup import known_key, remember_key, test_connection
 
-API_KINDS = ("auto", "tei", "openai", "ollama")
 API_LABELS = ("detect", "text-embeddings-inference", "OpenAI-compatible (vLLM, llama.cpp, LM Studio…)",
               "Ollama")
 PRIVACY = ("With a server, the text of your files is sent to it to be embedded. Everything else "
@@ -54,7 +54,7 @@ class ServerPage(QWidget):
         form.addRow("Server address", self.url_edit)
         self.api_box = QComboBox(self)
         self.api_box.addItems(list(API_LABELS))
-        self.api_box.setCurrentIndex(API_KINDS.index(config.server_api) if config.server_api in API_KINDS else 0)
+        self.api_box.setCurrentIndex(API_CHOICES.index(config.server_api) if config.server_api in API_CHOICES else 0)
         form.addRow("API", self.api_box)
         self.model_edit = QLineEdit(config.server_model or "", self)
         self.model_edit.setPlaceholderText("the one it serves")
@@ -78,13 +78,13 @@ class ServerPage(QWidget):
         self._model_folder = config.model_folder
 
     def url(self) -> str:
-        return self.url_edit.text().strip().rstrip("/")
+        return server_address(self.url_edit.text())
 
     def config_from(self, config: LibraryConfig) -> LibraryConfig:
         on_server = self.server_radio.isChecked() and bool(self.url())
         return dataclasses.replace(
             config, embed_on="server" if on_server else "local", server_url=self.url() or None,
-            server_api=API_KINDS[self.api_box.currentIndex()], server_model=self.model_edit.text().strip() or None,
+            server_api=API_CHOICES[self.api_box.currentIndex()], server_model=self.model_edit.text().strip() or None,
             server_tokenizer=self.tokenizer_edit.text().strip() or None)
 
     def plain_http_warning(self) -> str | None:
@@ -102,7 +102,7 @@ class ServerPage(QWidget):
         self.test_button.setEnabled(False)
         self.result_label.setText("Connecting…")
         tokenizer = self.tokenizer_edit.text().strip() or self._model_folder
-        self._job = test_connection(self.url(), API_KINDS[self.api_box.currentIndex()],
+        self._job = test_connection(self.url(), API_CHOICES[self.api_box.currentIndex()],
                                     self.model_edit.text().strip() or None, self.key_edit.text().strip() or None,
                                     tokenizer, self._show_report, self._show_failure)
 

@@ -47,3 +47,8 @@ def test_the_environment_overrides_what_is_kept(tmp_path, monkeypatch):
     KeyStore(tmp_path).save("http://gpu.lan:8080", "sk-kept")
     monkeypatch.setenv(API_KEY_ENV, " sk-env ")
     assert KeyStore(tmp_path).load("http://gpu.lan:8080") == "sk-env"
+
+
+def test_one_server_is_one_key_however_its_address_is_spelled(tmp_path):
+    KeyStore(tmp_path).save(" http://gpu.lan:8080/ ", "sk-one")
+    assert KeyStore(tmp_path).load("http://gpu.lan:8080") == "sk-one"

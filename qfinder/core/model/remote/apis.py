@@ -116,3 +116,4 @@ class OllamaApi:
 
 
 API_KINDS: dict[str, Api] = {"tei": TeiApi(), "openai": OpenAiApi(), "ollama": OllamaApi()}
+API_CHOICES = ("auto", *API_KINDS)  # what settings and flags accept: "auto" detects the kind

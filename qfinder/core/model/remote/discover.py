@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qfinder.core.model.remote.apis import API_KINDS, Api
+from qfinder.core.model.remote.apis import API_CHOICES, API_KINDS, Api
 from qfinder.core.model.remote.client import KEY_HINT, ServerLimits
 from qfinder.core.model.remote.errors import ServerRejected, ServerUnavailable
 from qfinder.core.model.remote.transport import Reply, Transport
@@ -35,7 +35,7 @@ class Discovered:
 def discover(transport: Transport, api: str = "auto", model: str | None = None,
              eos_id: int | None = None) -> Discovered:
     """`eos_id`: the model's end-of-text id (Qwen3), to check that the server appends it."""
-    if api not in ("auto", *API_KINDS):
+    if api not in API_CHOICES:
         raise ServerRejected(f"Unknown API kind '{api}'.", "Use auto, tei, openai or ollama.")
     order = ("tei", "ollama", "openai") if api == "auto" else (api,)
     for kind in order:

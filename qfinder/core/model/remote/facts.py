@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from qfinder.core.model.remote.urls import server_address
 from qfinder.core.paths import read_json_object, write_atomic
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class FactsCache:
 
     @staticmethod
     def key(url: str, api: str, model: str | None) -> str:
-        return f"{url.rstrip('/')}|{api}|{model or ''}"
+        return f"{server_address(url)}|{api}|{model or ''}"
 
     def get(self, url: str, api: str, model: str | None) -> ServerFacts | None:
         entry = self._read().get(self.key(url, api, model))

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from qfinder.core.errors import CancelledError
 from qfinder.core.model.remote.errors import ServerRejected, ServerUnavailable
+from qfinder.core.model.remote.urls import server_address
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Transport:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ServerRejected(f"'{url}' is not a server address.",
                                  "Use http://host:port or https://host:port.")
-        self.url = url.rstrip("/")
+        self.url = server_address(url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port

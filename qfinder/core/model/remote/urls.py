@@ -16,6 +16,11 @@ from urllib.parse import urlsplit
 LAN_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal")
 
 
+def server_address(url: str) -> str:
+    """`url` as qfinder keeps it: one spelling per server for its settings, key and cached facts."""
+    return url.strip().rstrip("/")
+
+
 def plain_http_leaves_lan(url: str) -> bool:
     parts = urlsplit(url.strip())
     if parts.scheme != "http" or not parts.hostname:
