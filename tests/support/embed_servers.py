@@ -121,7 +121,7 @@ class _Server(ThreadingHTTPServer):
 
 class EmbedServer:
     def __init__(self, engine: Embedder, kind: str, *, api_key: str | None = None, max_batch: int = 32,
-                 max_input: int = 512, ubatch: int = 512, num_ctx: int = 2048, lifetime_s: float = 120.0,
+                 max_input: int = 512, ubatch: int = 512, num_ctx: int = 2048, lifetime_s: float = 900.0,
                  quirks: Quirks | None = None) -> None:
         self.engine = engine
         self.kind = kind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from support.embed_servers import Quirks
@@ -115,9 +116,21 @@ def test_cancel_stops_a_request_in_flight(serve, remote_for) -> None:
 
     worker = threading.Thread(target=embed)
     worker.start()
+    deadline = time.monotonic() + 30  # the request reaches the server: a bound, not a pace
     while server.requests < 1:
+        assert time.monotonic() < deadline, "the embed request never reached the server"
         threading.Event().wait(0.01)
     remote.cancel()
     worker.join(10)
     block.set()
     assert not worker.is_alive() and isinstance(outcome[0], CancelledError)
+
+
+def test_kept_alive_connections_are_checked_once_not_per_request(serve, remote_for) -> None:
+    server = serve("tei", max_batch=3)
+    remote = remote_for(server)
+    texts = [f"passage {i} about rivers" for i in range(12)]  # four requests of three
+    remote.embed_documents_with_stats(texts)  # opens the pool's connections: checked once after
+    before = server.requests
+    remote.embed_documents_with_stats(texts)
+    assert server.requests - before == 4  # the batches only: no probe over connections already checked

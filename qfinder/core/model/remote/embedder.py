@@ -78,14 +78,13 @@ class RemoteEmbedder:
         self._eos_id = tokenizer.token_to_id(QWEN3_EOS_TOKEN) if hints.family == "qwen3" else None
         self._reserved = max(tokenizer.num_special_tokens_to_add(False), 1 if hints.family == "qwen3" else 2)
         self.transport = Transport(access.url, access.api_key)
-        self.transport.on_new_connection = self._on_new_connection
         self._facts = cache.get(access.url, access.api, access.model)
         self._client: RemoteClient | None = None
         self.sleep = sleep  # backoff waits (tests: a recorder that returns at once)
         self.query_policy = QUERIES
         self._connected = False
         self._probing = False
-        self._connecting = False  # inside connect(): its own requests need no check
+        self._checked_after = -1  # transport.opened when the probe last agreed
         self._lock = threading.RLock()  # connect() once, whoever asks first
 
     # --- what it is -----------------------------------------------------------------------------
@@ -158,6 +157,8 @@ class RemoteEmbedder:
         if not self._probing:
             self.connect()
         raw, counts, cut, requests = self._send(texts, cap, policy)
+        if not self._probing:
+            self.connect()  # connections opened meanwhile: these vectors count only if the probe still agrees
         if raw.shape[1] != info.full_dim and not self._probing:
             self._connected = False
             raise IdentityMismatch(f"{self.access.url} returned {raw.shape[1]}-dimensional vectors; "
@@ -210,15 +211,17 @@ class RemoteEmbedder:
 
     # --- connecting -----------------------------------------------------------------------------
     def connect(self) -> None:
-        """Ask the server what it serves and check its probe vectors (once per connection)."""
+        """Ask the server what it serves and check its probe vectors: the first time, after a
+        failure, and whenever a TCP connection was opened since the last check (a new connection
+        may reach a server restarted with another model). Runs on the calling thread before a
+        call sends anything and after its answers are in, so no call returns unchecked vectors;
+        over kept-alive connections that is once per pool thread, not once per request."""
         with self._lock:
-            if self._connected:
+            if self._connected and self.transport.opened == self._checked_after:
                 return
-            self._connecting = True
-            try:
-                self._discover_and_probe()
-            finally:
-                self._connecting = False
+            self._connected = False
+            self._discover_and_probe()
+            self._checked_after = self.transport.opened
             self._connected = True
             log.info("connected to %s (%s, %s, %d-d)", self.access.url, self.facts.api, self.facts.served,
                      self.facts.full_dim)
@@ -265,13 +268,6 @@ class RemoteEmbedder:
                                    f"< {AGREE}).",
                                    "The server's model, precision or tokenizer changed: indexing stopped so that "
                                    "no two kinds of vectors are mixed. Serve the original model again, or re-index.")
-
-    def _on_new_connection(self) -> None:
-        """A new TCP connection after a checked one (another thread of the pool, or the server
-        closed or lost the old one): the server may not be the one checked, so check again."""
-        if self._connected and not self._connecting:
-            self._connected = False
-            self.connect()
 
     def disconnect(self) -> None:
         """Connect (and check the probe) again before the next request."""

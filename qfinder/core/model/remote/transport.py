@@ -23,7 +23,6 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,9 +79,9 @@ class Transport:
         self._open: set[http.client.HTTPConnection] = set()
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
-        # Called on each new TCP connection, before its first request: the server behind it may
-        # have been restarted with another model since, so the embedder checks its probe again.
-        self.on_new_connection: Callable[[], None] | None = None
+        # TCP connections opened so far: a new one may reach a server restarted with another
+        # model, so the embedder checks its probe again when this moved (qfinder.core.model.remote.embedder)
+        self.opened = 0
 
     def request(self, method: str, path: str, payload: Any = None, timeout_s: float | None = None) -> Reply:
         """One request; a kept-alive connection the server closed meanwhile is retried once on a
@@ -94,8 +93,6 @@ class Transport:
         for fresh in (False, True):
             self._raise_if_cancelled()
             conn, reused = self._connection(timeout_s or self.timeout_s, fresh)
-            if not reused and self.on_new_connection is not None:
-                self.on_new_connection()  # its requests go over this same connection
             try:
                 conn.request(method, self._base + path, body=body, headers=headers)
                 response = conn.getresponse()
@@ -137,6 +134,7 @@ class Transport:
         self._local.conn = conn
         with self._lock:
             self._open.add(conn)
+            self.opened += 1
         return conn, False
 
     def _drop(self, conn: http.client.HTTPConnection) -> None:
