@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -129,8 +130,34 @@ def test_cancel_stops_a_request_in_flight(serve, remote_for) -> None:
 def test_kept_alive_connections_are_checked_once_not_per_request(serve, remote_for) -> None:
     server = serve("tei", max_batch=3)
     remote = remote_for(server)
+    # one connection: with a pool, a thread idle in the first call opens its own in the second
+    # (and that new connection is rightly checked)
+    remote.access = dataclasses.replace(remote.access, in_flight=1)
     texts = [f"passage {i} about rivers" for i in range(12)]  # four requests of three
     remote.embed_documents_with_stats(texts)  # opens the pool's connections: checked once after
     before = server.requests
     remote.embed_documents_with_stats(texts)
     assert server.requests - before == 4  # the batches only: no probe over connections already checked
+
+
+def test_queries_skip_a_server_that_just_failed_then_try_it_again(serve, remote_for, tmp_path) -> None:
+    from support.gate import ManualClock
+
+    from qfinder.core.model.identity import IdentityBook
+    from qfinder.core.model.remote.fallback import SERVER_AWAY_S, QueryFallback
+
+    server = serve("tei")
+    remote = remote_for(server)
+    remote.connect()
+    clock = ManualClock()
+    embedder = QueryFallback(remote, None, IdentityBook(tmp_path), clock=clock)
+    server.quirks.status_storm = [503] * 50
+    with pytest.raises(ServerUnavailable):
+        embedder.embed_queries_with_stats(["first"])
+    tried = server.requests
+    with pytest.raises(ServerUnavailable):  # at once: no second wait for a server that is away
+        embedder.embed_queries_with_stats(["second"])
+    assert server.requests == tried
+    server.quirks.status_storm = []
+    clock.advance(SERVER_AWAY_S)
+    assert embedder.embed_queries_with_stats(["third"]).vectors.shape[0] == 1

@@ -12,7 +12,8 @@ indexing pauses instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from qfinder.core.model.identity import AGREE, IdentityBook, agreement, fingerprint_of
 from qfinder.core.model.info import ModelInfo
@@ -23,12 +24,19 @@ from qfinder.core.state import ProviderReport
 
 log = logging.getLogger(__name__)
 
+# After the server failed a query, later queries skip it this long: each attempt at an unreachable
+# host costs a connect timeout, and a person types several queries a minute.
+SERVER_AWAY_S = 30.0
+
 
 class QueryFallback:
-    def __init__(self, remote: RemoteEmbedder, local: TextEmbedder | None, book: IdentityBook) -> None:
+    def __init__(self, remote: RemoteEmbedder, local: TextEmbedder | None, book: IdentityBook,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.remote = remote
         self.local = local
         self._book = book
+        self._clock = clock
+        self._away_until = float("-inf")  # queries skip the server until then
         self._local_agrees: bool | None = None  # unknown until the first fallback
         self.used_local = 0  # queries embedded here because the server was unreachable
 
@@ -47,15 +55,22 @@ class QueryFallback:
         return self.remote.token_spans(texts)
 
     def embed_documents_with_stats(self, texts: Sequence[str], dim: int | None = None) -> Embedded:
-        return self.remote.embed_documents_with_stats(texts, dim)
+        embedded = self.remote.embed_documents_with_stats(texts, dim)
+        self._away_until = float("-inf")  # it answers again: so may queries
+        return embedded
 
     def embed_queries_with_stats(self, texts: Sequence[str], instruction: str | None = None,
                                  dim: int | None = None) -> Embedded:
-        try:
-            return self.remote.embed_queries_with_stats(texts, instruction, dim)
-        except ServerUnavailable:
-            if not self._can_use_local():
-                raise
+        if self._clock() >= self._away_until:
+            try:
+                return self.remote.embed_queries_with_stats(texts, instruction, dim)
+            except ServerUnavailable:
+                self._away_until = self._clock() + SERVER_AWAY_S
+                if not self._can_use_local():
+                    raise
+        elif not self._can_use_local():
+            raise ServerUnavailable(f"{self.remote.access.url} did not answer a moment ago.",
+                                    retry_in_s=self._away_until - self._clock())
         assert self.local is not None
         self.used_local += 1
         return self.local.embed_queries_with_stats(texts, instruction, dim)
