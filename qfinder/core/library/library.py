@@ -43,14 +43,13 @@ from qfinder.core.library.opening import (
     INDEX_FOLDER,
     chosen_config,
     indexing_of,
-    load_embedder,
     model_cache_bytes,
     rules_of,
     skipping_data_dir,
     take_lock,
     writer_free,
 )
-from qfinder.core.library.sources import aligned
+from qfinder.core.library.sources import aligned, embedder_for
 from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriteLock
 from qfinder.core.model.lazy import LazyEmbedder
@@ -135,7 +134,7 @@ class Library:
         try:
             saved = LibraryConfig.load(folder)
             config = chosen_config(saved, model_folder, provider)
-            embedder = load_embedder(config, runtime or config.runtime, folder) if (
+            embedder = embedder_for(config, runtime or config.runtime, folder) if (
                 load_model and (config.model_folder or config.on_server)) else None
             if lock is not None and config != saved:
                 # Before the catalog exists: a run killed right after creating it must still be

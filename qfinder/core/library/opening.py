@@ -9,18 +9,15 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from qfinder.core.config import LibraryConfig, ModelRuntime
+from qfinder.core.config import LibraryConfig
 from qfinder.core.errors import IndexError_
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.indexing.walk import ExcludeRules
-from qfinder.core.library.sources import MODEL_CACHE, embedder_for
+from qfinder.core.library.sources import MODEL_CACHE
 from qfinder.core.library.writelock import WriteLock, WriterBusyError
 from qfinder.core.paths import ensure_private_dir
-
-if TYPE_CHECKING:
-    from qfinder.core.model.protocol import TextEmbedder
 
 CATALOG_NAME = "catalog.db"
 INDEX_FOLDER = "indexes"
@@ -82,12 +79,6 @@ def indexing_of(config: LibraryConfig, steps: IndexSettings) -> IndexSettings:
 
 def rules_of(config: LibraryConfig) -> ExcludeRules:
     return ExcludeRules(include_hidden=config.index_hidden, globs=config.exclude_globs)
-
-
-def load_embedder(settings: LibraryConfig, runtime: ModelRuntime, data_dir: Path) -> TextEmbedder:
-    """The configured model (opened when first used), or the configured server with the local
-    copy beside it (see qfinder.core.library.sources): facts and graphs in the model cache."""
-    return embedder_for(settings, runtime, data_dir)
 
 
 def model_cache_bytes(data_dir: Path) -> int:

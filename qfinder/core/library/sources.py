@@ -27,7 +27,7 @@ from qfinder.core.model.remote.embedder import RemoteEmbedder, ServerAccess
 from qfinder.core.model.remote.errors import IdentityMismatch
 from qfinder.core.model.remote.facts import FactsCache
 from qfinder.core.model.remote.fallback import QueryFallback
-from qfinder.core.model.remote.hints import ModelHints, tokenizer_file, tokenizer_folder
+from qfinder.core.model.remote.hints import ModelHints, tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
 from qfinder.core.secrets import KeyStore
 from qfinder.core.state import ProviderReport
@@ -56,8 +56,9 @@ def server_model(config: LibraryConfig, data_dir: Path, api_key: str | None = No
     else the environment, the keyring or the key file."""
     assert config.server_url
     where = config.server_tokenizer or config.model_folder
-    tokenizer = load_tokenizer(tokenizer_file(where))
-    hints = ModelHints.read(tokenizer_folder(where), config.server_model or "")
+    found = tokenizer_file(where)
+    tokenizer = load_tokenizer(found)
+    hints = ModelHints.read(found.parent, config.server_model or "")  # its config files describe the model
     key = api_key if api_key is not None else KeyStore(data_dir).load(config.server_url)
     access = ServerAccess(config.server_url, config.server_api, config.server_model, key)
     return RemoteEmbedder(access, tokenizer, hints, FactsCache(data_dir / MODEL_CACHE),

@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, get_args
+from typing import TYPE_CHECKING, cast, get_args
 
 from qfinder.core.model.info import EmbedOptions, ModelInfo
 from qfinder.core.model.protocol import Embedded
-from qfinder.core.paths import write_atomic
+from qfinder.core.paths import read_json_object, write_atomic
 from qfinder.core.state import GraphOrigin, ModelOpening, ProviderReport
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def _timed_open(open_model: Callable[[], TextEmbedder]) -> tuple[TextEmbedder, f
 
 
 def _recall(cache_dir: Path, key: str, provider: str) -> ModelFacts | None:
-    entry = _read(cache_dir).get(key)
+    entry = read_json_object(cache_dir / FACTS).get(key)
     if not isinstance(entry, dict):
         return None
     try:
@@ -205,7 +205,7 @@ def _graph_origin(value: object) -> GraphOrigin:
 
 
 def _remember(cache_dir: Path, key: str, facts: ModelFacts) -> None:
-    known = _read(cache_dir)
+    known = read_json_object(cache_dir / FACTS)
     known.pop(key, None)
     known[key] = {"info": asdict(facts.info), "provider": asdict(facts.provider),
                   "open_s": round(facts.open_s, 3), "graph": facts.graph}
@@ -215,11 +215,3 @@ def _remember(cache_dir: Path, key: str, facts: ModelFacts) -> None:
         write_atomic(cache_dir / FACTS, json.dumps(kept, indent=1))
     except OSError as exc:  # a read-only data folder: the model is opened every time, nothing lost
         log.info("could not remember the model's facts in %s: %s", cache_dir, exc)
-
-
-def _read(cache_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((cache_dir / FACTS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

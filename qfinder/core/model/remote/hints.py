@@ -59,10 +59,3 @@ def tokenizer_file(where: str | Path | None) -> Path:
         raise ModelError(f"No tokenizer at {path}.",
                          "Give the model's tokenizer.json, or the folder of a local copy of the model.")
     return path
-
-
-def tokenizer_folder(where: str | Path | None) -> Path | None:
-    """The folder the tokenizer lies in: its config files describe the model."""
-    return tokenizer_file(where).parent if where else None
-
-
