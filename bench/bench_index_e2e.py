@@ -88,7 +88,7 @@ def index_once(tree: Path, data: Path, model: Path, steps: IndexSettings) -> dic
             indexer.step()
         wall = time.perf_counter() - started
         s = indexer.stats
-        open_s = lib.embedder.open_s if lib.embedder is not None else 0.0  # type: ignore[attr-defined]
+        open_s = lib.embedder.opening.seconds if lib.embedder is not None else 0.0  # type: ignore[attr-defined]
     with sqlite3.connect(data / "catalog.db") as db:  # one text per distinct chunk, as embedded
         texts = [text for (text,) in db.execute("SELECT min(text) FROM chunks GROUP BY hash")]
     return {"wall": wall, "open_s": open_s, "tokens": s.tokens_embedded, "texts": s.texts_embedded,

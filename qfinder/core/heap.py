@@ -9,7 +9,6 @@ on the e5-small model the free heap held about 64 MB after an index of 300 files
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 from collections.abc import Callable
 from functools import cache
@@ -28,9 +27,9 @@ def return_free_memory() -> bool:
 
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
     try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError as exc:  # no loadable C library under that name: nothing to trim
+        libc = ctypes.CDLL(None)  # the C library this process runs on (no ldconfig lookup)
+    except (OSError, TypeError) as exc:  # Windows cannot open "the process itself": nothing to trim
         log.debug("no C library to trim: %s", exc)
         return None
+    return getattr(libc, "malloc_trim", None)

@@ -44,6 +44,7 @@ class Upkeep:
         self._reported = {f.path for f in catalog.failures(limit=100_000)}
         self._new_failures: list[FileFailure] = []
         self._root_paths: tuple[str, ...] = self.roots()  # for the watcher's thread
+        self._trimmed_after = 0  # the indexer's embedded texts when the heap was last trimmed
 
     # -- folders ---------------------------------------------------------------------------
     def roots(self) -> tuple[str, ...]:
@@ -133,6 +134,10 @@ class Upkeep:
 
     def settle(self) -> None:
         """Caught up: drop what only a rebuild needed, truncate the WAL, give the heap the
-        batches freed back to the OS (qfinder.core.heap)."""
+        batches freed back to the OS (qfinder.core.heap) — when some were run since the last
+        time: a catch-up after a renamed or deleted file embedded nothing and freed little."""
         self.catalog.settle()
-        return_free_memory()
+        embedded = self.indexer.stats.texts_embedded
+        if embedded != self._trimmed_after:
+            self._trimmed_after = embedded
+            return_free_memory()

@@ -3,8 +3,8 @@
     embedder = open_lazily(folder, "auto", None, EmbedOptions(), cache_dir)
     embedder.info        # from the facts cache: no onnxruntime, no onnx, no session
     embedder.loaded      # False until the first embed_* / count_tokens / token_spans
-    embedder.open_s      # how long the model took to open (in this process, or last time)
-    embedder.opening     # ModelOpening: that time, where the optimized graph came from, loaded now
+    embedder.opening     # ModelOpening: how long the model took to open (here or last time), where
+                         # the optimized graph came from, whether it is open now
     embedder.release()   # close the opened model (its memory back); the next use opens it again
 
 Most runs need the model's facts only — an unchanged re-index stamps and diffs, a keyword search
@@ -67,15 +67,13 @@ class LazyEmbedder:
 
     @property
     def info(self) -> ModelInfo:
-        return self._model.info if self._model is not None else self._facts.info
+        model = self._model  # read once: release() may drop it from another thread meanwhile
+        return model.info if model is not None else self._facts.info
 
     @property
     def provider(self) -> ProviderReport:
-        return self._model.provider if self._model is not None else self._facts.provider
-
-    @property
-    def open_s(self) -> float:
-        return self._facts.open_s
+        model = self._model
+        return model.provider if model is not None else self._facts.provider
 
     @property
     def opening(self) -> ModelOpening:

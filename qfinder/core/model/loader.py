@@ -38,13 +38,19 @@ def load_model(path: Path, provider: str, variant: str | None, options: EmbedOpt
     """`cache_dir`: where the optimized graph is kept (runtime.create_session); None: not cached."""
     folder = find_model_folder(path, variant)
     family = detect_family(folder)
-    tokenizer = load_tokenizer(folder.tokenizer_path)
-    encoder = TextEncoder(tokenizer, force_eos_id=eos_id_of(tokenizer) if family == "qwen3" else None)
+    tokenizer, encoder = text_encoder(folder, family)
     session, report, graph = runtime.create_session(folder.onnx_path, provider, options.threads, cache_dir)
     spec = read_graph(session, folder.config)
     declared = spec.output_dim or _config_dim(folder)
     info = build_info(folder, family, declared or 0, folder.quantization, options)
     return LoadedModel(folder, session, report, spec, tokenizer, encoder, info, options, graph)
+
+
+def text_encoder(folder: ModelFolder, family: str) -> tuple[Tokenizer, TextEncoder]:
+    """The folder's tokenizer and the encoder the engine feeds the model with (Qwen3: a final EOS,
+    the token its embedding is pooled from, always there)."""
+    tokenizer = load_tokenizer(folder.tokenizer_path)
+    return tokenizer, TextEncoder(tokenizer, force_eos_id=eos_id_of(tokenizer) if family == "qwen3" else None)
 
 
 def _config_dim(folder: ModelFolder) -> int | None:

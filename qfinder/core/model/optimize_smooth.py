@@ -33,9 +33,10 @@ from onnx import numpy_helper
 from qfinder.core.errors import ModelError
 from qfinder.core.model.feeds import build_feeds, read_graph
 from qfinder.core.model.folder import ModelFolder
+from qfinder.core.model.info import detect_family
+from qfinder.core.model.loader import text_encoder
 from qfinder.core.model.optimize_candidates import name_unnamed_nodes, save_model
 from qfinder.core.model.optimize_gate import GateSample
-from qfinder.core.model.tokenize import load_tokenizer
 
 ALPHA = 0.5  # SmoothQuant's migration strength: half the range moves into the weights
 STATS_TOKENS = 384  # longest text measured: as long as the chunks indexing embeds
@@ -156,10 +157,10 @@ def activation_maxima(folder: ModelFolder, stats_graph: Path, activations: list[
     session = runtime.ort.InferenceSession(str(stats_graph), sess_options=runtime.session_options(),
                                            providers=["CPUExecutionProvider"])
     spec = read_graph(session, folder.config)
-    tokenizer = load_tokenizer(folder.tokenizer_path)
+    _, encoder = text_encoder(folder, detect_family(folder))  # as the engine feeds it: Qwen3's EOS kept
     maxima: dict[str, np.ndarray] = {}
-    for text in texts:
-        ids = np.array([tokenizer.encode(text).ids[:STATS_TOKENS] or [0]], dtype=np.int64)
+    for row in encoder.encode(texts, STATS_TOKENS).ids:
+        ids = np.array([row or [0]], dtype=np.int64)
         values = session.run(activations, build_feeds(spec, ids, np.ones_like(ids)))
         for name, value in zip(activations, values, strict=True):
             channel_max = np.abs(np.asarray(value, np.float32)).reshape(-1, value.shape[-1]).max(axis=0)
@@ -192,4 +193,6 @@ def smoothing_scales(x_max: np.ndarray, w_max: np.ndarray, alpha: float = ALPHA)
 
 
 def _replace(tensor: onnx.TensorProto, values: np.ndarray) -> None:
-    tensor.CopyFrom(numpy_helper.from_array(values.astype(numpy_helper.to_array(tensor).dtype), tensor.name))
+    """`values` into `tensor`, keeping its element type (read from its header: no second decode)."""
+    dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)
+    tensor.CopyFrom(numpy_helper.from_array(values.astype(dtype), tensor.name))
