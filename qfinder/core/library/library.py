@@ -49,10 +49,9 @@ from qfinder.core.library.opening import (
     take_lock,
     writer_free,
 )
-from qfinder.core.library.sources import aligned, embedder_for
+from qfinder.core.library.sources import aligned, embedder_for, lazily_opened
 from qfinder.core.library.upkeep import Upkeep
 from qfinder.core.library.writelock import WriteLock
-from qfinder.core.model.lazy import LazyEmbedder
 from qfinder.core.model.remote.errors import ServerError
 from qfinder.core.results import SearchRequest, SearchResponse
 from qfinder.core.search.searcher import Searcher
@@ -175,12 +174,14 @@ class Library:
     @property
     def model_opening(self) -> ModelOpening | None:
         """How long the model took to open and from what; None without a lazily opened model."""
-        return self.embedder.opening if isinstance(self.embedder, LazyEmbedder) else None
+        lazy = lazily_opened(self.embedder)
+        return lazy.opening if lazy is not None else None
 
     def release_model(self) -> bool:
         """Close an opened model and give the freed heap back to the OS (an idle app's memory);
         it opens again when next needed. Whether there was one open."""
-        if not isinstance(self.embedder, LazyEmbedder) or not self.embedder.release():
+        lazy = lazily_opened(self.embedder)
+        if lazy is None or not lazy.release():
             return False
         return_free_memory()
         return True

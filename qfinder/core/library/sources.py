@@ -22,6 +22,7 @@ from qfinder.core.errors import ModelError
 from qfinder.core.indexing.indexer import WORDS_ONLY_MODEL
 from qfinder.core.model.identity import AGREE, IdentityBook, agreement, fingerprint_of
 from qfinder.core.model.info import EmbedOptions, ModelInfo
+from qfinder.core.model.lazy import LazyEmbedder, open_lazily  # onnxruntime only once a model opens
 from qfinder.core.model.protocol import Embedded, TextEmbedder
 from qfinder.core.model.remote.embedder import RemoteEmbedder, ServerAccess
 from qfinder.core.model.remote.errors import IdentityMismatch
@@ -40,8 +41,6 @@ MODEL_CACHE = "model-cache"  # the model's facts and optimized graph (qfinder.co
 
 def local_model(config: LibraryConfig, runtime: ModelRuntime, data_dir: Path) -> TextEmbedder:
     """The configured model folder, opened when first used (qfinder.core.model.lazy)."""
-    from qfinder.core.model.lazy import open_lazily  # onnxruntime only once the model is opened
-
     folder = config.model_folder or ""
     if not Path(folder).is_dir():
         raise ModelError(f"The model folder {folder} does not exist.",
@@ -159,3 +158,18 @@ def _agrees(embedder: TextEmbedder, remote: RemoteEmbedder | None, stamp: Pipeli
         remote.disconnect()
         return False
     return True
+
+
+def lazily_opened(embedder: TextEmbedder | None) -> LazyEmbedder | None:
+    """The local model a library opens on demand, inside whatever `embedder_for` and `aligned`
+    wrapped it in (a server's query fallback, an alias): the one whose memory an idle app gives
+    back, and whose opening time status shows. None: no local model (a server alone)."""
+    while True:
+        if isinstance(embedder, LazyEmbedder) or embedder is None:
+            return embedder
+        if isinstance(embedder, QueryFallback):
+            embedder = embedder.local
+        elif isinstance(embedder, Aliased):
+            embedder = embedder.inner
+        else:
+            return None

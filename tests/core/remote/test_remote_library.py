@@ -114,6 +114,17 @@ def test_search_while_the_server_is_away_uses_the_local_copy_when_it_agrees(
         assert library.embedder.used_local == len(QUERIES)
 
 
+def test_the_local_copy_opened_for_queries_is_released_when_idle(tmp_path, docs, serve, tiny_model_dir) -> None:
+    server = serve("tei")
+    with _index(tmp_path / "remote", docs, server_config(server.url, tiny_model_dir)) as library:
+        server.stop()
+        library.search(SearchRequest(QUERIES[0], k=2, mode="semantic"))  # embedded by the local copy
+        assert library.model_opening is not None and library.model_opening.loaded
+        assert library.release_model()
+        assert not library.model_opening.loaded
+        assert library.search(SearchRequest(QUERIES[0], k=2, mode="semantic")).results  # opens again
+
+
 def test_an_index_built_here_goes_on_through_a_server_of_the_same_model(
         tmp_path, docs, serve, tiny_model_dir) -> None:
     data = tmp_path / "data"
