@@ -51,6 +51,7 @@ class ServerReport:
 def check_server(url: str, api: str = "auto", model: str | None = None, api_key: str | None = None,
                  tokenizer: Tokenizer | None = None) -> ServerReport:
     transport = Transport(url, api_key)
+    client: RemoteClient | None = None
     try:
         found = discover(transport, api, model)
         client = RemoteClient(transport, found.api, found.model, found.limits)
@@ -60,8 +61,9 @@ def check_server(url: str, api: str = "auto", model: str | None = None, api_key:
         started = time.perf_counter()
         client.embed(texts, tokens, DOCUMENTS)
         rate = sum(tokens) / max(time.perf_counter() - started, 1e-9)
-        client.close()
     finally:
+        if client is not None:  # its request threads, also when the check failed halfway
+            client.close()
         transport.close()
     return ServerReport(url, found.api.name, found.served, dim, latency * 1000, rate, tokenizer is not None,
                         found.limits.max_batch, found.limits.max_input_tokens)

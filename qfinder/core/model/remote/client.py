@@ -192,7 +192,7 @@ class RemoteClient:
 
     def _vectors(self, reply: Reply, count: int) -> np.ndarray:
         answered = self.api.model_of(reply.data)
-        if self.model and answered and _bare(answered) != _bare(self.model):
+        if self.model and answered and bare_model_name(answered) != bare_model_name(self.model):
             raise IdentityMismatch(f"{self.transport.url} answered with model '{answered}', not '{self.model}'.",
                                    "The server switched models: indexing stopped so no two models' vectors "
                                    "are mixed. Serve the original model again, or re-index for the new one.")
@@ -244,11 +244,11 @@ class RemoteClient:
         return ServerRejected(line, "The server rejected the request; see its log for details.", status)
 
     def close(self) -> None:
+        """Stop the request threads; the transport is its owner's to close."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        self.transport.close()
 
 
 def _says(reply: Reply, phrases: Sequence[str]) -> bool:
@@ -256,6 +256,6 @@ def _says(reply: Reply, phrases: Sequence[str]) -> bool:
     return any(p in said for p in phrases)
 
 
-def _bare(model: str) -> str:
+def bare_model_name(model: str) -> str:
     """Ollama answers 'name:latest' for 'name'; compare names without that tag."""
-    return model[: -len(":latest")] if model.endswith(":latest") else model
+    return model.removesuffix(":latest")

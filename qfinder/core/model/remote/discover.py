@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qfinder.core.model.remote.apis import API_CHOICES, API_KINDS, Api
-from qfinder.core.model.remote.client import KEY_HINT, ServerLimits
+from qfinder.core.model.remote.client import KEY_HINT, ServerLimits, bare_model_name
 from qfinder.core.model.remote.errors import ServerRejected, ServerUnavailable
 from qfinder.core.model.remote.transport import Reply, Transport
 
@@ -106,8 +106,8 @@ def _chosen(transport: Transport, model: str | None, names: list[str]) -> str:
 
 
 def _check_named(transport: Transport, model: str | None, names: list[str]) -> None:
-    bare = {n.removesuffix(":latest") for n in names}
-    if model and model.removesuffix(":latest") not in bare:
+    bare = {bare_model_name(n) for n in names}
+    if model and bare_model_name(model) not in bare:
         raise ServerRejected(f"{transport.url} does not serve '{model}' (it serves {', '.join(names) or 'nothing'}).",
                              "Correct the model name, or load that model on the server.")
 
