@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from support.embed_servers import EmbedServer
@@ -28,8 +29,11 @@ def test_test_connection_reports_the_served_model_off_the_gui_thread(qtbot, tiny
         page.server_radio.setChecked(True)
         page.url_edit.setText(server.url)
         page.key_edit.setText("k3y")
-        page.test_button.click()
-        assert not page.test_button.isEnabled()  # running: the window stays responsive
+        server.quirks.block = threading.Event()  # the server answers no embed request until set
+        page.test_button.click()  # returns although the check cannot finish: it runs on another thread
+        qtbot.wait(50)  # and the GUI's event loop turns meanwhile
+        assert not page.test_button.isEnabled() and "Qwen/Qwen3-Embedding-tiny" not in page.result_label.text()
+        server.quirks.block.set()
         qtbot.waitUntil(lambda: page.test_button.isEnabled(), timeout=30_000)
         text = page.result_label.text()
         assert "Qwen/Qwen3-Embedding-tiny" in text and "128 dimensions" in text and "tokens/s" in text
