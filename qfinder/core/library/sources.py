@@ -20,7 +20,7 @@ from pathlib import Path
 from qfinder.core.config import LibraryConfig, ModelRuntime
 from qfinder.core.errors import ModelError
 from qfinder.core.indexing.indexer import WORDS_ONLY_MODEL
-from qfinder.core.model.identity import AGREE, IdentityBook, agreement, fingerprint_of
+from qfinder.core.model.identity import IdentityBook, check_against, fingerprint_of
 from qfinder.core.model.info import EmbedOptions, ModelInfo
 from qfinder.core.model.lazy import LazyEmbedder, open_lazily  # onnxruntime only once a model opens
 from qfinder.core.model.protocol import Embedded, TextEmbedder
@@ -121,7 +121,7 @@ def aligned(embedder: TextEmbedder, stamp: PipelineStamp | None, data_dir: Path)
     own_id = _own_id(embedder, remote)
     if own_id == stamp.model_id:
         return embedder
-    if book.alias(own_id) == stamp.model_id or _agrees(embedder, remote, stamp, book):
+    if book.alias(own_id) == stamp.model_id or _agrees(embedder, stamp, book):
         book.put_alias(own_id, stamp.model_id)
         if remote is not None:
             remote.model_id = stamp.model_id
@@ -136,19 +136,15 @@ def _own_id(embedder: TextEmbedder, remote: RemoteEmbedder | None) -> str:
     return embedder.info.model_id
 
 
-def _agrees(embedder: TextEmbedder, remote: RemoteEmbedder | None, stamp: PipelineStamp,
-            book: IdentityBook) -> bool:
+def _agrees(embedder: TextEmbedder, stamp: PipelineStamp, book: IdentityBook) -> bool:
     """Whether the stamp's recorded fingerprint (recorded now from the local copy when that is the
     stamp's model) agrees with `embedder`'s. Connects to a server: ServerUnavailable may rise."""
-    expected = book.get(stamp.model_id)
-    local = embedder.local if isinstance(embedder, QueryFallback) else None
-    if expected is None and local is not None and local.info.model_id == stamp.model_id:
-        expected = fingerprint_of(local)
-        book.put(stamp.model_id, expected)
-    if expected is None or embedder.info.full_dim != stamp.full_dim:
+    if not isinstance(embedder, QueryFallback):  # a local model: measured against the stamp's record
+        return (embedder.info.full_dim == stamp.full_dim
+                and check_against(book, stamp.model_id, lambda: fingerprint_of(embedder)).agrees)
+    if not _kept_for(stamp, embedder.local, book) or embedder.info.full_dim != stamp.full_dim:
         return False
-    if remote is None:
-        return agreement(expected, fingerprint_of(embedder)) >= AGREE
+    remote = embedder.remote
     remote.model_id = stamp.model_id  # connect() checks the probe against the stamp's fingerprint
     remote.disconnect()
     try:
@@ -157,6 +153,17 @@ def _agrees(embedder: TextEmbedder, remote: RemoteEmbedder | None, stamp: Pipeli
         remote.model_id = None
         remote.disconnect()
         return False
+    return True
+
+
+def _kept_for(stamp: PipelineStamp, local: TextEmbedder | None, book: IdentityBook) -> bool:
+    """Whether `book` keeps a fingerprint for the stamp's model id, recorded now from the local
+    copy when that is the stamp's model (the local copy opens only then)."""
+    if book.get(stamp.model_id) is not None:
+        return True
+    if local is None or local.info.model_id != stamp.model_id:
+        return False
+    book.put(stamp.model_id, fingerprint_of(local))
     return True
 
 

@@ -4,6 +4,8 @@
     book = IdentityBook(data_dir)
     book.get(model_id) / book.put(model_id, fingerprint)
     agreement(a, b)                                  # the lowest cosine of paired probe vectors
+    verdict = check_against(book, model_id, lambda: fingerprint_of(embedder), record=True)
+    verdict.agrees / verdict.disagrees / verdict.score / verdict.recorded
 
 A model id says what a model claims to be; a server's name for a model does not say whether its
 weights, its quantization or its tokenizer (an old GGUF without the final end-of-text token)
@@ -18,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,3 +115,33 @@ class IdentityBook:
 
     def _read(self) -> dict[str, object]:
         return read_json_object(self.path)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How an engine's fingerprint compares with the one kept for its model id."""
+
+    score: float | None  # agreement with the kept fingerprint; None: none was kept
+    recorded: bool = False  # none was kept: the engine's was written as the model id's
+
+    @property
+    def agrees(self) -> bool:
+        return self.score is not None and self.score >= AGREE
+
+    @property
+    def disagrees(self) -> bool:
+        """Compared and found another model (unlike `not agrees`, False with nothing to compare)."""
+        return self.score is not None and self.score < AGREE
+
+
+def check_against(book: IdentityBook, model_id: str, measure: Callable[[], Fingerprint],
+                  record: bool = False) -> Verdict:
+    """`measure()`'s fingerprint against the one `book` keeps for `model_id`; with `record`, kept
+    as the model id's when there is none. `measure` runs only when its fingerprint is compared or
+    kept: it may open a model or reach a server."""
+    expected = book.get(model_id)
+    if expected is not None:
+        return Verdict(agreement(expected, measure()))
+    if record:
+        book.put(model_id, measure())
+    return Verdict(None, recorded=record)

@@ -140,6 +140,20 @@ def test_an_index_built_here_goes_on_through_a_server_of_the_same_model(
         assert back_here.catalog.stamp() == stamp
 
 
+def test_an_index_built_through_a_server_goes_on_here_with_the_local_copy(
+        tmp_path, docs, serve, tiny_model_dir) -> None:
+    data = tmp_path / "data"
+    server = serve("tei")
+    with _index(data, docs, server_config(server.url, tiny_model_dir)) as remote:
+        expected, stamp = _answers(remote), remote.catalog.stamp()
+    server.stop()
+    (docs / "new.txt").write_text("a brand new note about sailing boats")
+    with _index(data, docs, LibraryConfig(model_folder=str(tiny_model_dir))) as here:
+        assert here.catalog.stamp() == stamp  # not re-embedded: the fingerprints agree
+        assert here.indexer.stats.texts_embedded == 1  # only the new file's chunk
+        assert _answers(here)[2:] == expected[2:]
+
+
 def test_a_server_of_another_model_re_embeds_instead_of_mixing(tmp_path, docs, serve, tiny_model_dir) -> None:
     data = tmp_path / "data"
     with _index(data, docs, LibraryConfig(model_folder=str(tiny_model_dir))) as local:

@@ -27,7 +27,13 @@ from tokenizers import Tokenizer
 
 from qfinder.core.errors import CancelledError
 from qfinder.core.model.batching import EmbedStats
-from qfinder.core.model.identity import AGREE, Fingerprint, IdentityBook, agreement, fingerprint_of
+from qfinder.core.model.identity import (
+    AGREE,
+    Fingerprint,
+    IdentityBook,
+    check_against,
+    fingerprint_of,
+)
 from qfinder.core.model.info import EmbedOptions, ModelInfo, format_document, format_query
 from qfinder.core.model.mrl import MIN_MRL_DIM, check_dim, l2_normalize, truncate_normalize
 from qfinder.core.model.protocol import Embedded
@@ -257,15 +263,10 @@ class RemoteEmbedder:
     def _check_identity(self, fingerprint: Fingerprint) -> None:
         if self.book is None:
             return
-        model_id = self.info.model_id
-        expected = self.book.get(model_id)
-        if expected is None:
-            self.book.put(model_id, fingerprint)
-            return
-        agree = agreement(expected, fingerprint)
-        if agree < AGREE:
-            raise IdentityMismatch(f"{self.access.url}'s vectors no longer match this index's (cosine {agree:.4f} "
-                                   f"< {AGREE}).",
+        verdict = check_against(self.book, self.info.model_id, lambda: fingerprint, record=True)
+        if verdict.disagrees:
+            raise IdentityMismatch(f"{self.access.url}'s vectors no longer match this index's "
+                                   f"(cosine {verdict.score:.4f} < {AGREE}).",
                                    "The server's model, precision or tokenizer changed: indexing stopped so that "
                                    "no two kinds of vectors are mixed. Serve the original model again, or re-index.")
 

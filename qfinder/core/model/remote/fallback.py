@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from qfinder.core.model.identity import AGREE, IdentityBook, agreement, fingerprint_of
+from qfinder.core.model.identity import IdentityBook, check_against, fingerprint_of
 from qfinder.core.model.info import ModelInfo
 from qfinder.core.model.protocol import Embedded, TextEmbedder
 from qfinder.core.model.remote.embedder import RemoteEmbedder
@@ -79,14 +79,12 @@ class QueryFallback:
         if self.local is None:
             return False
         if self._local_agrees is None:
-            expected = self._book.get(self.remote.info.model_id)
-            if expected is None:
-                self._local_agrees = False
-            else:
-                score = agreement(expected, fingerprint_of(self.local))
-                self._local_agrees = score >= AGREE
+            local = self.local
+            verdict = check_against(self._book, self.remote.info.model_id, lambda: fingerprint_of(local))
+            self._local_agrees = verdict.agrees
+            if verdict.score is not None:
                 log.info("the local copy %s the server's model (cosine %.4f)",
-                         "matches" if self._local_agrees else "does not match", score)
+                         "matches" if verdict.agrees else "does not match", verdict.score)
         return self._local_agrees
 
     def cancel(self) -> None:
