@@ -7,13 +7,11 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from support.embed_servers import EmbedServer, Sleeps, server_config
+from support.embed_servers import EmbedServer, quiet_backoff, server_config
 from support.gate import StepGate
 
 from qfinder.core.indexing.indexer import IndexSettings
-from qfinder.core.library.library import Library
 from qfinder.core.model.embedder import Embedder
-from qfinder.core.model.remote.fallback import QueryFallback
 from qfinder.core.storage.catalog import Catalog
 from qfinder.services.settings import EngineSettings
 
@@ -28,11 +26,6 @@ WAIT_FOR_RESUME = EngineSettings(quiet_s=0.15, max_delay_s=1.0, watch_check_s=0.
 def server(tiny_model_dir):
     with EmbedServer(Embedder.from_folder(tiny_model_dir, "cpu"), "tei") as running:
         yield running
-
-
-def _no_real_backoff(library: Library) -> None:
-    if isinstance(library.embedder, QueryFallback):
-        library.embedder.remote.sleep = Sleeps()
 
 
 def _corpus(root: Path, n: int) -> None:
@@ -54,7 +47,7 @@ def _engine_on(server: EmbedServer, make_engine, tmp_path: Path, model: Path, fi
     _corpus(tmp_path / "root", files)
     gate = StepGate()
     client = make_engine(data, settings=WAIT_FOR_RESUME, index_settings=SMALL_STEPS, gate=gate,
-                         opened=_no_real_backoff)
+                         opened=quiet_backoff)
     client.add_roots([str(tmp_path / "root")])
     return client, gate, data
 

@@ -5,6 +5,7 @@ engine (so their vectors can be compared with the local engine's).
     with EmbedServer(engine, "tei", max_batch=4) as server:     # port 0: a free port
         server.url; server.requests; server.quirks.status_storm = [429, 429]
         server.stop(); server.start()                          # killed and restarted, same port
+    quiet_backoff(library, sleeps)                             # its backoff records, never waits
 
 Kinds: "tei" (text-embeddings-inference: GET /info, POST /embed, 422 past max_client_batch_size
 or max_input_length), "openai" (vLLM/llama.cpp: GET /v1/models, POST /v1/embeddings, base64 on
@@ -24,12 +25,16 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qfinder.core.config import LibraryConfig
 from qfinder.core.model.embedder import Embedder
+from qfinder.core.model.remote.fallback import QueryFallback
+
+if TYPE_CHECKING:
+    from qfinder.core.library.library import Library
 
 
 @dataclass
@@ -283,6 +288,13 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def quiet_backoff(library: Library, sleeps: Sleeps | None = None) -> None:
+    """A library that embeds on a server backs off into `sleeps` (a new recorder when None):
+    retries come at once, and a test can read how long they would have waited."""
+    if isinstance(library.embedder, QueryFallback):
+        library.embedder.remote.sleep = sleeps if sleeps is not None else Sleeps()
 
 
 def server_config(url: str, local_copy: Path | None, **changes: object) -> LibraryConfig:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.embed_servers import Quirks, Sleeps, server_config
+from support.embed_servers import Quirks, Sleeps, quiet_backoff, server_config
 
 from qfinder.core.config import LibraryConfig
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.library.library import Library
 from qfinder.core.model.remote.errors import ServerUnavailable
-from qfinder.core.model.remote.fallback import QueryFallback
 from qfinder.core.results import SearchRequest
 
 TOPICS = ["tomatoes and basil in the garden", "kayaks and canoes in the boathouse",
@@ -35,17 +34,12 @@ def _index(data: Path, docs: Path, config: LibraryConfig, sleeps: Sleeps | None 
     data.mkdir(parents=True, exist_ok=True)
     config.save(data)
     library = Library.open(data, writer=True, steps=SMALL_STEPS)
-    _quiet_backoff(library, sleeps)
+    quiet_backoff(library, sleeps)
     assert library.indexer is not None
     library.indexer.plan([docs])
     while library.indexer.pending():
         library.indexer.step()
     return library
-
-
-def _quiet_backoff(library: Library, sleeps: Sleeps | None) -> None:
-    if isinstance(library.embedder, QueryFallback):
-        library.embedder.remote.sleep = sleeps if sleeps is not None else Sleeps()
 
 
 def _answers(library: Library, mode: str = "semantic") -> list[list[tuple[str, float]]]:
@@ -77,7 +71,7 @@ def test_a_server_killed_mid_run_loses_nothing_and_duplicates_nothing(
     data.mkdir()
     server_config(server.url, tiny_model_dir).save(data)
     with Library.open(data, writer=True, steps=SMALL_STEPS) as library:
-        _quiet_backoff(library, sleeps)
+        quiet_backoff(library, sleeps)
         library.indexer.plan([docs])
         library.indexer.step()
         library.indexer.step()
