@@ -1,6 +1,6 @@
 """Engine benchmark on the exact Qwen3-Embedding-0.6B architecture (random weights).
 
-    python3 bench/bench_engine.py [--texts 6] [--workdir /tmp/qfinder-bench] [--json out.json]
+    python3 bench/bench_engine.py [--texts 6] [--workdir /tmp/qfinder-bench] [--tiny] [--json out.json]
 
 Builds (once, cached in --workdir, in child processes) an fp32 model of the 0.6B architecture
 with the real Qwen3 tokenizer (../shared/models/qwen3-tokenizer) and its 8-bit MatMulNBits
@@ -19,6 +19,7 @@ variant, then reports in one run, on a realistic mix of chunk lengths (../shared
 Timings are interleaved per batch (engine, raw, 8-bit in turn, twice, in alternating order) and
 the fastest run of each batch counts, so load from other processes distorts them little. Cost depends on the architecture only, so random weights give
 true speeds; their fp32-vs-8-bit cosine is a proxy (trained weights quantize differently).
+--tiny: 2 narrow layers with the real vocabulary instead, a dry run of the script in seconds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -38,37 +38,69 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
-from peaks import cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402  (bench/ is on sys.path)
-from timing import cpu_summary  # noqa: E402
+from corpus import TOKENIZER, chunk_texts, present  # noqa: E402  (bench/ is on sys.path)
+from peaks import cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402
+from timing import cpu_summary, rss  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
 from qfinder.core.model.batching import plan_batches  # noqa: E402
 from qfinder.core.model.embedder import Embedder  # noqa: E402
 from qfinder.core.model.info import EmbedOptions  # noqa: E402
 from qfinder.core.model.runtime import session_options  # noqa: E402
-from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
-from qfinder.devtools.qwen3_config import QWEN3_0_6B  # noqa: E402
+from qfinder.devtools.bench_models import build_random_qwen3  # noqa: E402
+from qfinder.devtools.qwen3_config import QWEN3_0_6B, Qwen3Config  # noqa: E402
 
 T = TypeVar("T")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
-CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
 REPEATS = 2
 MIX_TEXTS = 400  # padding waste of the planner is computed (not run) over this many chunks
+# --tiny: the real vocabulary (so the real tokenizer) on 2 narrow layers, to dry-run a script
+TINY_REAL_VOCAB = Qwen3Config(vocab_size=QWEN3_0_6B.vocab_size, hidden_size=128, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=32, intermediate_size=256)
 
 
-def ensure_models(workdir: Path) -> tuple[Path, Path]:
-    fp32, q8 = workdir / "qwen3-0.6b-random-fp32", workdir / "qwen3-0.6b-random-q8"
-    steps = [["build", str(fp32), str(TOKENIZER)], ["quantize", str(q8), str(fp32)]]
-    for step in steps:
-        subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
+def architecture(tiny: bool) -> Qwen3Config:
+    return TINY_REAL_VOCAB if tiny else QWEN3_0_6B
+
+
+def ensure_fp32(workdir: Path, tiny: bool = False) -> Path:
+    """The random-weight fp32 folder, built once; the 0.6B one in a child process, so that a
+    bench's peak RSS is not the builder's."""
+    if tiny:
+        return build_random_qwen3(workdir / "qwen3-tiny-realvocab-fp32", TOKENIZER, cfg=TINY_REAL_VOCAB)
+    fp32 = workdir / "qwen3-0.6b-random-fp32"
+    subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", "build", str(fp32), str(TOKENIZER)],
+                   check=True)
+    return fp32
+
+
+def ensure_models(workdir: Path, tiny: bool = False) -> tuple[Path, Path]:
+    """The fp32 folder and its 8-bit MatMulNBits variant (the optimizer's candidate), built once."""
+    fp32 = ensure_fp32(workdir, tiny)
+    q8 = fp32.with_name(fp32.name.removesuffix("-fp32") + "-q8")
+    subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", "quantize", str(q8), str(fp32)],
+                   check=True)
     return fp32, q8
 
 
-def useful_flops(lengths: list[int]) -> float:
+def model_bench_parser(doc: str, texts: int) -> argparse.ArgumentParser:
+    """The options of the benches that time the random-weight models: --texts, --workdir, --tiny, --json."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=texts, help="texts of the chunk mix that are timed")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qfinder-bench"))
+    parser.add_argument("--tiny", action="store_true", help="2 narrow layers: a dry run, its figures meaningless")
+    parser.add_argument("--json", type=Path)
+    return parser
+
+
+def missing_material() -> str:
+    """What of ../shared these benches need and this machine lacks ('' when all is there)."""
+    return "" if TOKENIZER.exists() and present() else f"needs ../shared (tokenizer {TOKENIZER}, the cisi corpus)"
+
+
+def useful_flops(lengths: list[int], cfg: Qwen3Config = QWEN3_0_6B) -> float:
     """Causal work of the real tokens: projections + attention over the tokens before each."""
-    return sum(n * QWEN3_0_6B.flops_per_token(context=(n + 1) / 2) for n in lengths)
+    return sum(n * cfg.flops_per_token(context=(n + 1) / 2) for n in lengths)
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float, float]:
@@ -118,13 +150,6 @@ class EngineRunner:
         return embedded.vectors, wall, cpu
 
 
-def rss_mb() -> tuple[float, float]:
-    """(current RSS, peak RSS) of this process in MB."""
-    status = Path("/proc/self/status").read_text()
-    current = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-    return current / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def naive_waste(lengths: list[int], batch_size: int = 16) -> float:
     padded = sum(len(chunk) * max(chunk) for chunk in
                  (lengths[i:i + batch_size] for i in range(0, len(lengths), batch_size)))
@@ -145,24 +170,25 @@ def load_runners(fp32_dir: Path, q8_dir: Path, texts: list[str], options: EmbedO
                  results: dict[str, float]) -> dict[str, EngineRunner | RawRunner]:
     """The fp32 engine first, alone, through the largest batch (its peak RSS), then the others."""
     fp32 = EngineRunner(fp32_dir, texts, options)
-    results["rss_after_load_mb"] = rss_mb()[0]
+    results["rss_after_load_mb"] = rss()["VmRSS"]
     rows = [fp32.engine.tokenizer.encode(text).ids for text in texts]
     batches = plan_batches([len(r) for r in rows], options.max_padded_tokens, options.max_batch,
                            options.max_padding_waste)
     fp32.engine.embed_documents([texts[i] for i in batches[0]])  # warm-up on the largest batch
-    results["peak_rss_engine_fp32_mb"] = rss_mb()[1]
+    results["peak_rss_engine_fp32_mb"] = rss()["VmHWM"]
     runners: dict[str, EngineRunner | RawRunner] = {
         "fp32": fp32, "raw_engine_options": RawRunner(fp32_dir, rows, True), "raw": RawRunner(fp32_dir, rows, False)}
-    before_q8 = rss_mb()[0]
+    before_q8 = rss()["VmRSS"]
     runners["q8"] = EngineRunner(q8_dir, texts, options)
     runners["q8"].run(batches[0])
-    results["rss_added_by_q8_engine_mb"] = rss_mb()[0] - before_q8
+    results["rss_added_by_q8_engine_mb"] = rss()["VmRSS"] - before_q8
     for name in ("raw", "raw_engine_options"):
         runners[name].run(batches[0])  # the same warm-up for the raw sessions
     return runners
 
 
-def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[int]) -> dict[str, float]:
+def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[int],
+            cfg: Qwen3Config) -> dict[str, float]:
     """Each batch runs REPEATS times per runner in alternating order; per batch the fastest run
     counts (interference from other processes only ever adds time)."""
     options = EmbedOptions()
@@ -173,7 +199,7 @@ def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[in
     assert isinstance(fp32, EngineRunner)
     lengths = [len(fp32.engine.tokenizer.encode(text).ids) for text in texts]
     batches = plan_batches(lengths, options.max_padded_tokens, options.max_batch, options.max_padding_waste)
-    vectors = {name: np.zeros((len(texts), QWEN3_0_6B.hidden_size), np.float32) for name in runners}
+    vectors = {name: np.zeros((len(texts), cfg.hidden_size), np.float32) for name in runners}
     best = {name: np.full((len(batches), 2), np.inf) for name in runners}
     for repeat in range(REPEATS):
         order = list(runners) if repeat % 2 == 0 else list(reversed(runners))
@@ -181,7 +207,7 @@ def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[in
             for name in order:
                 vectors[name][batch], wall, cpu = runners[name].run(batch)
                 best[name][b] = np.minimum(best[name][b], (wall, cpu))
-    tokens, flops = sum(lengths), useful_flops(lengths)
+    tokens, flops = sum(lengths), useful_flops(lengths, cfg)
     for name, times in best.items():
         results[f"{name}_tokens_per_s"] = tokens / times[:, 0].sum()
         results[f"{name}_tokens_per_cpu_s"] = tokens / times[:, 1].sum()
@@ -195,7 +221,7 @@ def measure(fp32_dir: Path, q8_dir: Path, texts: list[str], mix_lengths: list[in
         "padding_waste_timed": 1 - fp32.tokens / fp32.padded,
         "fp32_gflops": flops * results["fp32_tokens_per_s"] / tokens / 1e9,
         "q8_gops": flops * results["q8_tokens_per_s"] / tokens / 1e9,
-        "peak_rss_all_mb": rss_mb()[1], "gflop_per_token_projections": QWEN3_0_6B.flops_per_token() / 1e9,
+        "peak_rss_all_mb": rss()["VmHWM"], "gflop_per_token_projections": cfg.flops_per_token() / 1e9,
     })
     return results
 
@@ -234,24 +260,19 @@ def report(results: dict[str, float]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=6)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qfinder-bench"))
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    if not TOKENIZER.exists() or not CORPUS.exists():
-        print(f"needs ../shared (tokenizer {TOKENIZER}, corpus {CORPUS})")
+    args = model_bench_parser(__doc__, texts=6).parse_args()
+    if missing_material():
+        print(missing_material())
         return 2
     load_start = os.getloadavg()[0]
-    fp32_dir, q8_dir = ensure_models(args.workdir)
-    corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    texts = chunk_mix(TOKENIZER, corpus, args.texts)
-    mix = Tokenizer.from_file(str(TOKENIZER)).encode_batch(chunk_mix(TOKENIZER, corpus, MIX_TEXTS, seed=1))
+    fp32_dir, q8_dir = ensure_models(args.workdir, args.tiny)
+    texts = chunk_texts(args.texts)
+    mix = Tokenizer.from_file(str(TOKENIZER)).encode_batch(chunk_texts(MIX_TEXTS, seed=1))
     fp32_peak, int8_peak = peaks(cpu_model_and_flags()[1])
     fp32_rate, int8_rate = ort_matmul_rates()
     results = {"ort_matmul_gflops": fp32_rate / 1e9, "ort_matmul_integer_gops": int8_rate / 1e9,
                "peak_fp32_gflops": fp32_peak / 1e9, "peak_int8_gops": int8_peak / 1e9, "loadavg_start": load_start}
-    results.update(measure(fp32_dir, q8_dir, texts, [len(encoding.ids) for encoding in mix]))
+    results.update(measure(fp32_dir, q8_dir, texts, [len(encoding.ids) for encoding in mix], architecture(args.tiny)))
     results["loadavg_end"] = os.getloadavg()[0]
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

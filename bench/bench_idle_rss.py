@@ -25,18 +25,10 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from timing import cpu_summary, rss  # bench/ is on sys.path; light: the child's baseline stays bare
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
-E5 = SHARED / "models" / "multilingual-e5-small-q4"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "ORT_DISABLE_TELEMETRY": "1", "QT_QPA_PLATFORM": "offscreen"}
-
-
-def rss() -> dict[str, float]:
-    """VmRSS, RssAnon, RssFile of this process in MB."""
-    with open("/proc/self/status", encoding="ascii") as handle:
-        return {line.split(":")[0]: int(line.split()[1]) / 1024 for line in handle
-                if line.startswith(("VmRSS", "RssAnon", "RssFile"))}
 
 
 def mapped() -> dict[str, float]:
@@ -105,17 +97,12 @@ def child(tree: Path, data: Path, model: Path, qt: bool) -> None:
     print(json.dumps({"stages": stages, "mapped": by_kind}))
 
 
-def build_tree(root: Path, files: int) -> None:
-    root.mkdir(parents=True)
-    for line in CORPUS.read_text(encoding="utf-8").splitlines()[:files]:
-        doc = json.loads(line)
-        (root / f"cisi-{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}", encoding="utf-8")
-
-
 def main() -> int:
+    import corpus  # qfinder's: in the parent only
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=400)
-    parser.add_argument("--model", type=Path, default=E5)
+    parser.add_argument("--model", type=Path, default=corpus.E5)
     parser.add_argument("--no-qt", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,14 +111,11 @@ def main() -> int:
 
         child(Path(args.child[0]), Path(args.child[1]), Path(args.child[2]), not args.no_qt)
         return 0
-    sys.path.insert(0, str(Path(__file__).parent))
-    from timing import cpu_summary
-
     print(cpu_summary())
     print(f"load average     {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="qfinder-rss-") as tmp:
         tree, data = Path(tmp) / "tree", Path(tmp) / "data"
-        build_tree(tree, args.files)
+        corpus.write_collection(tree, max_docs=args.files)
         command = [sys.executable, __file__, "--child", str(tree), str(data), str(args.model)]
         done = subprocess.run(command + (["--no-qt"] if args.no_qt else []), capture_output=True, text=True,
                               env=ENV, check=True)

@@ -1,6 +1,6 @@
 """A whole index of a realistic folder against the engine alone, on the 0.6B architecture.
 
-    python3 bench/bench_index_e2e.py [--files 40] [--pdfs 3] [--docx 2] [--rounds 2] [--searches 5]
+    python3 bench/bench_index_e2e.py [--files 40] [--pdfs 3] [--docx 2] [--rounds 2] [--searches 5] [--tiny]
 
 The folder: the first --files cisi documents as .txt files plus a few PDFs and DOCX files of
 cisi text (extracted in the indexer's child process). It is indexed from scratch through
@@ -12,6 +12,7 @@ the engine alone in one call: the baseline, in the same run. Each figure is the 
 (p50) beside keyword ones and a bare `import qfinder.cli`, and the memory of an idle process
 that has just indexed. The 0.6B model (random weights, real tokenizer) is built once under
 --workdir (~2.4 GB); the first open writes its optimized graph (timed apart, then reused).
+--tiny: 2 narrow layers instead, a dry run of the script.
 """
 
 from __future__ import annotations
@@ -28,24 +29,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import corpus
+from bench_engine import ensure_fp32
 from timing import cpu_summary
 
 from qfinder.core.indexing.indexer import IndexSettings
 from qfinder.core.library.library import Library
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
-CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 OLD_STEPS = IndexSettings(step_files=16, step_tokens=4096)
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "ORT_DISABLE_TELEMETRY": "1"}
-
-
-def ensure_model(workdir: Path) -> Path:
-    fp32 = workdir / "qwen3-0.6b-random-fp32"
-    subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", "build", str(fp32), str(TOKENIZER)],
-                   check=True, env=ENV)
-    return fp32
 
 
 def _pdf_builder():
@@ -59,20 +53,17 @@ def _pdf_builder():
 def build_tree(root: Path, files: int, pdfs: int, docx: int) -> None:
     from docx import Document
 
-    docs = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()[:files + 4 * (pdfs + docx)]]
-    root.mkdir(parents=True)
-    for doc in docs[:files]:
-        (root / f"cisi-{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}", encoding="utf-8")
-    rest = docs[files:]
+    corpus.write_collection(root, max_docs=files)
+    rest = list(corpus.collection(max_docs=files + 4 * (pdfs + docx)).docs.values())[files:]
     pdf_bytes = _pdf_builder()
     for i in range(pdfs):
-        pages = [" ".join(d["text"].split()[:120]) for d in rest[4 * i:4 * i + 4]]
+        pages = [" ".join(text.split()[:120]) for _title, text in rest[4 * i:4 * i + 4]]
         (root / f"report-{i}.pdf").write_bytes(pdf_bytes(pages))
     for i in range(docx):
         document = Document()
-        for d in rest[4 * (pdfs + i):4 * (pdfs + i) + 4]:
-            document.add_heading(d["title"], level=2)
-            document.add_paragraph(d["text"])
+        for title, text in rest[4 * (pdfs + i):4 * (pdfs + i) + 4]:
+            document.add_heading(title, level=2)
+            document.add_paragraph(text)
         document.save(str(root / f"notes-{i}.docx"))
 
 
@@ -132,16 +123,15 @@ IDLE = """
 import json, sys, time
 from pathlib import Path
 from qfinder.core.library.library import Library
-tree, data = sys.argv[1:3]
+tree, data, bench = sys.argv[1:4]
+sys.path.insert(0, bench)
+from timing import rss
 changed = sorted(Path(tree).glob("*.txt"))[0]
 changed.write_text(changed.read_text() + " (edited)")
 with Library.open(data, writer=True) as lib:
     lib.indexer.plan([tree])
     while lib.indexer.pending():
         lib.indexer.step()
-    def rss():
-        return {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status")
-                if l.startswith(("VmRSS", "RssAnon", "RssFile"))}
     lib.upkeep.settle()  # returns the heap the batches freed (qfinder.core.heap)
     fields = {"open": rss()}
     lib.release_model()  # what the app does after an idle period (services/idle_model.py)
@@ -153,7 +143,7 @@ print(json.dumps(fields))
 def idle_rss(tree: Path, data: Path) -> dict[str, dict[str, float]]:
     """RSS of a fresh process that has just indexed one changed file, with the model open (idle)
     and after it was released."""
-    done = subprocess.run([sys.executable, "-c", IDLE, str(tree), str(data)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", IDLE, str(tree), str(data), str(HERE)], capture_output=True, text=True,
                           env=ENV, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -172,10 +162,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--searches", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qfinder-bench"))
+    parser.add_argument("--tiny", action="store_true", help="2 narrow layers: a dry run, its figures meaningless")
     args = parser.parse_args()
     print(cpu_summary())
     print(f"load average     {os.getloadavg()[0]:.1f} at start")
-    model = ensure_model(args.workdir)
+    model = ensure_fp32(args.workdir, args.tiny)
     with tempfile.TemporaryDirectory(prefix="qfinder-e2e-") as tmp:
         base = Path(tmp)
         tree, data = base / "tree", base / "data"

@@ -16,16 +16,15 @@ loop (a queued ping every 10 ms) and the longest stall of the GUI thread's loop,
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from corpus import TOKENIZER, documents, write_texts  # bench/ is on sys.path
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QObject, QTimer, Signal
 
 from qfinder.core.indexing.indexer import IndexSettings
@@ -36,9 +35,6 @@ from qfinder.services.engine import EngineClient
 from qfinder.services.settings import EngineSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
-CISI = SHARED / "data" / "cisi" / "corpus.jsonl"
 
 
 class StallProbe(QObject):
@@ -135,22 +131,14 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def documents(n: int) -> list[str]:
-    if CISI.exists():
-        rows = [json.loads(line) for line in CISI.read_text().splitlines()[: n]]
-        return [f"{r.get('title', '')}\n{r['text']}" for r in rows]
-    return [" ".join(f"word{i}_{j}" for j in range(300)) for i in range(n)]
-
-
 def model_folder(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
     if args.model:
         return Path(args.model), f"given: {args.model}"
     if not args.tiny and TOKENIZER.exists():
+        from bench_engine import ensure_models  # onnxruntime and the builders: only for this model
+
         # our own cache: other benchmarks build theirs concurrently, never share a folder in flight
-        cache = Path(args.cache)
-        fp32, q8 = cache / "qwen3-0.6b-random-fp32", cache / "qwen3-0.6b-random-q8"
-        for step in (["build", str(fp32), str(TOKENIZER)], ["quantize", str(q8), str(fp32)]):
-            subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", *step], check=True)
+        q8 = ensure_models(Path(args.cache))[1]
         return q8, "Qwen3-Embedding-0.6B architecture, random weights, 8-bit (bench_models quantize)"
     sys.path.insert(0, str(ROOT / "tests"))
     from support.qwen3 import build_tiny_qwen3
@@ -158,19 +146,13 @@ def model_folder(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
     return build_tiny_qwen3(work / "tiny"), "tiny Qwen3 (hidden 128, 2 layers) — not the 0.6B"
 
 
-def write_corpus(folder: Path, texts: list[str], tag: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, text in enumerate(texts):
-        (folder / f"{tag}{i:04d}.txt").write_text(text)
-
-
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="qfinder-live-"))
     model, model_note = model_folder(args, work)
     texts = documents(args.files * 3)
-    write_corpus(work / "first", texts[: args.files], "a")
-    write_corpus(work / "second", texts[args.files : args.files * 2], "b")
-    write_corpus(work / "third", texts[args.files * 2 :], "c")
+    write_texts(work / "first", texts[: args.files], "a")
+    write_texts(work / "second", texts[args.files : args.files * 2], "b")
+    write_texts(work / "third", texts[args.files * 2 :], "c")
     queries = [t.split("\n")[0][:60] or "information retrieval" for t in texts[: args.queries]]
     app = QCoreApplication.instance() or QCoreApplication([])
     settings = EngineSettings(reconcile_interval_s=0, nice=args.nice)

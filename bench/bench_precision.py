@@ -1,6 +1,6 @@
 """`models optimize` on the exact Qwen3-Embedding-0.6B architecture: which precision wins here, and how fast.
 
-    python3 bench/bench_precision.py [--texts 24] [--workdir /tmp/qfinder-bench] [--ghz 4.065] [--json out.json]
+    python3 bench/bench_precision.py [--texts 24] [--workdir /tmp/qfinder-bench] [--ghz 4.065] [--tiny] [--json out.json]
 
 1. Runs the real optimizer (qfinder.core.model.optimize) on a random-weight fp32 model of the 0.6B
    architecture: every candidate built, gated on the packaged sample, the safe ones timed; prints its
@@ -13,12 +13,11 @@
 Random weights give true speeds but cannot prove a precision safe: they have none of the
 activation outliers that break int8 on trained weights (the issue's published figures: plain
 dynamic int8 of Qwen3-class 0.6B models drops to cosine 0.64-0.85). Only the optimizer's gate
-on the user's real model decides that.
+on the user's real model decides that. --tiny: 2 narrow layers instead, a dry run of the script.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -30,7 +29,15 @@ from pathlib import Path
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
-from bench_engine import CORPUS, TOKENIZER, cosines, ensure_models, useful_flops  # noqa: E402
+from bench_engine import (  # noqa: E402
+    architecture,
+    cosines,
+    ensure_models,
+    missing_material,
+    model_bench_parser,
+    useful_flops,
+)
+from corpus import chunk_texts  # noqa: E402
 from peaks import DEFAULT_GHZ, cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402
 
 from qfinder.cli.models import optimize_table  # noqa: E402
@@ -45,15 +52,15 @@ from qfinder.core.model.optimize_candidates import (  # noqa: E402
     weighted_matmuls,
 )
 from qfinder.core.model.optimize_gate import load_sample  # noqa: E402
-from qfinder.core.model.optimize_smooth import build_smoothed, calibration_texts  # noqa: E402
-from qfinder.devtools.bench_models import chunk_mix  # noqa: E402
+from qfinder.core.model.optimize_smooth import smoothed_graph  # noqa: E402
+from qfinder.devtools.qwen3_config import Qwen3Config  # noqa: E402
 
 REPEATS = 2
 SHOWN_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
 
 
 def run_optimizer(fp32_dir: Path, workdir: Path) -> dict:
-    dest = workdir / "qwen3-0.6b-random-optimized"
+    dest = workdir / (fp32_dir.name.removesuffix("-fp32") + "-optimized")
     for stale in (dest, dest.with_name(dest.name + ".partial")):
         shutil.rmtree(stale, ignore_errors=True)  # a fresh run every time: the choice is what is measured
     started = time.perf_counter()
@@ -68,7 +75,7 @@ def dynamic_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Pat
     """Dynamic int8 as the optimizer decided it, rebuilt (the optimizer deletes what it does not use)."""
     import onnx
 
-    dest = workdir / ("qwen3-0.6b-random-dyn8-fp32-" + ("-".join(kept_fp32) or "none"))
+    dest = workdir / (fp32_dir.name.removesuffix("-fp32") + "-dyn8-fp32-" + ("-".join(kept_fp32) or "none"))
     if (dest / "model.onnx").exists():
         return dest
     copy_side_files(fp32_dir, dest)
@@ -81,26 +88,22 @@ def dynamic_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Pat
 def smooth_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Path:
     """Dynamic int8 of the SmoothQuant-scaled graph, as the optimizer built it (rebuilt: it keeps
     only the folder it chose)."""
-    import onnx
-
-    dest = workdir / ("qwen3-0.6b-random-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
+    dest = workdir / (fp32_dir.name.removesuffix("-fp32") + "-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
     if (dest / "model.onnx").exists():
         return dest
-    smoothed, _ = build_smoothed(find_model_folder(fp32_dir), workdir / "smoothed-fp32",
-                                 calibration_texts(load_sample()))
     copy_side_files(fp32_dir, dest)
-    matmuls = weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
-    build_dynamic_int8(smoothed, dest / "model.onnx", matmuls, frozenset(m.group for m in matmuls) - set(kept_fp32))
-    shutil.rmtree(workdir / "smoothed-fp32", ignore_errors=True)
+    scratch = dest.with_name(dest.name + ".smoothed")  # its own: another run may share the workdir
+    with smoothed_graph(find_model_folder(fp32_dir), scratch, load_sample()) as smoothed:
+        smoothed.int8(dest, kept_fp32)
     return dest
 
 
-def time_mix(folders: dict[str, Path], texts: list[str]) -> dict[str, dict[str, float]]:
+def time_mix(folders: dict[str, Path], texts: list[str], cfg: Qwen3Config) -> dict[str, dict[str, float]]:
     options = EmbedOptions()
     engines = {name: Embedder.from_folder(folder, provider="cpu", options=options) for name, folder in folders.items()}
     lengths = [len(engines["fp32"].tokenizer.encode(text).ids) for text in texts]
     batches = plan_batches(lengths, options.max_padded_tokens, options.max_batch, options.max_padding_waste)
-    vectors = {name: np.zeros((len(texts), 1024), np.float32) for name in engines}
+    vectors = {name: np.zeros((len(texts), cfg.hidden_size), np.float32) for name in engines}
     best = {name: np.full(len(batches), np.inf) for name in engines}
     for engine in engines.values():
         engine.embed_documents([texts[i] for i in batches[0]])  # warm-up on the largest batch
@@ -111,7 +114,7 @@ def time_mix(folders: dict[str, Path], texts: list[str]) -> dict[str, dict[str, 
                 started = time.perf_counter()
                 vectors[name][batch] = engines[name].embed_documents([texts[i] for i in batch])
                 best[name][b] = min(best[name][b], time.perf_counter() - started)
-    tokens, work = sum(lengths), useful_flops(lengths)
+    tokens, work = sum(lengths), useful_flops(lengths, cfg)
     results = {}
     for name in engines:
         seconds = float(best[name].sum())
@@ -125,21 +128,18 @@ def time_mix(folders: dict[str, Path], texts: list[str]) -> dict[str, dict[str, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=24)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/qfinder-bench"))
+    parser = model_bench_parser(__doc__, texts=24)
     parser.add_argument("--ghz", type=float, default=DEFAULT_GHZ, help="clock assumed for the peaks")
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    if not TOKENIZER.exists() or not CORPUS.exists():
-        print(f"needs ../shared (tokenizer {TOKENIZER}, corpus {CORPUS})")
+    if missing_material():
+        print(missing_material())
         return 2
     load_start = os.getloadavg()[0]
     model, flags = cpu_model_and_flags()
     fp32_peak, int8_peak = peaks(flags, args.ghz)
     print(f"cpu: {model}, {os.cpu_count()} CPUs, flags: {' '.join(f for f in SHOWN_FLAGS if f in flags)}")
     print(f"peaks at an assumed {args.ghz} GHz: fp32 {fp32_peak / 1e9:,.0f} GFLOP/s, int8 {int8_peak / 1e9:,.0f} GOP/s")
-    fp32_dir, q8_dir = ensure_models(args.workdir)
+    fp32_dir, q8_dir = ensure_models(args.workdir, args.tiny)
     optimized = run_optimizer(fp32_dir, args.workdir)
     candidates = {c["name"]: c for c in optimized["candidates"]}
     kept = {name: list(candidates[name]["kept_fp32"]) for name in ("int8-dynamic", "int8-smooth")}
@@ -147,8 +147,7 @@ def main() -> int:
                "int8-dynamic": dynamic_int8_dir(fp32_dir, args.workdir, kept["int8-dynamic"])}
     if candidates["int8-smooth"]["min_cosine"] is not None:  # built (it may have failed the gate)
         folders["int8-smooth"] = smooth_int8_dir(fp32_dir, args.workdir, kept["int8-smooth"])
-    corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    mix = time_mix(folders, chunk_mix(TOKENIZER, corpus, args.texts))
+    mix = time_mix(folders, chunk_texts(args.texts), architecture(args.tiny))
     fp32_rate, int8_rate = ort_matmul_rates()
     report_mix(mix, fp32_peak, int8_peak, fp32_rate, int8_rate, kept)
     print(f"load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end")

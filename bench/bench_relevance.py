@@ -24,16 +24,11 @@ import json
 import tempfile
 from pathlib import Path
 
-from bench_retrieval import (  # bench/ is on sys.path
-    DEFAULT_MODEL,
-    SHARED,
-    cli,
-    limit_queries,
-    mean_ndcg,
-)
+import corpus  # bench/ is on sys.path
+from bench_retrieval import cli, limit_queries, mean_ndcg
 from timing import cpu_summary
 
-from qfinder.devtools.ir_eval import Collection, load_collection, write_corpus
+from qfinder.devtools.ir_eval import Collection, write_corpus
 
 CLOSE = 0.5  # qfinder.core.search.relevance.CLOSE, as the JSON output reads
 FOREIGN = {"xquad/en": "cisi", "xquad/zh": "cisi", "xquad/mixed-zh-en": "cisi", "cisi": "xquad/en",
@@ -61,8 +56,8 @@ def answers(data: Path, queries: dict[str, str], work: Path) -> Answers:
 
 
 def run_collection(name: str, args: argparse.Namespace, base: Path) -> dict[str, float]:
-    coll = limit_queries(load_collection(SHARED / "data" / name), args.max_queries)
-    foreign = limit_queries(load_collection(SHARED / "data" / FOREIGN[name]), args.max_queries)
+    coll = limit_queries(corpus.collection(name), args.max_queries)
+    foreign = limit_queries(corpus.collection(FOREIGN[name]), args.max_queries)
     data, doc_of = indexed(name, coll, base, args.model)
     own = answers(data, coll.queries, data.parent)
     other = answers(data, foreign.queries, data.parent)
@@ -77,7 +72,7 @@ def run_collection(name: str, args: argparse.Namespace, base: Path) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=corpus.E5)
     parser.add_argument("--collections", default="xquad/en,xquad/zh,xquad/mixed-zh-en,cisi")
     parser.add_argument("--max-queries", type=int, default=300)
     parser.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the indexes here")

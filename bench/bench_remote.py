@@ -16,7 +16,6 @@ one query locally against through the server; the difference is the round trip's
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import statistics
 import sys
@@ -24,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import documents, write_texts
 from timing import cpu_summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,20 +36,8 @@ from qfinder.core.library.library import Library  # noqa: E402
 from qfinder.core.model.embedder import Embedder  # noqa: E402
 from qfinder.core.results import SearchRequest  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "data" / "cisi" / "corpus.jsonl"
 QUERIES = ["how are libraries classified", "information retrieval evaluation", "citation indexing",
            "the cost of journals", "automatic abstracting"]
-
-
-def build_tree(root: Path, files: int) -> None:
-    root.mkdir(parents=True)
-    if CORPUS.is_file():
-        docs = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()[:files]]
-        texts = [f"{d['title']}\n\n{d['text']}" for d in docs]
-    else:
-        texts = [" ".join(f"word{(i * 7 + j) % 997} text{j % 31}" for j in range(400)) for i in range(files)]
-    for i, text in enumerate(texts):
-        (root / f"doc{i:04d}.txt").write_text(text, encoding="utf-8")
 
 
 def index_through(server: EmbedServer, tree: Path, data: Path, model: Path) -> tuple[float, list[str]]:
@@ -94,7 +82,7 @@ def main() -> None:
     print(cpu_summary())
     work = Path(tempfile.mkdtemp(prefix="qfinder-bench-remote-"))
     model = build_tiny_qwen3(work / "model")
-    build_tree(work / "tree", args.files)
+    write_texts(work / "tree", documents(args.files))
     quirks = Quirks(gpu_tokens_per_s=args.gpu_tokens_per_s or None)
     with EmbedServer(Embedder.from_folder(model, "cpu"), "tei", quirks=quirks, lifetime_s=3600) as server:
         e2e, chunks = index_through(server, work / "tree", work / "data", model)

@@ -21,20 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import numbered_tree
 from timing import timed
 
 from qfinder.core.library.library import Library
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def build_tree(root: Path, n_files: int) -> None:
-    per_folder = 100
-    for i in range(max(1, n_files // per_folder)):
-        folder = root / f"project-{i:03d}" / "notes"
-        folder.mkdir(parents=True)
-        for j in range(per_folder):
-            (folder / f"note_{j:03d}.txt").write_text(f"note {i} {j}\n")
 
 
 def bare_walk(root: str) -> int:
@@ -68,7 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qfinder-rescan-") as tmp:
         base = Path(tmp)
         root = base / "tree"
-        build_tree(root, args.files)
+        numbered_tree(root, args.files)
         model = args.model or tiny_model(base / "model")
         library = Library.open(base / "data", writer=True, model_folder=str(model))
         indexer = library.indexer

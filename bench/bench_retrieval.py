@@ -24,13 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import corpus  # bench/ is on sys.path
 import numpy as np
 
 from qfinder.core.model.embedder import Embedder
-from qfinder.devtools.ir_eval import Collection, doc_text, load_collection, ndcg_at_k, write_corpus
+from qfinder.devtools.ir_eval import Collection, doc_text, ndcg_at_k, write_corpus
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DEFAULT_MODEL = SHARED / "models" / "multilingual-e5-small-q4"
 DEFAULT_COLLECTIONS = "xquad/en,xquad/zh,xquad/de,xquad/es,xquad/mixed-zh-en,cisi"
 MODES = ("hybrid", "semantic", "keyword")
 
@@ -91,7 +90,7 @@ def cli_rankings(coll: Collection, work: Path, model: Path, k: int) -> tuple[Ran
 
 
 def run_collection(name: str, args: argparse.Namespace, embedder: Embedder) -> dict[str, float]:
-    coll = limit_queries(load_collection(SHARED / "data" / name, max_docs=args.max_docs), args.max_queries,
+    coll = limit_queries(corpus.collection(name, args.max_docs), args.max_queries,
                          args.keep_quotes)
     started = time.perf_counter()
     direct = mean_ndcg(coll, direct_rankings(embedder, coll, args.k), args.k)
@@ -107,7 +106,7 @@ def run_collection(name: str, args: argparse.Namespace, embedder: Embedder) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=corpus.E5)
     parser.add_argument("--collections", default=DEFAULT_COLLECTIONS)
     parser.add_argument("--max-docs", type=int, default=None)
     parser.add_argument("--max-queries", type=int, default=None)

@@ -14,18 +14,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from corpus import numbered_tree
 from timing import timed
 
 from qfinder.core.indexing.walk import ExcludeRules, walk
 
 
 def build_tree(root: Path, n_files: int) -> None:
-    per_folder = 100
-    for i in range(max(1, n_files // per_folder)):
-        folder = root / f"project-{i:03d}" / "src"
-        folder.mkdir(parents=True)
-        for j in range(per_folder):
-            (folder / f"file_{j:03d}.py").write_text(f"# file {i}/{j}\nprint({j})\n")
+    """The re-scan tree, plus what the walk must skip: a .gitignore and an excluded folder."""
+    numbered_tree(root, n_files)
     (root / ".gitignore").write_text("*.tmp\nbuild/\n")
     (root / "node_modules" / "pkg").mkdir(parents=True)
     (root / "node_modules" / "pkg" / "index.js").write_text("x")

@@ -27,33 +27,24 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
+from bench_engine import TINY_REAL_VOCAB, ensure_fp32  # noqa: E402  (bench/ is on sys.path)
+from corpus import TOKENIZER, chunk_texts  # noqa: E402
 
 from qfinder.core.model.embedder import Embedder  # noqa: E402
 from qfinder.core.model.info import EmbedOptions  # noqa: E402
-from qfinder.devtools.bench_models import build_random_qwen3, chunk_mix  # noqa: E402
-from qfinder.devtools.qwen3_config import QWEN3_0_6B, Qwen3Config  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-TOKENIZER = SHARED / "models" / "qwen3-tokenizer" / "tokenizer.json"
-CORPUS = SHARED / "data" / "cisi" / "corpus.jsonl"
-#: Real vocabulary, tiny body: a fast dry run that still takes the real tokenizer's ids.
-TINY_REAL_VOCAB = Qwen3Config(vocab_size=QWEN3_0_6B.vocab_size, hidden_size=128, num_hidden_layers=2,
-                              num_attention_heads=4, num_key_value_heads=2, head_dim=32, intermediate_size=256)
+from qfinder.devtools.bench_models import build_random_qwen3  # noqa: E402
 
 
 def build_models(workdir: Path, tiny: bool) -> dict[str, Path]:
     """fp32 and fp16 folders; the full-size ones are built in a child process (memory)."""
-    prefix = "qwen3-tiny-realvocab" if tiny else "qwen3-0.6b-random"
-    folders = {dtype: workdir / f"{prefix}-{dtype}" for dtype in ("fp32", "fp16")}
-    for dtype, folder in folders.items():
-        if tiny:
-            build_random_qwen3(folder, TOKENIZER, cfg=TINY_REAL_VOCAB,
-                               dtype="float16" if dtype == "fp16" else "float32")
-        else:
-            step = "build-fp16" if dtype == "fp16" else "build"
-            subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", step, str(folder),
-                            str(TOKENIZER)], check=True)
-    return folders
+    fp32 = ensure_fp32(workdir, tiny)
+    fp16 = fp32.with_name(fp32.name.removesuffix("-fp32") + "-fp16")
+    if tiny:
+        build_random_qwen3(fp16, TOKENIZER, cfg=TINY_REAL_VOCAB, dtype="float16")
+    else:
+        subprocess.run([sys.executable, "-m", "qfinder.devtools.bench_models", "build-fp16", str(fp16),
+                        str(TOKENIZER)], check=True)
+    return {"fp32": fp32, "fp16": fp16}
 
 
 def timed_embed(engine: Embedder, texts: list[str]) -> tuple[np.ndarray, float]:
@@ -97,8 +88,7 @@ def main() -> int:
         return 2
     provider = "cuda" if has_cuda else "cpu"
     folders = build_models(args.workdir, args.tiny)
-    corpus = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    texts = chunk_mix(TOKENIZER, corpus, args.texts)
+    texts = chunk_texts(args.texts)
     cpu = Embedder.from_folder(folders["fp32"], provider="cpu")
     reference, cpu_speed = timed_embed(cpu, texts[: args.cpu_texts])
     cpu.close()

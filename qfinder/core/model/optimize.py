@@ -180,21 +180,15 @@ def _smoothed_int8(folder: ModelFolder, work: Path, gate: _Gate, dynamic: Candid
     where, started = work / name, time.perf_counter()
     try:
         build.copy_side_files(folder.root, where)
-        smoothed, sites = smooth.build_smoothed(folder, work / "smoothed", smooth.calibration_texts(gate.sample))
-        matmuls = build.weighted_matmuls(onnx.load(str(smoothed), load_external_data=False))
-        everything = frozenset(m.group for m in matmuls)
-        for kept in dict.fromkeys([(), dynamic.kept_fp32]):
-            for old in where.glob("model.onnx*"):
-                old.unlink()
-            build.build_dynamic_int8(smoothed, where / "model.onnx", matmuls, everything - set(kept))
-            result = gate.folder(where, f"{name} with {', '.join(kept) or 'nothing'} in fp32", FITTED_MARGIN)
-            if result.passed:
-                break
+        with smooth.smoothed_graph(folder, work / "smoothed", gate.sample) as smoothed:
+            for kept in dict.fromkeys([(), dynamic.kept_fp32]):
+                smoothed.int8(where, kept)
+                result = gate.folder(where, f"{name} with {', '.join(kept) or 'nothing'} in fp32", FITTED_MARGIN)
+                if result.passed:
+                    break
     except Exception as exc:  # one candidate that cannot be built must not stop the others
         return _not_built(name, description, exc)
-    finally:
-        shutil.rmtree(work / "smoothed", ignore_errors=True)
-    note = f"{sites} activations rescaled" + (f"; kept in fp32: {', '.join(kept)}" if kept else "")
+    note = f"{smoothed.sites} activations rescaled" + (f"; kept in fp32: {', '.join(kept)}" if kept else "")
     return _gated(name, description, where, result, started, kept_fp32=kept, note=note)
 
 

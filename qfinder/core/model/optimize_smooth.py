@@ -22,7 +22,10 @@ so a fold that went wrong could only fail the gate, never reach a user.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +38,13 @@ from qfinder.core.model.feeds import build_feeds, read_graph
 from qfinder.core.model.folder import ModelFolder
 from qfinder.core.model.info import detect_family
 from qfinder.core.model.loader import text_encoder
-from qfinder.core.model.optimize_candidates import name_unnamed_nodes, save_model
+from qfinder.core.model.optimize_candidates import (
+    WeightedMatMul,
+    build_dynamic_int8,
+    name_unnamed_nodes,
+    save_model,
+    weighted_matmuls,
+)
 from qfinder.core.model.optimize_gate import GateSample
 
 ALPHA = 0.5  # SmoothQuant's migration strength: half the range moves into the weights
@@ -110,6 +119,34 @@ def _producer(node: onnx.NodeProto, activation: str, constants: dict[str, onnx.T
                 and len(up.input) == 2 and single_use_constant(up.input[1], 2)):
             return up.input[1], 1  # act(gate) * up: up_proj's output columns
     return None
+
+
+@dataclass(frozen=True)
+class SmoothedGraph:
+    """The fp32 graph with the scales folded in, and how many activations were rescaled."""
+
+    path: Path
+    sites: int
+    matmuls: list[WeightedMatMul]
+
+    def int8(self, where: Path, kept_fp32: Iterable[str] = ()) -> None:
+        """Dynamic int8 of this graph as `where`/model.onnx (replacing an earlier build): every
+        weighted MatMul in int8 but those of the `kept_fp32` groups."""
+        for old in where.glob("model.onnx*"):
+            old.unlink()
+        groups = frozenset(m.group for m in self.matmuls) - set(kept_fp32)
+        build_dynamic_int8(self.path, where / "model.onnx", self.matmuls, groups)
+
+
+@contextmanager
+def smoothed_graph(folder: ModelFolder, scratch: Path, sample: GateSample) -> Iterator[SmoothedGraph]:
+    """`folder`'s graph scaled on the sample's calibration texts, built once in `scratch` for the
+    int8 builds made from it; `scratch` is removed on leaving, also when building failed."""
+    try:
+        path, sites = build_smoothed(folder, scratch, calibration_texts(sample))
+        yield SmoothedGraph(path, sites, weighted_matmuls(onnx.load(str(path), load_external_data=False)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def calibration_texts(sample: GateSample) -> list[str]:
