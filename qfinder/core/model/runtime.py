@@ -56,9 +56,13 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     # Spinning threads burn a core while idle; a desktop app is idle most of the time.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    # Shapes vary per batch: memory patterns and the CPU arena only hold on to peak memory.
+    # Shapes vary per batch, so memory patterns would only pin a peak. The arena stays on: without
+    # it every large tensor of every layer is a fresh mmap whose pages fault in on first touch
+    # (measured ~18 us a page in a VM), and glibc keeps the freed ones as fragments; each run then
+    # gives the arena back (ARENA_SHRINK in new_run_options), so idle memory stays low. The arena's
+    # first region is never shrunk: the one-text probe each open runs first keeps it small.
     options.enable_mem_pattern = False
-    options.enable_cpu_mem_arena = False
+    options.enable_cpu_mem_arena = True
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Failures reach the caller as exceptions with hints; ORT's own stderr lines would only add noise.
     options.log_severity_level = 4
@@ -166,8 +170,12 @@ def session_error(onnx_path: Path, exc: Exception) -> ModelError:
     return ModelError(f"onnxruntime cannot load {onnx_path}: {text.splitlines()[0] if text else exc!r}", hint)
 
 
+ARENA_SHRINK = ("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+
 def new_run_options(terminate: bool = False) -> ort.RunOptions:
     options = ort.RunOptions()
     options.log_severity_level = 3
+    options.add_run_config_entry(*ARENA_SHRINK)  # the run's buffers go back when it ends
     options.terminate = terminate
     return options
