@@ -7,7 +7,7 @@ import os
 import time
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from qfinder.core.results import SearchFilters, SearchMode
@@ -83,6 +83,7 @@ class FiltersBar(QWidget):
         return box
 
     # -- modified date ---------------------------------------------------------------------
+    @Slot(int)
     def _on_date_choice(self, index: int) -> None:
         if self.date_box.itemData(index) != CUSTOM_RANGE:
             self._date_index = index
@@ -90,6 +91,7 @@ class FiltersBar(QWidget):
         else:
             self.ask_custom_range()
 
+    @Slot(int)
     def _on_date_picked_again(self, index: int) -> None:
         """Picking the custom range that is already on opens its dates to change them."""
         if self.date_box.itemData(index) == CUSTOM_RANGE and index == self._date_index:
@@ -103,6 +105,7 @@ class FiltersBar(QWidget):
         self.range_dialog.rejected.connect(self._cancel_custom_range)
         self.range_dialog.open()
 
+    @Slot()
     def _use_custom_range(self) -> None:
         assert self.range_dialog is not None
         self.custom_range = self.range_dialog.chosen()
@@ -112,6 +115,7 @@ class FiltersBar(QWidget):
         self._date_index = self.date_box.currentIndex()
         self.filters_changed.emit()
 
+    @Slot()
     def _cancel_custom_range(self) -> None:
         if self.date_box.currentIndex() != self._date_index:  # back to the choice before
             self.date_box.blockSignals(True)

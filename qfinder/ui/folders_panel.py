@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -150,16 +150,19 @@ class FoldersPanel(QWidget):
         self.rescan_button.setEnabled(self.list.count() > 0)
         self.pause_button.setEnabled(self.list.count() > 0 or self.pause_button.isChecked())
 
+    @Slot()
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder to index")
         if folder:
             self.add_requested.emit([folder])
 
+    @Slot()
     def _remove_selected(self) -> None:
         path = self.selected()
         if path and self.confirm_remove(self, path):
             self.remove_requested.emit(path)
 
+    @Slot(bool)
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)

@@ -6,7 +6,7 @@ engine, so tests can drive everything through keys and assert on the intercepted
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance
+from PySide6.QtCore import QModelIndex, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QKeySequence, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeView, QWidget
 
@@ -64,6 +64,7 @@ class ResultsView(QTreeView):
         if self.results_model().rowCount() == 0:
             self.viewport().update()
 
+    @Slot()
     def _remember_place(self) -> None:
         model = self.results_model()
         current = self.currentIndex()
@@ -72,6 +73,7 @@ class ResultsView(QTreeView):
         key = result.path if result is not None else model.marker_at(top)
         self._place = (key, self.verticalScrollBar().value()) if model.keeping_place and key else None
 
+    @Slot()
     def _on_reset(self) -> None:
         """A new answer selects its first file; the same query's fresher answer keeps the
         selected file and the scroll position while that file is still listed."""
@@ -91,11 +93,13 @@ class ResultsView(QTreeView):
         model = self.results_model()
         return model.row_of(key) if isinstance(key, str) else model.row_of_marker(getattr(key, "kind", ""))
 
+    @Slot(QModelIndex)
     def _on_clicked(self, index: QModelIndex) -> None:
         marker = self.results_model().marker_at(index)
         if marker is not None and marker.kind == "weaker":
             self.results_model().toggle_weaker()
 
+    @Slot(QModelIndex, QModelIndex)
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         model = self.results_model()
         if model.marker_at(current) is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QStyle, QToolButton, QWidget
 
@@ -51,6 +51,7 @@ class SearchBar(QLineEdit):
         self.textEdited.connect(self._on_edited)
         self.returnPressed.connect(self.search_now)
 
+    @Slot(str)
     def _on_edited(self, text: str) -> None:
         if not text.strip():
             self._debounce.stop()
@@ -58,11 +59,13 @@ class SearchBar(QLineEdit):
             return
         self._debounce.start()
 
+    @Slot()
     def _emit_now(self) -> None:
         text = self.text().strip()
         if text:
             self.search_requested.emit(text)
 
+    @Slot()
     def search_now(self) -> None:
         self._debounce.stop()
         self._emit_now()
@@ -70,6 +73,7 @@ class SearchBar(QLineEdit):
     def pending(self) -> bool:
         return self._debounce.isActive()
 
+    @Slot()
     def show_syntax_help(self) -> None:
         self.syntax_help.show()
         self.syntax_help.raise_()
