@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 import time
 
 import numpy as np
@@ -59,7 +60,7 @@ def _big_intermediate_session():
 
 
 def _rss_mb() -> float:
-    status = open("/proc/self/status").read()
+    status = Path("/proc/self/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024
 
 
