@@ -4,6 +4,7 @@
     keys.save("https://gpu.lan:8080", "sk-…")   # keyring, or <data_dir>/server-keys.json (0600)
     keys.load("https://gpu.lan:8080")           # QFINDER_API_KEY first, then keyring, then the file
     keys.where                                  # "the system keyring" | that file, for the setup text
+    keys.keyring_error                          # why the last load/save fell back to the file, or None
 
 A key never goes into settings.json (which other tools and backups read) and is never logged:
 log lines name the server, not the key. The `keyring` package picks the platform's store
@@ -51,6 +52,7 @@ class KeyStore:
         self._file = Path(data_dir) / KEY_FILE
         self._keyring = keyring_module if keyring_module is not None else (
             _usable_keyring() if use_system else None)
+        self.keyring_error: Exception | None = None  # a setup dialog says it; a log line only names its type
 
     @property
     def where(self) -> str:
@@ -59,6 +61,7 @@ class KeyStore:
     def load(self, url: str) -> str | None:
         """The key for `url`: the environment variable, the keyring, or the file; None if none."""
         url = server_address(url)
+        self.keyring_error = None
         from_env = os.environ.get(API_KEY_ENV, "").strip()
         if from_env:
             return from_env
@@ -66,6 +69,7 @@ class KeyStore:
             try:
                 found = self._keyring.get_password(KEYRING_SERVICE, url)
             except Exception as exc:  # a locked or vanished keyring: fall back to the file
+                self.keyring_error = exc
                 log.info("keyring unreadable for %s (%s); trying %s", url, type(exc).__name__, self._file)
             else:
                 if found:
@@ -76,6 +80,7 @@ class KeyStore:
     def save(self, url: str, key: str | None) -> None:
         """Keep `key` for `url` (None or "" forgets it)."""
         url = server_address(url)
+        self.keyring_error = None
         if self._keyring is not None and self._save_keyring(url, key):
             self._write_file_entry(url, None)  # never two copies that can disagree
             return
@@ -91,6 +96,7 @@ class KeyStore:
                     self._keyring.delete_password(KEYRING_SERVICE, url)
             return True
         except Exception as exc:
+            self.keyring_error = exc
             log.warning("could not use the keyring for %s (%s); keeping the key in %s", url,
                         type(exc).__name__, self._file)
             return False

@@ -1,41 +1,92 @@
 """What the app's Settings do with an embedding server, off the GUI thread and away from widgets.
 
-    job = test_connection(url, api, model, key, tokenizer, on_report, on_failure)  # a ThreadJob
-    remember_key(data_dir, url, key)      # keyring, else the data folder's 0600 key file
-    known_key(data_dir, url)              # what is kept (env, keyring, file), or None
+    keys = ServerKeys(data_dir)                      # keyring_module=: a stand-in (tests)
+    keys.look_up(url, on_state, on_failure)          # ThreadJobs; on_state gets a KeyState
+    keys.keep(url, key, on_state, on_failure)        # key None: forget the one kept
+    job = test_connection(url, api, model, key, tokenizer, on_report, on_failure, keys)
 
 The dialog never touches the client, the keyring or the tokenizer itself (the ui layer keeps
-to widgets); it gets a ServerReport's lines or the error's one-line message back.
+to widgets); it gets a ServerReport's lines, a KeyState or the error's one-line message back.
+Every keyring call runs on a job's thread: a locked desktop keyring or a D-Bus timeout can
+block for seconds, and even finding the keyring's backend can ask D-Bus. A KeyState says
+whether a key is kept, never the key: the dialog has no copy of the secret to show or leak.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qfinder.core.model.remote.check import ServerReport, check_server
 from qfinder.core.model.remote.hints import tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
-from qfinder.core.secrets import KeyStore
+from qfinder.core.secrets import KEY_FILE, KeyStore
 from qfinder.services.thread_job import ThreadJob, start_job
 
 
 def test_connection(url: str, api: str, model: str | None, key: str | None, tokenizer: str | None,
                     on_report: Callable[[ServerReport], None],
-                    on_failure: Callable[[BaseException], None]) -> ThreadJob:
+                    on_failure: Callable[[BaseException], None],
+                    keys: ServerKeys | None = None) -> ThreadJob:
+    """`key` None: the one `keys` keep for `url`, read on the check's thread."""
     def check() -> ServerReport:
         counting = load_tokenizer(tokenizer_file(tokenizer)) if tokenizer else None
-        return check_server(url, api, model, key, counting)
+        used = key if key is not None or keys is None else keys.load(url)
+        return check_server(url, api, model, used, counting)
 
     return start_job(check, "qfinder-server-check", on_report, on_failure)
 
 
-def remember_key(data_dir: Path, url: str, key: str | None) -> str:
-    """Keep `key` for `url` (empty: forget it); where it went, for the dialog to say."""
-    store = KeyStore(data_dir)
-    store.save(url, key or None)
-    return store.where
+@dataclass(frozen=True)
+class KeyState:
+    """Whether a key is kept for `url` after a look-up, keep or forget (never the key itself)."""
+
+    url: str
+    stored: bool
+    trouble: str | None = None  # the keyring failed: what happened and where the key is instead
 
 
-def known_key(data_dir: Path, url: str) -> str | None:
-    return KeyStore(data_dir).load(url) if url else None
+class ServerKeys:
+    """The data folder's server keys, each look-up, keep or forget on a job's thread."""
+
+    def __init__(self, data_dir: Path, keyring_module: Any | None = None) -> None:
+        self._data_dir = data_dir
+        self._keyring_module = keyring_module
+
+    def look_up(self, url: str, on_state: Callable[[KeyState], None],
+                on_failure: Callable[[BaseException], None]) -> ThreadJob:
+        return self._start(url, lambda store: store.load(url) is not None, "qfinder-key-look-up",
+                           "looked for the key in {file} instead", on_state, on_failure)
+
+    def keep(self, url: str, key: str | None, on_state: Callable[[KeyState], None],
+             on_failure: Callable[[BaseException], None]) -> ThreadJob:
+        def save(store: KeyStore) -> bool:
+            store.save(url, key)
+            return bool(key)
+
+        return self._start(url, save, "qfinder-key-keep",
+                           "the key is kept in {file} instead, readable only by you", on_state, on_failure)
+
+    def load(self, url: str) -> str | None:
+        """The key itself, for work already off the GUI thread (a connection test)."""
+        return self._store().load(url) if url else None
+
+    def _store(self) -> KeyStore:
+        return KeyStore(self._data_dir, self._keyring_module)
+
+    def _start(self, url: str, work: Callable[[KeyStore], bool], name: str, fallback: str,
+               on_state: Callable[[KeyState], None],
+               on_failure: Callable[[BaseException], None]) -> ThreadJob:
+        """`fallback`: what the file did instead when the keyring failed ({file}: its path)."""
+        def run() -> KeyState:
+            store = self._store()
+            stored = work(store)
+            error = store.keyring_error
+            trouble = None if error is None else (
+                f"The system keyring failed ({type(error).__name__}: {error}); "
+                + fallback.format(file=self._data_dir / KEY_FILE) + ".")
+            return KeyState(url, stored, trouble)
+
+        return start_job(run, name, on_state, on_failure)

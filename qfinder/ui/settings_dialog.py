@@ -90,6 +90,8 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self._save)
+        self._save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.server_page.key_busy.connect(self._hold_save)
         buttons.rejected.connect(self.reject)
         note = QLabel(RESTART_NOTE, self)
         note.setWordWrap(True)
@@ -197,6 +199,12 @@ class SettingsDialog(QDialog):
         warning = self.server_page.plain_http_warning()
         if warning is not None and not self.confirm(warning):
             return
-        self.server_page.save_key()
+        self.server_page.save_key(self._saved)  # the key on another thread; then the rest
+
+    def _saved(self) -> None:
         self.settings_saved.emit(self.current(), self.current_config())
         self.accept()
+
+    @Slot(bool)
+    def _hold_save(self, busy: bool) -> None:
+        self._save_button.setEnabled(not busy)
