@@ -1,13 +1,16 @@
-"""This CPU's compute peaks, from its flags and an assumed clock, and onnxruntime's own MatMul speed
+"""This CPU's compute peaks, from its flags and a clock, and onnxruntime's own MatMul speed
 measured now — the baselines the engine benches compare against.
 
 Peaks per core and cycle: fp32 = 2 FMA pipes x lanes x 2 (AVX-512: 16 lanes, AVX2: 8); int8 =
-2 VNNI pipes x 4 byte products per 32-bit lane x lanes x 2 (AVX-512 VNNI: 256 OP/cycle, AVX-VNNI
-on 256 bits: 128; AVX2 without VNNI, vpmaddubsw + vpmaddwd: about 64). Zen 5 runs both 512-bit
-pipes at full width; on CPUs that split AVX-512 into two 256-bit halves (Zen 4) the true peak is
-half. The clock cannot be read inside a VM (/proc/cpuinfo shows the TSC rate), so it is assumed:
-DEFAULT_GHZ is the all-core boost that makes this 2-core Zen 5 VM's int8 peak the 2,081 GOP/s the
-design notes measure against; pass --ghz for another machine.
+AMX (amx_int8: one TMUL doing 1,024 byte products a cycle = 2,048 OP), else 2 VNNI pipes x 4 byte
+products per 32-bit lane x lanes x 2 (AVX-512 VNNI: 256 OP/cycle, AVX-VNNI on 256 bits: 128; AVX2
+without VNNI, vpmaddubsw + vpmaddwd: about 64). Zen 5 runs both 512-bit pipes at full width; on
+CPUs that split AVX-512 into two 256-bit halves (Zen 4) the true peak is half, and Xeons with one
+512-bit FMA unit have half the fp32 peak. The clock cannot be read inside a VM (/proc/cpuinfo
+shows the TSC rate), so it is assumed: on AMD family 26 (Zen 5) the all-core boost that makes the
+2-core VM's int8 peak the 2,081 GOP/s the design notes measure against; elsewhere the rate
+/proc/cpuinfo shows (a nominal clock: the true peak may be higher). Pass --ghz to say otherwise.
+These peaks are ceilings on paper; onnxruntime's own kernels are the attainable ones.
 
 The measured baseline is an onnxruntime MatMul (fp32) and MatMulInteger (int8) with the engine's
 session options, in the same process as the model runs: numpy's sgemm is no baseline here, since
@@ -25,26 +28,43 @@ from onnx import TensorProto, helper, numpy_helper
 
 from qfinder.core.model.runtime import ort, session_options
 
-DEFAULT_GHZ = 4.065
+ZEN5_GHZ = 4.065
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _first(lines: list[str], key: str) -> str | None:
+    return next((line.split(":", 1)[1].strip() for line in lines if line.split(":", 1)[0].strip() == key), None)
 
 
 def cpu_model_and_flags() -> tuple[str, set[str]]:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "unknown", set()
-    lines = info.splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
-    flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
-    return model, flags
+    lines = _cpuinfo_lines()
+    return _first(lines, "model name") or "unknown", set((_first(lines, "flags") or "").split())
 
 
-def peaks(flags: set[str], ghz: float = DEFAULT_GHZ, cores: int | None = None) -> tuple[float, float]:
+def assumed_ghz() -> float:
+    """The clock the peaks assume here (see the module's notes)."""
+    lines = _cpuinfo_lines()
+    if _first(lines, "vendor_id") == "AuthenticAMD" and _first(lines, "cpu family") == "26":
+        return ZEN5_GHZ
+    shown = _first(lines, "cpu MHz")
+    return float(shown) / 1000 if shown else ZEN5_GHZ
+
+
+def peaks(flags: set[str], ghz: float | None = None, cores: int | None = None) -> tuple[float, float]:
     """(fp32 FLOP/s, int8 OP/s) this CPU can reach at most, under the assumptions above."""
     cores = cores or os.cpu_count() or 1
+    ghz = ghz or assumed_ghz()
     wide = "avx512f" in flags
     fp32_per_cycle = 2 * (16 if wide else 8) * 2
-    if "avx512_vnni" in flags and wide:
+    if "amx_int8" in flags:
+        int8_per_cycle = 2048
+    elif "avx512_vnni" in flags and wide:
         int8_per_cycle = 256
     elif "avx512_vnni" in flags or "avx_vnni" in flags:
         int8_per_cycle = 128
