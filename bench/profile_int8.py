@@ -6,8 +6,9 @@ Builds (once, under --workdir) a model with the exact layer shapes of Qwen3-Embe
 (hidden 1024, 16/8 heads of 128, intermediate 3072) but only --layers layers and a small
 vocabulary: what an op costs per layer does not depend on how many layers there are. Then the
 int8 variants the optimizer can build from it, and runs the same batch (random token ids, no
-padding) through each with onnxruntime's profiler (`enable_profiling`) and the engine's session
-options. Prints, per variant: wall time per run, useful projection G(FL)OP/s and their share of
+padding) through each twice per round, with the engine's session options: once plain (its wall
+time) and once with onnxruntime's profiler (`enable_profiling`, its kernel times, warm-up run left
+out). Prints, per variant: wall time per run, useful projection G(FL)OP/s and their share of
 this CPU's peak (int8 peak for the int8 variants), and the share of kernel time per op type, so
 the overheads (DynamicQuantizeLinear, Cast/Mul of the int32 output, fp32 MatMuls left) show. The
 baseline of the same run is fp32, and onnxruntime's MatMul / MatMulInteger alone (bench/peaks.py).
@@ -38,6 +39,7 @@ from qfinder.core.model.optimize_candidates import (  # noqa: E402
     build_matmulnbits,
     weighted_matmuls,
 )
+from qfinder.core.model.optimize_fuse import fused_copy  # noqa: E402
 from qfinder.core.model.runtime import session_options  # noqa: E402
 from qfinder.devtools.qwen3_config import QWEN3_0_6B, LazyRandomWeights  # noqa: E402
 from qfinder.devtools.qwen3_onnx import build_qwen3_onnx  # noqa: E402
@@ -63,40 +65,59 @@ def build_models(workdir: Path, layers: int, variants: dict[str, object]) -> dic
     return paths
 
 
-VARIANTS = {
+def _fused(src: Path) -> Path:
+    """The fp32 graph with its RMSNorms fused, as the optimizer builds every candidate from."""
+    return src.with_name("fp32-fused.onnx")
+
+
+VARIANTS = {  # in build order: the fused-* variants read fp32-fused
+    "fp32-fused": lambda src, dst, matmuls, groups: fused_copy(src, dst),
     "matmulnbits-8bit": lambda src, dst, matmuls, groups: build_matmulnbits(src, dst),
     "dynamic-all": lambda src, dst, matmuls, groups: build_dynamic_int8(src, dst, matmuls, groups),
     "dynamic-down_proj-fp32": lambda src, dst, matmuls, groups: build_dynamic_int8(
         src, dst, matmuls, groups - {"down_proj"}),
+    "fused-dynamic-all": lambda src, dst, matmuls, groups: build_dynamic_int8(
+        _fused(src), dst, weighted_matmuls(onnx.load(str(_fused(src)))), groups),
 }
 
 
 def profile(paths: dict[str, Path], feeds: dict[str, np.ndarray], runs: int, out: Path,
             groups: dict[str, str]) -> dict[str, dict]:
-    """Per variant: the fastest wall time of a run and kernel seconds per run by bucket (each
-    projection group by precision, attention's activation x activation MatMuls, every other op
-    type). The variants run in turn, run after run, so a change of load hits them alike."""
-    sessions = {}
+    """Per variant: the fastest wall time of a run of a plain session, and kernel seconds per run
+    by bucket (each projection group by precision, attention's activation x activation MatMuls,
+    every other op type) from a profiled twin. Profiling slows whole runs down (fp32: 5.8 s
+    profiled against 2.1-2.3 s plain, measured), so walls never come from the profiled session.
+    The first run of each is a warm-up: its first touch of fresh memory is slow in a VM, so its
+    events are left out. The variants run in turn, run after run, so a change of load hits them alike."""
+    plain, profiled = {}, {}
     for name, path in paths.items():
+        plain[name] = ort.InferenceSession(str(path), sess_options=session_options(), providers=["CPUExecutionProvider"])
         options = session_options()
         options.enable_profiling = True
         options.profile_file_prefix = str(out / path.stem)
-        sessions[name] = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        profiled[name] = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     walls: dict[str, list[float]] = defaultdict(list)
-    for _ in range(runs + 1):  # the first is a warm-up: in the profile, not in the walls
-        for name, session in sessions.items():
+    for _ in range(runs + 1):
+        for name in paths:
             started = time.perf_counter()
-            session.run([session.get_outputs()[0].name], feeds)
+            plain[name].run([plain[name].get_outputs()[0].name], feeds)
             walls[name].append(time.perf_counter() - started)
-    results = {}
-    for name, session in sessions.items():
-        buckets: dict[str, float] = defaultdict(float)
-        for event in json.loads(Path(session.end_profiling()).read_text()):
-            if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-                bucket = _bucket(event["args"]["op_name"], event["name"][:-len("_kernel_time")], groups)
-                buckets[bucket] += event["dur"] / 1e6 / (runs + 1)
-        results[name] = {"wall": min(walls[name][1:]), "kernel_s": dict(sorted(buckets.items(), key=lambda kv: -kv[1]))}
-    return results
+            profiled[name].run([profiled[name].get_outputs()[0].name], feeds)
+    return {name: {"wall": min(walls[name][1:]), "kernel_s": _kernel_seconds(profiled[name], runs, groups)}
+            for name in paths}
+
+
+def _kernel_seconds(session: ort.InferenceSession, runs: int, groups: dict[str, str]) -> dict[str, float]:
+    events = json.loads(Path(session.end_profiling()).read_text())
+    first_run = min((e for e in events if e.get("cat") == "Session" and e["name"] == "model_run"),
+                    key=lambda e: e["ts"])
+    warm_from = first_run["ts"] + first_run["dur"]
+    buckets: dict[str, float] = defaultdict(float)
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time") and event["ts"] >= warm_from:
+            bucket = _bucket(event["args"]["op_name"], event["name"][:-len("_kernel_time")], groups)
+            buckets[bucket] += event["dur"] / 1e6 / runs
+    return dict(sorted(buckets.items(), key=lambda kv: -kv[1]))
 
 
 INT8_OPS = {"MatMulIntegerToFloat", "DynamicQuantizeMatMul", "MatMulInteger", "MatMulNBits"}
