@@ -112,7 +112,7 @@ def check_onnx_file(onnx_path: Path) -> str:
                          "Download the model again (an interrupted download leaves a partial file).") from exc
     if not proto.graph.node:
         raise ModelError(f"{onnx_path} holds no graph.", "Download the model again.")
-    needed = _external_data_extents(proto)
+    needed = external_data_extents(proto)
     for location, end in needed.items():
         data_file = onnx_path.parent / location
         if not data_file.is_file():
@@ -138,7 +138,7 @@ def quantization_of(proto: onnx.ModelProto) -> str:
     return "fp16" if onnx.TensorProto.FLOAT16 in outputs else "fp32"
 
 
-def _external_data_extents(proto: onnx.ModelProto) -> dict[str, int]:
+def external_data_extents(proto: onnx.ModelProto) -> dict[str, int]:
     extents: dict[str, int] = {}
     for tensor in proto.graph.initializer:
         if tensor.data_location != onnx.TensorProto.EXTERNAL:

@@ -1,0 +1,96 @@
+"""RMSNorm fusion (optimize_fuse.py): every spelling exports use becomes one op computing the same
+values; a chain that is not exactly an RMSNorm is left alone; a model's fused copy embeds alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from qfinder.core.model.folder import find_model_folder
+from qfinder.core.model.optimize_fuse import FUSED_OP, fuse_rms_norms, fused_copy
+from qfinder.core.model.runtime import ort
+
+WIDTH = 64
+EPS = 1e-6
+
+
+def _norm_graph(square: str = "mul", divide: str = "div", axes: list[int] | None = None,
+                weight_shape: tuple[int, ...] = (WIDTH,), leak: bool = False) -> onnx.ModelProto:
+    """y = x / sqrt(mean(x², axes) + eps) * w, spelled as asked; `leak` makes the variance a second
+    output too, so it has a reader outside the chain."""
+    n = helper.make_node
+    nodes = [n("Pow", ["x", "two"], ["sq"]) if square == "pow" else n("Mul", ["x", "x"], ["sq"]),
+             n("ReduceMean", ["sq"], ["var"], axes=axes or [-1], keepdims=1),
+             n("Add", ["var", "eps"], ["var_eps"]), n("Sqrt", ["var_eps"], ["root"])]
+    if divide == "div":
+        nodes.append(n("Div", ["x", "root"], ["normed"]))
+    else:
+        inverse = n("Reciprocal", ["root"], ["inv"]) if divide == "reciprocal" else n("Div", ["one", "root"], ["inv"])
+        nodes += [inverse, n("Mul", ["inv", "x"], ["normed"])]
+    nodes.append(n("Mul", ["w", "normed"], ["y"]))
+    rng = np.random.default_rng(3)
+    constants = {"two": np.array(2.0, np.float32), "one": np.array(1.0, np.float32), "eps": np.array(EPS, np.float32),
+                 "w": rng.standard_normal(weight_shape).astype(np.float32)}
+    read = {name for node in nodes for name in node.input}
+    inits = [numpy_helper.from_array(value, name) for name, value in constants.items() if name in read]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+    if leak:
+        outputs.append(helper.make_tensor_value_info("var", TensorProto.FLOAT, None))
+    graph = helper.make_graph(nodes, "norm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, WIDTH])],
+                              outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def _run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the graph as written
+    session = ort.InferenceSession(model.SerializeToString(), sess_options=options,
+                                   providers=["CPUExecutionProvider"])
+    return session.run(["y"], {"x": x})[0]
+
+
+@pytest.mark.parametrize("square", ["mul", "pow"])
+@pytest.mark.parametrize("divide", ["div", "reciprocal", "one_over"])
+def test_each_spelling_becomes_one_op_with_the_same_values(square, divide):
+    model = _norm_graph(square, divide)
+    x = np.random.default_rng(0).standard_normal((2, 5, WIDTH)).astype(np.float32) * 3
+    before = _run(model, x)
+    assert fuse_rms_norms(model) == 1
+    assert [node.op_type for node in model.graph.node] == [FUSED_OP]
+    fused = model.graph.node[0]
+    assert list(fused.input) == ["x", "w"] and list(fused.output) == ["y"]
+    attrs = {a.name: helper.get_attribute_value(a) for a in fused.attribute}
+    assert attrs["epsilon"] == pytest.approx(EPS) and attrs["axis"] == -1
+    assert {t.name for t in model.graph.initializer} == {"w"}  # the chain's own constants are gone
+    np.testing.assert_allclose(_run(model, x), before, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", [{"axes": [1]}, {"weight_shape": (1, WIDTH)}, {"leak": True}])
+def test_a_chain_that_is_not_exactly_an_rmsnorm_is_left_alone(variant):
+    model = _norm_graph(**variant)
+    before = [node.op_type for node in model.graph.node]
+    assert fuse_rms_norms(model) == 0
+    assert [node.op_type for node in model.graph.node] == before
+
+
+def test_a_qwen3_copy_is_fused_keeps_its_weights_and_embeds_alike(tiny_qwen3, tmp_path):
+    source = find_model_folder(tiny_qwen3("st")).onnx_path  # onnx/model.onnx + onnx/model.onnx_data
+    dest = tmp_path / "fused" / "model.onnx"
+    assert fused_copy(source, dest) == 9  # input, post-attention, q and k norms of 2 layers, and the final one
+    graph = onnx.load(str(dest), load_external_data=False).graph
+    ops = [node.op_type for node in graph.node]
+    assert ops.count(FUSED_OP) == 9 and "ReduceMean" not in ops and "Sqrt" not in ops
+    assert all(node.name for node in graph.node)  # quantize_dynamic picks nodes by name
+    assert dest.with_name("model.onnx_data").read_bytes() == (source.parent / "model.onnx_data").read_bytes()
+    rng = np.random.default_rng(1)
+    feeds = {"input_ids": rng.integers(0, 200, (2, 9)), "attention_mask": np.ones((2, 9), np.int64),
+             "position_ids": np.tile(np.arange(9), (2, 1))}
+    outputs = [ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        ["last_hidden_state"], feeds)[0] for path in (source, dest)]
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-4, atol=1e-4)
+    again = tmp_path / "again" / "model.onnx"
+    assert fused_copy(dest, again) == 0 and not again.parent.exists()  # nothing left to fuse: nothing written
