@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     download.set_defaults(func=run_download)
     optimize = actions.add_parser("optimize", help="make the fastest safe copy of an fp32 model for this CPU")
     optimize.add_argument("folder", metavar="DIR")
-    optimize.add_argument("--output", metavar="DIR", help="where to write it (default: DIR-int8)")
+    optimize.add_argument("--output", metavar="DIR", help="where to write it (default: DIR-optimized)")
     optimize.add_argument("--min-cosine", type=float, default=0.995,
                           help="every text's cosine to fp32 at least this (default 0.995)")
     optimize.add_argument("--min-agreement", type=float, default=0.9,

@@ -25,7 +25,7 @@ def test_optimizing_uses_the_faster_model_and_says_so(qtbot, tmp_path, tiny_mode
     assert dialog.optimize_box.isChecked() and dialog.selected_model()[1] == "fp32"
     with qtbot.waitSignal(dialog.model_ready, timeout=60_000) as ready:
         dialog.start_download()
-    optimized = tmp_path / "Qwen3-tiny-int8"
+    optimized = tmp_path / "Qwen3-tiny-optimized"
     faster = optimized.exists()  # written only when a safe candidate beat fp32 on this machine
     assert ready.args == [str(optimized) if faster else str(source)]
     if faster:

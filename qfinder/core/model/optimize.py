@@ -1,12 +1,13 @@
 """Make the fastest copy of an fp32 model that still embeds like it, on this machine, for this model.
 
-Candidates (optimize_candidates.py): 8-bit MatMulNBits, dynamic int8 with the groups that
-measurably hurt kept in fp32 (optimize_sensitivity.py), dynamic int8 of the graph with
+Candidates: fp32 with each RMSNorm one fused op (optimize_fuse.py; when it passes, the others
+are built from it), then (optimize_candidates.py) 8-bit MatMulNBits, dynamic int8 with the groups
+that measurably hurt kept in fp32 (optimize_sensitivity.py), dynamic int8 of the graph with
 SmoothQuant-style scales folded in (optimize_smooth.py), and bf16 where onnxruntime can run it.
 Each is built in `<dest>.partial/<name>`, gated against fp32 on real text (optimize_gate.py: every
 text's cosine >= 0.995 and top-10 retrieval agreement >= 0.9), and the ones that pass are timed
 beside fp32 on the same batches (optimize_timing.py). The fastest that passes and beats fp32 is
-moved to `dest` (default `<name>-int8` beside the source), with the report in
+moved to `dest` (default `<name>-optimized` beside the source), with the report in
 `qfinder_optimize.json`; every other candidate is deleted. When none is safe, or none is faster
 here (int8 needs VNNI/AMX-class instructions to pay off), no folder is written and the report's
 verdict says qfinder keeps fp32 and why. `preferred_folder(report)` is the folder to load.
@@ -26,6 +27,7 @@ import onnx
 
 from qfinder.core.errors import ModelError
 from qfinder.core.model import optimize_candidates as build
+from qfinder.core.model import optimize_fuse as fuse
 from qfinder.core.model import optimize_smooth as smooth
 from qfinder.core.model import runtime  # noqa: F401  (sets ORT_DISABLE_TELEMETRY before onnxruntime loads)
 from qfinder.core.model.embedder import Embedder
@@ -100,7 +102,7 @@ def optimize_model(source: str | Path, output: str | Path | None = None, min_cos
     if folder.quantization != "fp32":
         raise ModelError(f"{folder.onnx_path} is already {folder.quantization}.",
                          "Optimize the fp32 model (model.onnx without a suffix) instead.")
-    dest = Path(output) if output else folder.root.parent / f"{folder.root.name}-int8"
+    dest = Path(output) if output else folder.root.parent / f"{folder.root.name}-optimized"
     if dest.exists():
         raise ModelError(f"{dest} already exists.", "Remove it or choose another --output folder.")
     work = dest.with_name(dest.name + ".partial")
@@ -123,8 +125,9 @@ def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_co
     try:
         gate = _Gate(sample, embed_sample(reference, sample), min_cosine, min_agreement)
         flags = cpu_flags()
-        dynamic = _dynamic_int8(folder, work, gate)
-        candidates = [_matmulnbits(folder, work, gate), dynamic, _smoothed_int8(folder, work, gate, dynamic),
+        fused, base = _fused_fp32(folder, work, gate)
+        dynamic = _dynamic_int8(base, work, gate)
+        candidates = [fused, _matmulnbits(base, work, gate), dynamic, _smoothed_int8(base, work, gate, dynamic),
                       CandidateResult("bf16", "bfloat16 weights and activations",
                                       note=build.bf16_skip_reason(flags or set()))]
         candidates, fp32_speed = _timed(reference, candidates, work, sample)
@@ -137,6 +140,25 @@ def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_co
         verdict=verdict(candidates, chosen, cpu_int8), fp32_tokens_per_s=round(fp32_speed, 1), cpu_int8=cpu_int8,
         min_cosine=min_cosine, min_agreement=min_agreement, queries=len(sample.queries),
         passages=len(sample.passages), candidates=tuple(mark_choice(candidates, chosen)))
+
+
+def _fused_fp32(folder: ModelFolder, work: Path, gate: _Gate) -> tuple[CandidateResult, ModelFolder]:
+    """fp32 with each RMSNorm one fused op (optimize_fuse.py), and the folder every other candidate
+    is built from: this one when it passes the gate, so they all run the fused norms too."""
+    name, description = "fp32-fused", "fp32 weights, each RMSNorm one fused op"
+    where, started = work / name, time.perf_counter()
+    try:
+        build.copy_side_files(folder.root, where)
+        fused = fuse.fused_copy(folder.onnx_path, where / "model.onnx")
+        if not fused:
+            shutil.rmtree(where)
+            return CandidateResult(name, description, note="nothing to fuse: onnxruntime fuses this graph's norms "
+                                   "itself, or it has none"), folder
+        result = gate.folder(where, name)
+    except Exception as exc:  # one candidate that cannot be built must not stop the others
+        return _not_built(name, description, exc), folder
+    candidate = _gated(name, description, where, result, started, note=f"{fused} RMSNorms fused")
+    return candidate, find_model_folder(where) if candidate.passed else folder
 
 
 def _matmulnbits(folder: ModelFolder, work: Path, gate: _Gate) -> CandidateResult:

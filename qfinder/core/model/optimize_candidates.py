@@ -97,8 +97,11 @@ def build_dynamic_int8(src: Path, dst: Path, matmuls: list[WeightedMatMul], grou
     root = logging.getLogger()
     root.addFilter(_quiet_quantizer)
     try:
+        # onnx's shape inference knows no onnxruntime op (a fused norm's output has no type), and
+        # only fp32 graphs are optimized: tensors it cannot type are fp32.
         quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes, per_channel=True,
-                         weight_type=QuantType.QInt8, use_external_data_format=big)
+                         weight_type=QuantType.QInt8, use_external_data_format=big,
+                         extra_options={"DefaultTensorType": TensorProto.FLOAT})
     finally:
         root.removeFilter(_quiet_quantizer)
 

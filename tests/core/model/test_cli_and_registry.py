@@ -43,18 +43,18 @@ def test_models_list_and_optimize_cli(tiny_qwen3, tmp_path, capsys):
     shutil.copytree(tiny_qwen3("plain"), source)
     assert run(["models", "optimize", str(source), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {c["name"] for c in report["candidates"]} == {"int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
+    assert {c["name"] for c in report["candidates"]} == {"fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
     chosen = report["chosen"] != "fp32"
-    assert report["use"] == str(tmp_path / ("m-int8" if chosen else "m"))
-    assert (tmp_path / "m-int8" / "model.onnx").is_file() == chosen
+    assert report["use"] == str(tmp_path / ("m-optimized" if chosen else "m"))
+    assert (tmp_path / "m-optimized" / "model.onnx").is_file() == chosen
     assert run(["models", "optimize", str(source), "--output", str(tmp_path / "again")]) == 0
     printed = capsys.readouterr().out
     lines = printed.splitlines()
     assert lines[0].split() == ["candidate", "×", "fp32", "tokens/s", "min", "cos", "mean", "cos", "top-10", "size",
                                 "result"]
     assert lines[1].startswith("fp32") and lines[1].endswith("reference")
-    rows = {line.split()[0]: line for line in lines[2:6]}
-    assert set(rows) == {"int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"} and "skipped: " in rows["bf16"]
+    rows = {line.split()[0]: line for line in lines[2:7]}
+    assert set(rows) == {"fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"} and "skipped: " in rows["bf16"]
     verdict = next(line for line in lines if line.startswith("verdict:")).removeprefix("verdict:").strip()
     use = Path(next(line for line in lines if line.startswith("use:")).removeprefix("use:").strip())
     if verdict.startswith("faster"):

@@ -75,8 +75,9 @@ def test_every_candidate_is_built_loaded_and_gated(tiny_qwen3, tmp_path):
     shutil.copytree(tiny_qwen3("st"), source)  # onnx/model.onnx + external weights
     report = optimize_model(source)
     built = {c.name: c for c in report.candidates}
-    assert set(built) == {"int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
-    for name in ("int8-matmulnbits", "int8-dynamic", "int8-smooth"):
+    assert set(built) == {"fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
+    assert built["fp32-fused"].note.startswith("9 RMSNorms fused; ")  # 4 a layer and the final one
+    for name in ("fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth"):
         c = built[name]
         assert c.status in ("chosen", "passed"), c.note  # random weights have no outliers: both are safe
         assert c.min_cosine >= 0.995 and c.agreement >= 0.9 and c.mean_cosine >= c.min_cosine
@@ -89,12 +90,12 @@ def test_every_candidate_is_built_loaded_and_gated(tiny_qwen3, tmp_path):
     if report.chosen == "fp32":
         assert left == ["Qwen3-tiny"] and report.output is None and "keeps using the fp32 model" in report.verdict
         return
-    dest = tmp_path / "Qwen3-tiny-int8"
-    assert left == ["Qwen3-tiny", "Qwen3-tiny-int8"] and preferred_folder(report) == dest
+    dest = tmp_path / "Qwen3-tiny-optimized"
+    assert left == ["Qwen3-tiny", "Qwen3-tiny-optimized"] and preferred_folder(report) == dest
     winner = built[report.chosen]
     assert winner.speed_ratio > 1 and all(c.speed_ratio <= winner.speed_ratio for c in built.values() if c.passed)
     expected = {"int8-dynamic": "int8-dynamic", "int8-smooth": "int8-dynamic",
-                "int8-matmulnbits": "int8-matmulnbits"}[report.chosen]
+                "int8-matmulnbits": "int8-matmulnbits", "fp32-fused": "fp32"}[report.chosen]
     assert Embedder.from_folder(dest).info.quantization == expected
     saved = json.loads((dest / "qfinder_optimize.json").read_text(encoding="utf-8"))
     assert saved["chosen"] == report.chosen and saved["verdict"] == report.verdict
@@ -136,7 +137,7 @@ def test_a_candidate_below_the_gate_is_never_used(tmp_path):
     smoothed = built["int8-smooth"]
     assert smoothed.kept_fp32 == ("o_proj",) and smoothed.passed
     assert report.chosen in ("int8-dynamic", "int8-smooth", "fp32")
-    dest = tmp_path / "Qwen3-outliers-int8"
+    dest = tmp_path / "Qwen3-outliers-optimized"
     if report.chosen == "fp32":
         assert not dest.exists()
         return

@@ -107,7 +107,7 @@ def test_outliers_in_front_of_the_norms_fail_plain_dynamic_int8_and_smoothquant_
     assert dynamic.status == "failed" and dynamic.min_cosine < 0.995 and len(dynamic.kept_fp32) == 2
     assert smoothed.passed and smoothed.kept_fp32 == () and smoothed.min_cosine >= 0.995, smoothed.note
     assert report.chosen in ("int8-smooth", "fp32")  # fp32 when int8 is not faster on this machine
-    dest = tmp_path / "Qwen3-norm-outliers-int8"
+    dest = tmp_path / "Qwen3-norm-outliers-optimized"
     assert dest.exists() == (report.chosen == "int8-smooth")
     if dest.exists():
         result = check(embed_sample(Embedder.from_folder(source, provider="cpu"), load_sample()),
