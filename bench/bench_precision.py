@@ -1,13 +1,14 @@
 """`models optimize` on the exact Qwen3-Embedding-0.6B architecture: which precision wins here, and how fast.
 
-    python3 bench/bench_precision.py [--texts 24] [--workdir /tmp/qfinder-bench] [--ghz 4.065] [--tiny] [--json out.json]
+    python3 bench/bench_precision.py [--texts 24] [--workdir /tmp/qfinder-bench] [--ghz GHZ] [--tiny] [--json out.json]
 
 1. Runs the real optimizer (qfinder.core.model.optimize) on a random-weight fp32 model of the 0.6B
    architecture: every candidate built, gated on the packaged sample, the safe ones timed; prints its
    table and verdict, and how long optimizing took.
-2. Times fp32 and the int8 candidates (MatMulNBits, dynamic int8 with the groups the optimizer
-   kept in fp32, and dynamic int8 after SmoothQuant-style scaling with its kept groups) through the engine on a realistic chunk mix cut from the cisi text, interleaved
-   per batch, fastest of two runs per batch: tokens/s, ratio to fp32, cosine to fp32, and the useful
+2. Times fp32 and the candidates, each built as the optimizer builds it, from the graph with its
+   RMSNorms fused (fp32-fused itself, MatMulNBits, dynamic int8 with the groups the optimizer
+   kept in fp32, and dynamic int8 after SmoothQuant-style scaling with its kept groups), through
+   the engine on a realistic chunk mix cut from the cisi text, interleaved per batch, fastest of two runs per batch: tokens/s, ratio to fp32, cosine to fp32, and the useful
    int8 work as a share of this CPU's int8 peak and of onnxruntime's MatMulInteger measured now.
 
 Random weights give true speeds but cannot prove a precision safe: they have none of the
@@ -32,13 +33,13 @@ import numpy as np  # noqa: E402
 from bench_engine import (  # noqa: E402
     architecture,
     cosines,
-    ensure_models,
+    ensure_fp32,
     missing_material,
     model_bench_parser,
     useful_flops,
 )
 from corpus import chunk_texts  # noqa: E402
-from peaks import DEFAULT_GHZ, cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402
+from peaks import assumed_ghz, cpu_model_and_flags, ort_matmul_rates, peaks  # noqa: E402
 
 from qfinder.cli.models import optimize_table  # noqa: E402
 from qfinder.core.model.batching import plan_batches  # noqa: E402
@@ -48,9 +49,11 @@ from qfinder.core.model.info import EmbedOptions  # noqa: E402
 from qfinder.core.model.optimize import optimize_model  # noqa: E402
 from qfinder.core.model.optimize_candidates import (  # noqa: E402
     build_dynamic_int8,
+    build_matmulnbits,
     copy_side_files,
     weighted_matmuls,
 )
+from qfinder.core.model.optimize_fuse import fused_copy  # noqa: E402
 from qfinder.core.model.optimize_gate import load_sample  # noqa: E402
 from qfinder.core.model.optimize_smooth import smoothed_graph  # noqa: E402
 from qfinder.devtools.qwen3_config import Qwen3Config  # noqa: E402
@@ -71,29 +74,46 @@ def run_optimizer(fp32_dir: Path, workdir: Path) -> dict:
     return {**asdict(report), "optimize_seconds": seconds}
 
 
-def dynamic_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Path:
+def fused_dir(fp32_dir: Path) -> Path:
+    """fp32 with its RMSNorms fused (weights hard-linked): what the optimizer builds every candidate from."""
+    dest = fp32_dir.with_name(fp32_dir.name.removesuffix("-fp32") + "-fp32-fused")
+    if not (dest / "model.onnx").exists():
+        copy_side_files(fp32_dir, dest)
+        fused_copy(find_model_folder(fp32_dir).onnx_path, dest / "model.onnx")
+    return dest
+
+
+def nbits_dir(base: Path) -> Path:
+    dest = base.with_name(base.name + "-q8")
+    if not (dest / "model.onnx").exists():
+        copy_side_files(base, dest)
+        build_matmulnbits(base / "model.onnx", dest / "model.onnx")
+    return dest
+
+
+def dynamic_int8_dir(base: Path, kept_fp32: list[str]) -> Path:
     """Dynamic int8 as the optimizer decided it, rebuilt (the optimizer deletes what it does not use)."""
     import onnx
 
-    dest = workdir / (fp32_dir.name.removesuffix("-fp32") + "-dyn8-fp32-" + ("-".join(kept_fp32) or "none"))
+    dest = base.with_name(base.name + "-dyn8-fp32-" + ("-".join(kept_fp32) or "none"))
     if (dest / "model.onnx").exists():
         return dest
-    copy_side_files(fp32_dir, dest)
-    source = fp32_dir / "model.onnx"
+    copy_side_files(base, dest)
+    source = base / "model.onnx"
     matmuls = weighted_matmuls(onnx.load(str(source), load_external_data=False))
     build_dynamic_int8(source, dest / "model.onnx", matmuls, frozenset(m.group for m in matmuls) - set(kept_fp32))
     return dest
 
 
-def smooth_int8_dir(fp32_dir: Path, workdir: Path, kept_fp32: list[str]) -> Path:
+def smooth_int8_dir(base: Path, kept_fp32: list[str]) -> Path:
     """Dynamic int8 of the SmoothQuant-scaled graph, as the optimizer built it (rebuilt: it keeps
     only the folder it chose)."""
-    dest = workdir / (fp32_dir.name.removesuffix("-fp32") + "-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
+    dest = base.with_name(base.name + "-smooth8-fp32-" + ("-".join(kept_fp32) or "none"))
     if (dest / "model.onnx").exists():
         return dest
-    copy_side_files(fp32_dir, dest)
+    copy_side_files(base, dest)
     scratch = dest.with_name(dest.name + ".smoothed")  # its own: another run may share the workdir
-    with smoothed_graph(find_model_folder(fp32_dir), scratch, load_sample()) as smoothed:
+    with smoothed_graph(find_model_folder(base), scratch, load_sample()) as smoothed:
         smoothed.int8(dest, kept_fp32)
     return dest
 
@@ -129,24 +149,26 @@ def time_mix(folders: dict[str, Path], texts: list[str], cfg: Qwen3Config) -> di
 
 def main() -> int:
     parser = model_bench_parser(__doc__, texts=24)
-    parser.add_argument("--ghz", type=float, default=DEFAULT_GHZ, help="clock assumed for the peaks")
+    parser.add_argument("--ghz", type=float, default=None, help="clock assumed for the peaks (default: bench/peaks.py)")
     args = parser.parse_args()
     if missing_material():
         print(missing_material())
         return 2
     load_start = os.getloadavg()[0]
     model, flags = cpu_model_and_flags()
-    fp32_peak, int8_peak = peaks(flags, args.ghz)
+    ghz = args.ghz or assumed_ghz()
+    fp32_peak, int8_peak = peaks(flags, ghz)
     print(f"cpu: {model}, {os.cpu_count()} CPUs, flags: {' '.join(f for f in SHOWN_FLAGS if f in flags)}")
-    print(f"peaks at an assumed {args.ghz} GHz: fp32 {fp32_peak / 1e9:,.0f} GFLOP/s, int8 {int8_peak / 1e9:,.0f} GOP/s")
-    fp32_dir, q8_dir = ensure_models(args.workdir, args.tiny)
+    print(f"peaks at an assumed {ghz} GHz: fp32 {fp32_peak / 1e9:,.0f} GFLOP/s, int8 {int8_peak / 1e9:,.0f} GOP/s")
+    fp32_dir = ensure_fp32(args.workdir, args.tiny)
     optimized = run_optimizer(fp32_dir, args.workdir)
     candidates = {c["name"]: c for c in optimized["candidates"]}
     kept = {name: list(candidates[name]["kept_fp32"]) for name in ("int8-dynamic", "int8-smooth")}
-    folders = {"fp32": fp32_dir, "int8-matmulnbits": q8_dir,
-               "int8-dynamic": dynamic_int8_dir(fp32_dir, args.workdir, kept["int8-dynamic"])}
+    base = fused_dir(fp32_dir)
+    folders = {"fp32": fp32_dir, "fp32-fused": base, "int8-matmulnbits": nbits_dir(base),
+               "int8-dynamic": dynamic_int8_dir(base, kept["int8-dynamic"])}
     if candidates["int8-smooth"]["min_cosine"] is not None:  # built (it may have failed the gate)
-        folders["int8-smooth"] = smooth_int8_dir(fp32_dir, args.workdir, kept["int8-smooth"])
+        folders["int8-smooth"] = smooth_int8_dir(base, kept["int8-smooth"])
     mix = time_mix(folders, chunk_texts(args.texts), architecture(args.tiny))
     fp32_rate, int8_rate = ort_matmul_rates()
     report_mix(mix, fp32_peak, int8_peak, fp32_rate, int8_rate, kept)
@@ -165,7 +187,7 @@ def report_mix(mix: dict, fp32_peak: float, int8_peak: float, fp32_rate: float, 
     print(f"{'variant':<17} {'tok/s':>7} {'× fp32':>6} {'min cos':>8} {'mean cos':>8} {'G(FL)OP/s':>9}"
           f" {'% peak':>6} {'% ORT op':>8}")
     for name, r in mix.items():
-        peak, rate = (fp32_peak, fp32_rate) if name == "fp32" else (int8_peak, int8_rate)
+        peak, rate = (fp32_peak, fp32_rate) if name.startswith("fp32") else (int8_peak, int8_rate)
         label = f"{name} (fp32: {','.join(kept[name])})" if kept.get(name) else name
         print(f"{label:<17} {r['tokens_per_s']:>7.1f} {r['ratio']:>6.2f} {r['min_cos']:>8.5f} {r['mean_cos']:>8.5f}"
               f" {r['ops_per_s'] / 1e9:>9.1f} {100 * r['ops_per_s'] / peak:>5.1f}% {100 * r['ops_per_s'] / rate:>7.1f}%")
