@@ -40,7 +40,8 @@ class _Chain:
 class _Graph:
     """Who produces and who reads each tensor, and which tensors are constants."""
 
-    def __init__(self, graph: onnx.GraphProto, nodes: list[onnx.NodeProto]) -> None:
+    def __init__(self, graph: onnx.GraphProto, nodes: list[onnx.NodeProto], base_dir: Path | None) -> None:
+        self.base_dir = base_dir  # where a constant stored as external data is read from
         self.producer = {out: node for node in nodes for out in node.output}
         self.readers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         for node in nodes:
@@ -54,7 +55,14 @@ class _Graph:
 
     def value(self, name: str) -> np.ndarray | None:
         tensor = self.constants.get(name)
-        return None if tensor is None else numpy_helper.to_array(tensor)
+        if tensor is None or (tensor.data_location == onnx.TensorProto.EXTERNAL and self.base_dir is None):
+            return None
+        return numpy_helper.to_array(tensor, str(self.base_dir or ""))
+
+    def rank(self, name: str) -> int | None:
+        """A constant's number of dimensions, without reading its data."""
+        tensor = self.constants.get(name)
+        return None if tensor is None else len(tensor.dims)
 
     def only_reader(self, name: str, op_type: str) -> onnx.NodeProto | None:
         """The one node reading `name`, if it is an `op_type` and `name` is no graph output."""
@@ -78,7 +86,7 @@ def fused_copy(src: Path, dst: Path) -> int:
     beside it unchanged; returns how many were fused, and writes nothing when none was. The weights
     are copied, not linked: onnx refuses external data with more than one hard link."""
     model = onnx.load(str(src), load_external_data=False)
-    fused = fuse_rms_norms(model)
+    fused = fuse_rms_norms(model, src.parent)
     if not fused:
         return 0
     name_unnamed_nodes(model)
@@ -90,10 +98,11 @@ def fused_copy(src: Path, dst: Path) -> int:
     return fused
 
 
-def fuse_rms_norms(model: onnx.ModelProto) -> int:
-    """Replace every RMSNorm chain of `model` (in place) by one fused op; returns how many."""
+def fuse_rms_norms(model: onnx.ModelProto, base_dir: Path | None = None) -> int:
+    """Replace every RMSNorm chain of `model` (in place) by one fused op; returns how many.
+    `base_dir`: the model's folder, when it was loaded without its external data."""
     nodes = list(model.graph.node)  # one list, so node identity holds while matching and rebuilding
-    graph = _Graph(model.graph, nodes)
+    graph = _Graph(model.graph, nodes, base_dir)
     chains = [chain for node in nodes if node.op_type == "ReduceMean" and (chain := _match(graph, node)) is not None]
     if not chains:
         return 0
@@ -149,8 +158,7 @@ def _match(graph: _Graph, mean: onnx.NodeProto) -> _Chain | None:
         return None
     scale = graph.only_reader(divide[-1].output[0], "Mul")
     weight = graph.other_input(scale, divide[-1].output[0]) if scale is not None else None
-    array = graph.value(weight) if weight is not None else None
-    if scale is None or weight is None or array is None or array.ndim != 1:
+    if scale is None or weight is None or graph.rank(weight) != 1:
         return None
     assert add is not None and root is not None and epsilon is not None
     return _Chain((square, mean, add, root, *divide, scale), x, weight, epsilon)
