@@ -3,8 +3,9 @@
     keys = KeyStore(data_dir)
     keys.save("https://gpu.lan:8080", "sk-…")   # keyring, or <data_dir>/server-keys.json (0600)
     keys.load("https://gpu.lan:8080")           # QFINDER_API_KEY first, then keyring, then the file
+    keys.find(url)                              # a KeyLookup: the key, where it came from, the keyring's error
+    keys.save(url, None)                        # forget; save returns the keyring's error, or None
     keys.where                                  # "the system keyring" | that file, for the setup text
-    keys.keyring_error                          # why the last load/save fell back to the file, or None
 
 A key never goes into settings.json (which other tools and backups read) and is never logged:
 log lines name the server, not the key. The `keyring` package picks the platform's store
@@ -15,10 +16,10 @@ the index it unlocks.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = "QFINDER_API_KEY"
 KEYRING_SERVICE = "qfinder embedding server"
 KEY_FILE = "server-keys.json"
+# KeyLookup.source values
+FROM_ENVIRONMENT, FROM_KEYRING, FROM_FILE = "environment", "keyring", "file"
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    key: str | None
+    source: str | None  # FROM_ENVIRONMENT, FROM_KEYRING or FROM_FILE; None when no key is kept
+    keyring_error: Exception | None = None  # the keyring failed, so the file was read instead
 
 
 def _usable_keyring() -> Any | None:
@@ -46,13 +56,17 @@ def _usable_keyring() -> Any | None:
     return keyring if usable else None
 
 
+def environment_key() -> str | None:
+    """QFINDER_API_KEY, which every server's look-up returns first (None when unset or blank)."""
+    return os.environ.get(API_KEY_ENV, "").strip() or None
+
+
 class KeyStore:
     def __init__(self, data_dir: Path, keyring_module: Any | None = None, use_system: bool = True) -> None:
         """`keyring_module`: a stand-in (tests); otherwise the system's when `use_system`."""
         self._file = Path(data_dir) / KEY_FILE
         self._keyring = keyring_module if keyring_module is not None else (
             _usable_keyring() if use_system else None)
-        self.keyring_error: Exception | None = None  # a setup dialog says it; a log line only names its type
 
     @property
     def where(self) -> str:
@@ -60,46 +74,56 @@ class KeyStore:
 
     def load(self, url: str) -> str | None:
         """The key for `url`: the environment variable, the keyring, or the file; None if none."""
+        return self.find(url).key
+
+    def find(self, url: str) -> KeyLookup:
+        """The key for `url`, where it came from, and the keyring's error if it had one."""
         url = server_address(url)
-        self.keyring_error = None
-        from_env = os.environ.get(API_KEY_ENV, "").strip()
+        from_env = environment_key()
         if from_env:
-            return from_env
+            return KeyLookup(from_env, FROM_ENVIRONMENT)
+        error = None
         if self._keyring is not None:
             try:
                 found = self._keyring.get_password(KEYRING_SERVICE, url)
             except Exception as exc:  # a locked or vanished keyring: fall back to the file
-                self.keyring_error = exc
+                error = exc
                 log.info("keyring unreadable for %s (%s); trying %s", url, type(exc).__name__, self._file)
             else:
                 if found:
-                    return str(found)
+                    return KeyLookup(str(found), FROM_KEYRING)
         key = self._read_file().get(url)
-        return str(key) if key else None
+        return KeyLookup(str(key) if key else None, FROM_FILE if key else None, error)
 
-    def save(self, url: str, key: str | None) -> None:
-        """Keep `key` for `url` (None or "" forgets it)."""
+    def save(self, url: str, key: str | None) -> Exception | None:
+        """Keep `key` for `url` (None or "" forgets it). Returns the keyring's error when it failed:
+        a key to keep then went to the file; a key to forget may still be in the keyring."""
         url = server_address(url)
-        self.keyring_error = None
-        if self._keyring is not None and self._save_keyring(url, key):
+        error = self._save_keyring(url, key) if self._keyring is not None else None
+        if self._keyring is not None and error is None:
             self._write_file_entry(url, None)  # never two copies that can disagree
-            return
-        self._write_file_entry(url, key or None)
+        else:
+            self._write_file_entry(url, key or None)
+        return error
 
-    def _save_keyring(self, url: str, key: str | None) -> bool:
+    def _save_keyring(self, url: str, key: str | None) -> Exception | None:
         assert self._keyring is not None
         try:
             if key:
                 self._keyring.set_password(KEYRING_SERVICE, url, key)
             else:
-                with contextlib.suppress(Exception):  # nothing kept: nothing to forget
-                    self._keyring.delete_password(KEYRING_SERVICE, url)
-            return True
+                self._forget_in_keyring(url)
         except Exception as exc:
-            self.keyring_error = exc
-            log.warning("could not use the keyring for %s (%s); keeping the key in %s", url,
-                        type(exc).__name__, self._file)
-            return False
+            log.warning("could not use the keyring for %s (%s); the file is %s", url, type(exc).__name__, self._file)
+            return exc
+        return None
+
+    def _forget_in_keyring(self, url: str) -> None:
+        """Delete the keyring's entry; one that is not there is no failure, anything else is."""
+        assert self._keyring is not None
+        if self._keyring.get_password(KEYRING_SERVICE, url) is None:
+            return  # keyring raises PasswordDeleteError for a missing entry; nothing to forget
+        self._keyring.delete_password(KEYRING_SERVICE, url)
 
     def _read_file(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in read_json_object(self._file).items()}

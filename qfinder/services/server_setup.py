@@ -22,7 +22,7 @@ from typing import Any
 from qfinder.core.model.remote.check import ServerReport, check_server
 from qfinder.core.model.remote.hints import tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
-from qfinder.core.secrets import KEY_FILE, KeyStore
+from qfinder.core.secrets import FROM_ENVIRONMENT, KEY_FILE, KeyStore, environment_key
 from qfinder.services.thread_job import ThreadJob, start_job
 
 
@@ -46,6 +46,7 @@ class KeyState:
     url: str
     stored: bool
     trouble: str | None = None  # the keyring failed: what happened and where the key is instead
+    from_environment: bool = False  # the key is QFINDER_API_KEY's: nothing here can forget it
 
 
 class ServerKeys:
@@ -57,17 +58,26 @@ class ServerKeys:
 
     def look_up(self, url: str, on_state: Callable[[KeyState], None],
                 on_failure: Callable[[BaseException], None]) -> ThreadJob:
-        return self._start(url, lambda store: store.load(url) is not None, "qfinder-key-look-up",
-                           "looked for the key in {file} instead", on_state, on_failure)
+        def find() -> KeyState:
+            found = self._store().find(url)
+            trouble = self._trouble(found.keyring_error, "looked for the key in {file} instead")
+            return KeyState(url, found.key is not None, trouble, found.source == FROM_ENVIRONMENT)
+
+        return start_job(find, "qfinder-key-look-up", on_state, on_failure)
 
     def keep(self, url: str, key: str | None, on_state: Callable[[KeyState], None],
              on_failure: Callable[[BaseException], None]) -> ThreadJob:
-        def save(store: KeyStore) -> bool:
-            store.save(url, key)
-            return bool(key)
+        """`key` None: forget the kept one. A forget the keyring refused leaves the key there, so
+        the state says a key may still be kept."""
+        def save() -> KeyState:
+            store = self._store()
+            error = store.save(url, key)
+            fallback = ("the key is kept in {file} instead, readable only by you" if key else
+                        "the key may still be kept there: unlock the keyring and press Forget key again")
+            from_env = environment_key() is not None
+            return KeyState(url, bool(key) or error is not None or from_env, self._trouble(error, fallback), from_env)
 
-        return self._start(url, save, "qfinder-key-keep",
-                           "the key is kept in {file} instead, readable only by you", on_state, on_failure)
+        return start_job(save, "qfinder-key-keep", on_state, on_failure)
 
     def load(self, url: str) -> str | None:
         """The key itself, for work already off the GUI thread (a connection test)."""
@@ -76,17 +86,9 @@ class ServerKeys:
     def _store(self) -> KeyStore:
         return KeyStore(self._data_dir, self._keyring_module)
 
-    def _start(self, url: str, work: Callable[[KeyStore], bool], name: str, fallback: str,
-               on_state: Callable[[KeyState], None],
-               on_failure: Callable[[BaseException], None]) -> ThreadJob:
-        """`fallback`: what the file did instead when the keyring failed ({file}: its path)."""
-        def run() -> KeyState:
-            store = self._store()
-            stored = work(store)
-            error = store.keyring_error
-            trouble = None if error is None else (
-                f"The system keyring failed ({type(error).__name__}: {error}); "
+    def _trouble(self, error: Exception | None, fallback: str) -> str | None:
+        """`fallback`: what happened instead when the keyring failed ({file}: the key file's path)."""
+        if error is None:
+            return None
+        return (f"The system keyring failed ({type(error).__name__}: {error}); "
                 + fallback.format(file=self._data_dir / KEY_FILE) + ".")
-            return KeyState(url, stored, trouble)
-
-        return start_job(run, name, on_state, on_failure)

@@ -43,6 +43,7 @@ PRIVACY = ("With a server, the text of your files is sent to it to be embedded. 
            "cuts the text here, and queries use it while the server is unreachable.")
 KEY_STORED = "A key is stored — type to replace it"
 NO_KEY = "No key stored"
+ENV_KEY = "QFINDER_API_KEY is set — its key is used instead of one kept here"
 
 
 class KeyField(QWidget):
@@ -142,8 +143,12 @@ class KeyField(QWidget):
 
     def _show(self, state: KeyState | None) -> None:
         """What is known of the kept key: nothing yet (None), or the state a job found."""
-        self.edit.setPlaceholderText("" if state is None else KEY_STORED if state.stored else NO_KEY)
-        self.forget_button.setEnabled(state is not None and state.stored)
+        if state is None:
+            self.edit.setPlaceholderText("")
+        else:
+            self.edit.setPlaceholderText(ENV_KEY if state.from_environment else KEY_STORED if state.stored else NO_KEY)
+        # the environment's key is the shell's to unset; Forget would only remove one kept here
+        self.forget_button.setEnabled(state is not None and state.stored and not state.from_environment)
         self.status_label.setText("" if state is None else state.trouble or "")
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import stat
 
-from qfinder.core.secrets import API_KEY_ENV, KEY_FILE, KEYRING_SERVICE, KeyStore
+import pytest
+
+from qfinder.core.secrets import (
+    API_KEY_ENV,
+    FROM_ENVIRONMENT,
+    FROM_FILE,
+    FROM_KEYRING,
+    KEY_FILE,
+    KEYRING_SERVICE,
+    KeyStore,
+)
 
 
 class MemoryKeyring:
@@ -20,7 +30,11 @@ class MemoryKeyring:
         self.kept[(service, user)] = password
 
     def delete_password(self, service: str, user: str) -> None:
-        del self.kept[(service, user)]
+        if self.locked:
+            raise OSError("the keyring is locked")
+        del self.kept[(service, user)]  # a missing entry raises, as keyring's PasswordDeleteError
+
+    locked = False
 
 
 def test_without_a_keyring_the_key_lives_in_a_private_file(tmp_path):
@@ -52,3 +66,42 @@ def test_the_environment_overrides_what_is_kept(tmp_path, monkeypatch):
 def test_one_server_is_one_key_however_its_address_is_spelled(tmp_path):
     KeyStore(tmp_path).save(" http://gpu.lan:8080/ ", "sk-one")
     assert KeyStore(tmp_path).load("http://gpu.lan:8080") == "sk-one"
+
+
+def test_each_look_up_says_where_the_key_came_from(tmp_path, monkeypatch):
+    url = "http://gpu.lan:8080"
+    assert KeyStore(tmp_path).find(url).source is None
+    KeyStore(tmp_path).save(url, "sk-file")
+    assert KeyStore(tmp_path).find(url).source == FROM_FILE
+    ring = MemoryKeyring()
+    KeyStore(tmp_path, keyring_module=ring).save(url, "sk-ring")
+    assert KeyStore(tmp_path, keyring_module=ring).find(url).source == FROM_KEYRING
+    monkeypatch.setenv(API_KEY_ENV, "sk-env")
+    found = KeyStore(tmp_path, keyring_module=ring).find(url)
+    assert (found.key, found.source, found.keyring_error) == ("sk-env", FROM_ENVIRONMENT, None)
+
+
+def test_a_forget_the_keyring_refuses_is_reported_and_the_key_is_still_found(tmp_path):
+    url = "http://gpu.lan:8080"
+    ring = MemoryKeyring()
+    store = KeyStore(tmp_path, keyring_module=ring)
+    assert store.save(url, "sk-kept") is None
+    ring.locked = True
+    error = store.save(url, None)
+    assert isinstance(error, OSError) and "locked" in str(error)
+    assert store.load(url) == "sk-kept"  # not forgotten, and not said to be
+    ring.locked = False
+    assert store.save(url, None) is None and store.load(url) is None
+    assert store.save(url, None) is None  # nothing kept: nothing to forget, no failure
+
+
+@pytest.mark.parametrize("refusal", [OSError("no D-Bus"), RuntimeError("backend gone")])
+def test_a_keyring_that_cannot_be_read_is_said_and_the_file_is_read(tmp_path, refusal):
+    KeyStore(tmp_path).save("http://gpu.lan:8080", "sk-file")
+
+    class Broken(MemoryKeyring):
+        def get_password(self, service: str, user: str) -> str | None:
+            raise refusal
+
+    found = KeyStore(tmp_path, keyring_module=Broken()).find("http://gpu.lan:8080")
+    assert (found.key, found.source, found.keyring_error) == ("sk-file", FROM_FILE, refusal)

@@ -13,9 +13,9 @@ from support.embed_servers import EmbedServer
 
 from qfinder.core.config import LibraryConfig
 from qfinder.core.model.embedder import Embedder
-from qfinder.core.secrets import KEY_FILE, KEYRING_SERVICE, KeyStore
+from qfinder.core.secrets import API_KEY_ENV, KEY_FILE, KEYRING_SERVICE, KeyStore
 from qfinder.services.server_setup import ServerKeys
-from qfinder.ui.server_settings import KEY_STORED, NO_KEY, ServerPage
+from qfinder.ui.server_settings import ENV_KEY, KEY_STORED, NO_KEY, ServerPage
 from qfinder.ui.settings import AppSettings
 from qfinder.ui.settings_dialog import SettingsDialog
 
@@ -31,7 +31,7 @@ class GatedKeyring:
         self.kept = {(KEYRING_SERVICE, url): key for url, key in (kept or {}).items()}
         self.gate = threading.Event()
         self.on_gui_thread: list[bool] = []
-        self.refusal: Exception | None = None  # what set_password raises, if anything
+        self.refusal: Exception | None = None  # what set_password and delete_password raise, if anything
 
     def _enter(self) -> None:
         self.on_gui_thread.append(threading.current_thread() is threading.main_thread())
@@ -49,6 +49,8 @@ class GatedKeyring:
 
     def delete_password(self, service: str, user: str) -> None:
         self._enter()
+        if self.refusal is not None:
+            raise self.refusal
         del self.kept[(service, user)]
 
 
@@ -192,3 +194,26 @@ def test_a_refusing_keyring_is_said_and_the_key_goes_to_the_private_file(qtbot, 
     assert not saved  # the dialog stays open to say so; the next Save (empty field) closes it
     assert SECRET in (tmp_path / KEY_FILE).read_text() and page.key_edit.text() == ""
     assert page.key_edit.placeholderText() == KEY_STORED
+
+
+def test_a_forget_the_keyring_refuses_says_the_key_may_still_be_kept(qtbot, tmp_path) -> None:
+    ring = GatedKeyring({URL: SECRET})
+    ring.gate.set()
+    page = _page(qtbot, tmp_path, ring)
+    qtbot.waitUntil(lambda: page.key_field.forget_button.isEnabled(), timeout=10_000)
+    ring.refusal = OSError("the keyring is locked")
+    page.key_field.forget_button.click()
+    qtbot.waitUntil(lambda: "the keyring is locked" in page.key_field.status_label.text(), timeout=10_000)
+    assert "may still be kept" in page.key_field.status_label.text()
+    assert page.key_edit.placeholderText() == KEY_STORED and page.key_field.forget_button.isEnabled()
+    assert ring.kept == {(KEYRING_SERVICE, URL): SECRET}  # still there, as the page says
+
+
+def test_a_key_from_the_environment_is_named_and_cannot_be_forgotten_here(qtbot, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(API_KEY_ENV, SECRET)
+    ring = GatedKeyring()
+    ring.gate.set()
+    page = _page(qtbot, tmp_path, ring)
+    qtbot.waitUntil(lambda: page.key_edit.placeholderText() == ENV_KEY, timeout=10_000)
+    assert not page.key_field.forget_button.isEnabled()
+    assert not any(SECRET in text for text in _texts(page))
