@@ -27,8 +27,8 @@ _OFFLINE_WORDS = ("offline", "connect", "resolve", "network", "unreachable", "ti
 class ModelJobs(QObject):
     """Signals:
         progress(qint64, qint64): bytes downloaded so far, and in all (0 while not known)
-        optimizing(): the download is done; the 8-bit copy is being made and checked
-        optimized(str): what optimizing found, as a sentence ("The 8-bit model is …")
+        optimizing(): the download is done; the optimized copy is being made and checked
+        optimized(str): what optimizing found, as a sentence ("The optimized model is …")
         finished(str): the model folder to use
         failed(object, bool): the exception (a QfinderError carries a message and a hint), and
             whether it looks like the network is down
@@ -55,7 +55,7 @@ class ModelJobs(QObject):
             app.aboutToQuit.connect(self.cancel)
 
     def download(self, name: str, variant: str, optimize: bool) -> None:
-        """Download `name`'s `variant`; with `optimize`, make the 8-bit copy and use it if faster."""
+        """Download `name`'s `variant`; with `optimize`, make the optimized copy and use it if faster."""
         self._start(lambda: self._fetch(name, variant, optimize), "qfinder-model-download")
 
     def check_folder(self, folder: str) -> None:
@@ -114,12 +114,12 @@ def _download_model(name: str, variant: str, progress: Progress) -> Path:
 
 
 def _optimize_for_cpu(folder: Path) -> tuple[Path, str]:
-    """The 8-bit copy (kept only if it matches fp32, ModelError if not) when it is faster here,
+    """The optimized copy (kept only if it matches fp32, ModelError if not) when it is faster here,
     else `folder` itself; and the sentence that says which and why."""
     from qfinder.core.model.optimize import optimize_model, preferred_folder
 
     report = optimize_model(folder)
-    return preferred_folder(report), f"The 8-bit model is {report.verdict}."
+    return preferred_folder(report), f"The optimized model is {report.verdict}."
 
 
 def _usable_folder(folder: str) -> str:

@@ -30,8 +30,8 @@ def test_optimizing_uses_the_faster_model_and_says_so(qtbot, tmp_path, tiny_mode
     assert ready.args == [str(optimized) if faster else str(source)]
     if faster:
         saved = json.loads((optimized / "qfinder_optimize.json").read_text(encoding="utf-8"))
-        assert dialog.speed_label.text() == f"The 8-bit model is {saved['verdict']}."
-    assert ("qfinder uses the int8-" if faster else "keeps using the fp32 model") in dialog.speed_label.text()
+        assert dialog.speed_label.text() == f"The optimized model is {saved['verdict']}."
+    assert ("qfinder uses the " if faster else "keeps using the fp32 model") in dialog.speed_label.text()
     assert dialog.isVisible() and dialog.download_button.text() == "Close"  # stays open to be read
     dialog.download_button.click()
     assert not dialog.isVisible() and dialog.result() == dialog.DialogCode.Accepted
