@@ -75,11 +75,13 @@ def run_optimizer(fp32_dir: Path, workdir: Path) -> dict:
 
 
 def fused_dir(fp32_dir: Path) -> Path:
-    """fp32 with its RMSNorms fused (weights hard-linked): what the optimizer builds every candidate from."""
+    """fp32 with its RMSNorms and rotary embeddings fused (weights copied): what the optimizer
+    builds every candidate from when this passes its gate; the fp32 folder if nothing was fused."""
     dest = fp32_dir.with_name(fp32_dir.name.removesuffix("-fp32") + "-fp32-fused")
     if not (dest / "model.onnx").exists():
         copy_side_files(fp32_dir, dest)
-        fused_copy(find_model_folder(fp32_dir).onnx_path, dest / "model.onnx")
+        if not fused_copy(find_model_folder(fp32_dir).onnx_path, dest / "model.onnx"):
+            return fp32_dir
     return dest
 
 

@@ -8,8 +8,9 @@ without VNNI, vpmaddubsw + vpmaddwd: about 64). Zen 5 runs both 512-bit pipes at
 CPUs that split AVX-512 into two 256-bit halves (Zen 4) the true peak is half, and Xeons with one
 512-bit FMA unit have half the fp32 peak. The clock cannot be read inside a VM (/proc/cpuinfo
 shows the TSC rate), so it is assumed: on AMD family 26 (Zen 5) the all-core boost that makes the
-2-core VM's int8 peak the 2,081 GOP/s the design notes measure against; elsewhere the rate
-/proc/cpuinfo shows (a nominal clock: the true peak may be higher). Pass --ghz to say otherwise.
+2-core VM's int8 peak the 2,081 GOP/s the design notes measure against; elsewhere the kernel's
+cpuinfo_max_freq, or in a VM (which has none) the rate /proc/cpuinfo shows, a nominal clock: the
+true peak may be higher. Pass --ghz to say otherwise.
 These peaks are ceilings on paper; onnxruntime's own kernels are the attainable ones.
 
 The measured baseline is an onnxruntime MatMul (fp32) and MatMulInteger (int8) with the engine's
@@ -52,8 +53,12 @@ def assumed_ghz() -> float:
     lines = _cpuinfo_lines()
     if _first(lines, "vendor_id") == "AuthenticAMD" and _first(lines, "cpu family") == "26":
         return ZEN5_GHZ
-    shown = _first(lines, "cpu MHz")
-    return float(shown) / 1000 if shown else ZEN5_GHZ
+    try:  # bare metal: the highest clock the kernel knows; "cpu MHz" there is each core's current one
+        return int(Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()) / 1e6
+    except (OSError, ValueError):
+        pass
+    shown = [float(line.split(":", 1)[1]) for line in lines if line.split(":", 1)[0].strip() == "cpu MHz"]
+    return max(shown) / 1000 if shown else ZEN5_GHZ
 
 
 def peaks(flags: set[str], ghz: float | None = None, cores: int | None = None) -> tuple[float, float]:

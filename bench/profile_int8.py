@@ -208,7 +208,7 @@ def main() -> int:
     print(f"onnxruntime alone after: MatMul {fp32_rate / 1e9:.0f} GFLOP/s, MatMulInteger {int8_rate / 1e9:.0f} GOP/s")
     flops = projection_flops(cfg, n)
     for name, r in results.items():
-        report(name, r, results["fp32"]["wall"], work, flops, fp32_peak if name == "fp32" else int8_peak,
+        report(name, r, results["fp32"]["wall"], work, flops, fp32_peak if name.startswith("fp32") else int8_peak,
                int8_rate, fp32_rate)
     print(f"load average     {os.getloadavg()[0]:.1f} at end")
     return 0

@@ -3,8 +3,9 @@
 list      the models qfinder knows, their variants, sizes and the folders already downloaded;
           partial downloads are listed apart, each with the command that resumes it
 download  fetch one variant from the Hugging Face Hub into qfinder's models folder (resumes)
-optimize  build faster copies of an fp32 model for this CPU (8-bit MatMulNBits; dynamic int8
-          with the MatMuls that measurably hurt kept fp32; bf16 where onnxruntime runs it), gate
+optimize  build faster copies of an fp32 model for this CPU (fp32 with RMSNorms and rotary
+          embeddings fused, and from that 8-bit MatMulNBits, dynamic int8 with the MatMuls that
+          measurably hurt kept fp32, SmoothQuant-scaled int8; bf16 where onnxruntime runs it), gate
           each against fp32 on real text (every text's cosine >= 0.995, top-10 retrieval
           agreement >= 0.9), time the safe ones beside fp32 and keep only the fastest, if it
           beats fp32; prints a table, the verdict and the folder to use (--json: the report)

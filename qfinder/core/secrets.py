@@ -2,7 +2,7 @@
 
     keys = KeyStore(data_dir)
     keys.save("https://gpu.lan:8080", "sk-…")   # keyring, or <data_dir>/server-keys.json (0600)
-    keys.load("https://gpu.lan:8080")           # QFINDER_API_KEY first, then keyring, then the file
+    keys.load("https://gpu.lan:8080")           # QFINDER_API_KEY first, then the file, then the keyring
     keys.find(url)                              # a KeyLookup: the key, where it came from, the keyring's error
     keys.save(url, None)                        # forget; save returns the keyring's error, or None
     keys.where                                  # "the system keyring" | that file, for the setup text
@@ -73,27 +73,27 @@ class KeyStore:
         return "the system keyring" if self._keyring is not None else str(self._file)
 
     def load(self, url: str) -> str | None:
-        """The key for `url`: the environment variable, the keyring, or the file; None if none."""
+        """The key for `url`: the environment variable, the file, or the keyring; None if none."""
         return self.find(url).key
 
-    def find(self, url: str) -> KeyLookup:
-        """The key for `url`, where it came from, and the keyring's error if it had one."""
+    def find(self, url: str, environment: bool = True) -> KeyLookup:
+        """The key for `url`, where it came from, and the keyring's error if it had one.
+        `environment` False: the key kept here, whatever QFINDER_API_KEY says."""
         url = server_address(url)
-        from_env = environment_key()
+        from_env = environment_key() if environment else None
         if from_env:
             return KeyLookup(from_env, FROM_ENVIRONMENT)
-        error = None
-        if self._keyring is not None:
-            try:
-                found = self._keyring.get_password(KEYRING_SERVICE, url)
-            except Exception as exc:  # a locked or vanished keyring: fall back to the file
-                error = exc
-                log.info("keyring unreadable for %s (%s); trying %s", url, type(exc).__name__, self._file)
-            else:
-                if found:
-                    return KeyLookup(str(found), FROM_KEYRING)
-        key = self._read_file().get(url)
-        return KeyLookup(str(key) if key else None, FROM_FILE if key else None, error)
+        in_file = self._read_file().get(url)
+        if in_file:  # written only where the keyring failed or is missing: never older than its entry
+            return KeyLookup(str(in_file), FROM_FILE)
+        if self._keyring is None:
+            return KeyLookup(None, None)
+        try:
+            found = self._keyring.get_password(KEYRING_SERVICE, url)
+        except Exception as exc:  # a locked or vanished keyring
+            log.info("keyring unreadable for %s (%s)", url, type(exc).__name__)
+            return KeyLookup(None, None, exc)
+        return KeyLookup(str(found), FROM_KEYRING) if found else KeyLookup(None, None)
 
     def save(self, url: str, key: str | None) -> Exception | None:
         """Keep `key` for `url` (None or "" forgets it). Returns the keyring's error when it failed:

@@ -22,7 +22,7 @@ from typing import Any
 from qfinder.core.model.remote.check import ServerReport, check_server
 from qfinder.core.model.remote.hints import tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
-from qfinder.core.secrets import FROM_ENVIRONMENT, KEY_FILE, KeyStore, environment_key
+from qfinder.core.secrets import KEY_FILE, KeyStore, environment_key
 from qfinder.services.thread_job import ThreadJob, start_job
 
 
@@ -44,9 +44,9 @@ class KeyState:
     """Whether a key is kept for `url` after a look-up, keep or forget (never the key itself)."""
 
     url: str
-    stored: bool
+    stored: bool  # a key is kept here (keyring or file), whatever QFINDER_API_KEY says
     trouble: str | None = None  # the keyring failed: what happened and where the key is instead
-    from_environment: bool = False  # the key is QFINDER_API_KEY's: nothing here can forget it
+    from_environment: bool = False  # QFINDER_API_KEY is set: its key is used, the kept one is not
 
 
 class ServerKeys:
@@ -59,9 +59,9 @@ class ServerKeys:
     def look_up(self, url: str, on_state: Callable[[KeyState], None],
                 on_failure: Callable[[BaseException], None]) -> ThreadJob:
         def find() -> KeyState:
-            found = self._store().find(url)
-            trouble = self._trouble(found.keyring_error, "looked for the key in {file} instead")
-            return KeyState(url, found.key is not None, trouble, found.source == FROM_ENVIRONMENT)
+            kept = self._store().find(url, environment=False)
+            trouble = self._trouble(kept.keyring_error, "no key could be read from it")
+            return KeyState(url, kept.key is not None, trouble, environment_key() is not None)
 
         return start_job(find, "qfinder-key-look-up", on_state, on_failure)
 
@@ -74,8 +74,8 @@ class ServerKeys:
             error = store.save(url, key)
             fallback = ("the key is kept in {file} instead, readable only by you" if key else
                         "the key may still be kept there: unlock the keyring and press Forget key again")
-            from_env = environment_key() is not None
-            return KeyState(url, bool(key) or error is not None or from_env, self._trouble(error, fallback), from_env)
+            return KeyState(url, bool(key) or error is not None, self._trouble(error, fallback),
+                            environment_key() is not None)
 
         return start_job(save, "qfinder-key-keep", on_state, on_failure)
 

@@ -147,8 +147,7 @@ class KeyField(QWidget):
             self.edit.setPlaceholderText("")
         else:
             self.edit.setPlaceholderText(ENV_KEY if state.from_environment else KEY_STORED if state.stored else NO_KEY)
-        # the environment's key is the shell's to unset; Forget would only remove one kept here
-        self.forget_button.setEnabled(state is not None and state.stored and not state.from_environment)
+        self.forget_button.setEnabled(state is not None and state.stored)  # the kept one; the shell's stays
         self.status_label.setText("" if state is None else state.trouble or "")
 
 

@@ -96,12 +96,38 @@ def test_a_forget_the_keyring_refuses_is_reported_and_the_key_is_still_found(tmp
 
 
 @pytest.mark.parametrize("refusal", [OSError("no D-Bus"), RuntimeError("backend gone")])
-def test_a_keyring_that_cannot_be_read_is_said_and_the_file_is_read(tmp_path, refusal):
-    KeyStore(tmp_path).save("http://gpu.lan:8080", "sk-file")
-
+def test_a_keyring_that_cannot_be_read_is_said(tmp_path, refusal):
     class Broken(MemoryKeyring):
         def get_password(self, service: str, user: str) -> str | None:
             raise refusal
 
     found = KeyStore(tmp_path, keyring_module=Broken()).find("http://gpu.lan:8080")
-    assert (found.key, found.source, found.keyring_error) == ("sk-file", FROM_FILE, refusal)
+    assert (found.key, found.source, found.keyring_error) == (None, None, refusal)
+    KeyStore(tmp_path).save("http://gpu.lan:8080", "sk-file")  # where a refused save puts it
+    found = KeyStore(tmp_path, keyring_module=Broken()).find("http://gpu.lan:8080")
+    assert (found.key, found.source, found.keyring_error) == ("sk-file", FROM_FILE, None)  # not even asked
+
+
+def test_a_key_the_keyring_refused_is_used_not_the_older_one_it_still_holds(tmp_path):
+    url = "http://gpu.lan:8080"
+    ring = MemoryKeyring()
+    KeyStore(tmp_path, keyring_module=ring).save(url, "sk-old")
+
+    class Refusing(MemoryKeyring):
+        def set_password(self, service: str, user: str, password: str) -> None:
+            raise OSError("the keyring is locked")
+
+    refusing = Refusing()
+    refusing.kept = ring.kept  # same entries: it can still read the old key
+    assert isinstance(KeyStore(tmp_path, keyring_module=refusing).save(url, "sk-new"), OSError)
+    assert KeyStore(tmp_path, keyring_module=refusing).load(url) == "sk-new"
+
+
+def test_the_key_kept_here_is_found_beside_the_environments(tmp_path, monkeypatch):
+    ring = MemoryKeyring()
+    KeyStore(tmp_path, keyring_module=ring).save("http://gpu.lan:8080", "sk-kept")
+    monkeypatch.setenv(API_KEY_ENV, "sk-env")
+    store = KeyStore(tmp_path, keyring_module=ring)
+    assert store.load("http://gpu.lan:8080") == "sk-env"
+    kept = store.find("http://gpu.lan:8080", environment=False)
+    assert (kept.key, kept.source) == ("sk-kept", FROM_KEYRING)

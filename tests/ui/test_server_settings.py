@@ -217,3 +217,16 @@ def test_a_key_from_the_environment_is_named_and_cannot_be_forgotten_here(qtbot,
     qtbot.waitUntil(lambda: page.key_edit.placeholderText() == ENV_KEY, timeout=10_000)
     assert not page.key_field.forget_button.isEnabled()
     assert not any(SECRET in text for text in _texts(page))
+
+
+def test_a_key_kept_beside_the_environments_can_still_be_forgotten(qtbot, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(API_KEY_ENV, "sk-from-the-shell")
+    ring = GatedKeyring({URL: SECRET})
+    ring.gate.set()
+    page = _page(qtbot, tmp_path, ring)
+    qtbot.waitUntil(lambda: page.key_field.forget_button.isEnabled(), timeout=10_000)
+    assert page.key_edit.placeholderText() == ENV_KEY
+    page.key_field.forget_button.click()
+    qtbot.waitUntil(lambda: not ring.kept, timeout=10_000)
+    qtbot.waitUntil(lambda: not page.key_field.forget_button.isEnabled(), timeout=10_000)
+    assert page.key_edit.placeholderText() == ENV_KEY  # the shell's key is still the one used

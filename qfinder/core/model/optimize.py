@@ -1,8 +1,8 @@
 """Make the fastest copy of an fp32 model that still embeds like it, on this machine, for this model.
 
-Candidates: fp32 with each RMSNorm one fused op (optimize_fuse.py; when it passes, the others
-are built from it), then (optimize_candidates.py) 8-bit MatMulNBits, dynamic int8 with the groups
-that measurably hurt kept in fp32 (optimize_sensitivity.py), dynamic int8 of the graph with
+Candidates: fp32 with each RMSNorm and rotary embedding one fused op (optimize_fuse.py; when it
+passes, the others are built from it), then (optimize_candidates.py) 8-bit MatMulNBits, dynamic
+int8 with the groups that measurably hurt kept in fp32 (optimize_sensitivity.py), dynamic int8 of the graph with
 SmoothQuant-style scales folded in (optimize_smooth.py), and bf16 where onnxruntime can run it.
 Each is built in `<dest>.partial/<name>`, gated against fp32 on real text (optimize_gate.py: every
 text's cosine >= 0.995 and top-10 retrieval agreement >= 0.9), and the ones that pass are timed
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import statistics
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -125,7 +126,7 @@ def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_co
     try:
         gate = _Gate(sample, embed_sample(reference, sample), min_cosine, min_agreement)
         flags = cpu_flags()
-        fused, base = _fused_fp32(folder, work, gate)
+        fused, base = _fused_fp32(folder, work, gate, reference.info.max_tokens)
         dynamic = _dynamic_int8(base, work, gate)
         candidates = [fused, _matmulnbits(base, work, gate), dynamic, _smoothed_int8(base, work, gate, dynamic),
                       CandidateResult("bf16", "bfloat16 weights and activations",
@@ -142,22 +143,24 @@ def _run(folder: ModelFolder, work: Path, dest: Path, sample: GateSample, min_co
         passages=len(sample.passages), candidates=tuple(mark_choice(candidates, chosen)))
 
 
-def _fused_fp32(folder: ModelFolder, work: Path, gate: _Gate) -> tuple[CandidateResult, ModelFolder]:
-    """fp32 with each RMSNorm one fused op (optimize_fuse.py), and the folder every other candidate
-    is built from: this one when it passes the gate, so they all run the fused norms too."""
-    name, description = "fp32-fused", "fp32 weights, each RMSNorm one fused op"
+def _fused_fp32(folder: ModelFolder, work: Path, gate: _Gate,
+                max_tokens: int) -> tuple[CandidateResult, ModelFolder]:
+    """fp32 with each RMSNorm and rotary embedding one fused op (optimize_fuse.py), and the folder
+    every other candidate is built from: this one when it passes the gate, so they all run the
+    fused ops too. `max_tokens`: the longest input the engine feeds this model."""
+    name, description = "fp32-fused", "fp32 weights, each RMSNorm and rotary embedding one fused op"
     where, started = work / name, time.perf_counter()
     try:
         build.copy_side_files(folder.root, where)
-        fused = fuse.fused_copy(folder.onnx_path, where / "model.onnx")
+        fused = fuse.fused_copy(folder.onnx_path, where / "model.onnx", max_tokens)
         if not fused:
             shutil.rmtree(where)
-            return CandidateResult(name, description, note="nothing to fuse: onnxruntime fuses this graph's norms "
-                                   "itself, or it has none"), folder
+            return CandidateResult(name, description, note="no RMSNorm or rotary embedding here that the "
+                                   "rewrite recognises"), folder
         result = gate.folder(where, name)
     except Exception as exc:  # one candidate that cannot be built must not stop the others
         return _not_built(name, description, exc), folder
-    candidate = _gated(name, description, where, result, started, note=f"{fused} RMSNorms fused")
+    candidate = _gated(name, description, where, result, started, note=str(fused))
     return candidate, find_model_folder(where) if candidate.passed else folder
 
 
@@ -233,20 +236,27 @@ def _not_built(name: str, description: str, exc: Exception) -> CandidateResult:
 
 def _timed(reference: Embedder, candidates: list[CandidateResult], work: Path,
            sample: GateSample) -> tuple[list[CandidateResult], float]:
-    """Candidates with their speed (the ones that passed), and fp32's tokens/s in the same run."""
-    embedders = {FP32: reference}
-    try:
-        for c in candidates:
-            if c.passed:
-                embedders[c.name] = Embedder.from_folder(work / c.name, provider="cpu")
-        speeds = tokens_per_second(embedders, [*sample.passages, *sample.long_texts])
-    finally:
-        for name, embedder in embedders.items():
-            if name != FP32:
-                embedder.close()
-    fp32 = speeds[FP32]
-    return [replace(c, tokens_per_s=round(speeds[c.name], 1), speed_ratio=round(speeds[c.name] / fp32, 3))
-            if c.name in speeds else c for c in candidates], fp32
+    """Candidates with their speed (the ones that passed), and fp32's tokens/s (the median of its
+    runs). Each candidate runs beside fp32 alone, round after round, and its ratio comes from that
+    pair: only fp32 and one candidate are in memory at a time (a fused fp32 copy is as big as the
+    source), and load that changes between pairs cannot skew a ratio."""
+    texts = [*sample.passages, *sample.long_texts]
+    timed, fp32_speeds = [], []
+    for c in candidates:
+        if not c.passed:
+            timed.append(c)
+            continue
+        embedder = Embedder.from_folder(work / c.name, provider="cpu")
+        try:
+            speeds = tokens_per_second({FP32: reference, c.name: embedder}, texts)
+        finally:
+            embedder.close()
+        fp32_speeds.append(speeds[FP32])
+        timed.append(replace(c, tokens_per_s=round(speeds[c.name], 1),
+                             speed_ratio=round(speeds[c.name] / speeds[FP32], 3)))
+    if not fp32_speeds:  # nothing passed: fp32's speed is still reported
+        fp32_speeds.append(tokens_per_second({FP32: reference}, texts)[FP32])
+    return timed, float(statistics.median(fp32_speeds))
 
 
 def _named_source(onnx_path: Path, work: Path) -> Path:

@@ -23,7 +23,7 @@ class CandidateResult:
     mean_cosine: float | None = None
     agreement: float | None = None  # top-10 retrieval agreement with fp32
     tokens_per_s: float | None = None  # timed only when it passed the gate
-    speed_ratio: float | None = None  # tokens/s divided by fp32's in the same run
+    speed_ratio: float | None = None  # tokens/s divided by fp32's, timed side by side with it
     size_mb: float | None = None
     build_seconds: float | None = None
     kept_fp32: tuple[str, ...] = ()  # MatMul groups left in fp32 (int8-dynamic)
@@ -70,7 +70,7 @@ def verdict(candidates: list[CandidateResult], chosen: str, cpu_int8: str) -> st
                 "qfinder keeps using the fp32 model")
     best = max(safe, key=lambda c: c.speed_ratio or 0.0)
     why = {"none": " (this CPU has no VNNI/AMX int8 instructions, which int8 models need to be fast)",
-           "unknown": ""}.get(cpu_int8, f" (even with {cpu_int8})")
+           "unknown": ""}.get(cpu_int8, f" (even with {cpu_int8})") if best.name.startswith("int8") else ""
     return (f"not faster on this CPU (best safe candidate {best.name}: {best.speed_ratio or 0.0:.2f}× fp32)"
             f"{why}; qfinder keeps using the fp32 model")
 

@@ -76,13 +76,12 @@ def test_every_candidate_is_built_loaded_and_gated(tiny_qwen3, tmp_path):
     report = optimize_model(source)
     built = {c.name: c for c in report.candidates}
     assert set(built) == {"fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth", "bf16"}
-    assert built["fp32-fused"].note.startswith("9 RMSNorms fused; ")  # 4 a layer and the final one
+    assert built["fp32-fused"].note.startswith("9 RMSNorms and 4 rotary embeddings fused; ")
     for name in ("fp32-fused", "int8-matmulnbits", "int8-dynamic", "int8-smooth"):
         c = built[name]
         assert c.status in ("chosen", "passed"), c.note  # random weights have no outliers: both are safe
         assert c.min_cosine >= 0.995 and c.agreement >= 0.9 and c.mean_cosine >= c.min_cosine
-        assert c.tokens_per_s > 0 and c.speed_ratio == pytest.approx(c.tokens_per_s / report.fp32_tokens_per_s,
-                                                                       rel=0.01)
+        assert c.tokens_per_s > 0 and c.speed_ratio > 0  # each against fp32 timed beside it
         assert c.size_mb > 0 and c.kept_fp32 == ()
     assert built["bf16"].status == "skipped" and built["bf16"].note
     assert report.queries == 12 and report.passages > 10
@@ -136,14 +135,15 @@ def test_a_candidate_below_the_gate_is_never_used(tmp_path):
     # needs o_proj in fp32 too (it tries every group in int8 first)
     smoothed = built["int8-smooth"]
     assert smoothed.kept_fp32 == ("o_proj",) and smoothed.passed
-    assert report.chosen in ("int8-dynamic", "int8-smooth", "fp32")
+    assert report.chosen in ("int8-dynamic", "int8-smooth", "fp32-fused", "fp32")  # never int8-matmulnbits
     dest = tmp_path / "Qwen3-outliers-optimized"
     if report.chosen == "fp32":
         assert not dest.exists()
         return
     ops = _matmul_ops(dest)
-    assert "MatMulNBits" not in ops and sorted(w for w in ops["MatMul"] if "_proj" in w) == [
-        "layers.0.self_attn.o_proj.weight", "layers.1.self_attn.o_proj.weight"]
+    fp32_projections = sorted(w for w in ops["MatMul"] if "_proj" in w)
+    assert "MatMulNBits" not in ops and (report.chosen == "fp32-fused" or fp32_projections == [
+        "layers.0.self_attn.o_proj.weight", "layers.1.self_attn.o_proj.weight"])
     min_cosine, agreement = _regate(source, dest)
     assert min_cosine >= 0.995 and agreement >= 0.9
 
@@ -192,3 +192,20 @@ def test_a_graph_without_node_names_or_projection_names_is_quantized_as_one_grou
     assert dynamic.min_cosine is not None, dynamic.note  # built, loaded and gated
     assert dynamic.kept_fp32 == () and dynamic.sensitivity == ()  # one group: all or nothing
     assert not (tmp_path / "out.partial").exists()
+
+
+def test_a_fused_copy_that_cannot_be_built_leaves_the_others_built_from_the_source(tiny_qwen3, tmp_path,
+                                                                                   monkeypatch):
+    from qfinder.core.model import optimize_fuse
+
+    def broken(src, dst, max_positions):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(optimize_fuse, "fused_copy", broken)
+    source = tmp_path / "Qwen3-tiny"
+    shutil.copytree(tiny_qwen3("plain"), source)
+    report = optimize_model(source)
+    fused = report.candidate("fp32-fused")
+    assert fused.status == "failed" and "disk full" in fused.note
+    assert all(report.candidate(name).passed for name in ("int8-matmulnbits", "int8-dynamic", "int8-smooth"))
+    assert report.chosen != "fp32-fused"

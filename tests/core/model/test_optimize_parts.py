@@ -113,6 +113,8 @@ def test_nothing_faster_than_fp32_keeps_fp32_and_says_why():
     assert text.startswith("not faster on this CPU (best safe candidate int8-dynamic: 0.97× fp32)")
     assert "no VNNI/AMX" in text and text.endswith("qfinder keeps using the fp32 model")
     assert "even with AVX-512 VNNI" in verdict(slow, "fp32", "AVX-512 VNNI")
+    fused_best = verdict([_candidate("fp32-fused", 0.99, True), _candidate("int8-dynamic", 0.8, True)], "fp32", "none")
+    assert "fp32-fused: 0.99× fp32)" in fused_best and "VNNI" not in fused_best  # no int8 reason for an fp32 copy
     assert verdict([_candidate("a", None, False)], "fp32", "none").startswith("not safe on this model")
     won = [_candidate("int8-dynamic", 2.1, True)]
     assert verdict(won, "int8-dynamic", "AVX-512 VNNI") == (
