@@ -87,7 +87,7 @@ class SetupDialog(QDialog):
         self.models = QTreeWidget(self)
         self.models.setAccessibleName("Models to download")
         self._fill_models()
-        self.optimize_box = QCheckBox("Optimize for this CPU after downloading (fused norms, int8 "
+        self.optimize_box = QCheckBox("Optimize for this CPU after downloading (fused ops, int8 "
                                       "weights, checked against the original; used only if it runs faster here)", self)
         self.optimize_box.setChecked(self.machine.gpu_provider is None)
         self.progress = QProgressBar(self)
