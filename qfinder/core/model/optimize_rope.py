@@ -14,6 +14,7 @@ its own position (checked by running the subgraph on scattered positions).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from qfinder.core.model.optimize_graph import Fusion, GraphIndex, drop_dead_nodes
+
+log = logging.getLogger(__name__)
 
 FUSED_OP, FUSED_DOMAIN = "RotaryEmbedding", "com.microsoft"
 # Qwen3's context. A position beyond the table makes onnxruntime fail the run, never embed wrongly;
@@ -163,7 +166,11 @@ def _tables(graph: GraphIndex, site: _Site, max_positions: int, index: int) -> l
     if len(inputs) != 1 or graph.inputs[inputs[0]].type.tensor_type.elem_type != TensorProto.INT64:
         return None
     every = np.arange(max_positions, dtype=np.int64)[None, :]
-    cos, sin = _run_subgraph(graph, nodes, inputs[0], [site.cos, site.sin], every)
+    try:
+        cos, sin = _run_subgraph(graph, nodes, inputs[0], [site.cos, site.sin], every)
+    except Exception as exc:  # onnxruntime's errors have no importable type; the site stays unfused
+        log.info("rotary tables for %s could not be computed (%s)", site.x, exc)
+        return None
     if cos.shape != sin.shape or cos.ndim != 4 or cos.shape[:3] != (1, 1, max_positions) or cos.shape[3] % 2:
         return None  # positions not on axis 2: heads are not laid out as the fused op reads them
     cos, sin = cos[0, 0], sin[0, 0]
@@ -188,7 +195,10 @@ def _looked_up(graph: GraphIndex, nodes: list[onnx.NodeProto], positions: str, s
     scattered positions in another order. A table made from the whole sequence (positions counted
     from the mask, say) fails this."""
     rows = np.random.default_rng(0).integers(0, len(cos), (2, 7))
-    scattered = _run_subgraph(graph, nodes, positions, [site.cos, site.sin], rows.astype(np.int64))
+    try:
+        scattered = _run_subgraph(graph, nodes, positions, [site.cos, site.sin], rows.astype(np.int64))
+    except Exception:  # a subgraph that only runs on one shape of positions is no table look-up
+        return False
     return all(found.shape == (2, 1, 7, table.shape[1]) and np.allclose(found[:, 0], table[rows], rtol=0, atol=1e-6)
                for found, table in zip(scattered, (cos, sin), strict=True))
 

@@ -115,3 +115,15 @@ def test_the_tiny_qwen3_fuses_q_and_k_of_each_layer_and_computes_the_same(tiny_q
     fused = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(fused.run(["last_hidden_state"], feeds)[0],
                                original.run(["last_hidden_state"], feeds)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_tables_that_cannot_be_computed_leave_the_site_alone():
+    model = _rope_graph()
+    inv_freq = next(t for t in model.graph.initializer if t.name == "inv_freq")
+    inv_freq.ClearField("float_data")
+    inv_freq.ClearField("raw_data")
+    inv_freq.data_location = TensorProto.EXTERNAL  # its weights file is not at hand
+    inv_freq.external_data.add(key="location", value="missing.onnx_data")
+    before = [node.op_type for node in model.graph.node]
+    assert fuse_rotary(model, max_positions=64) == 0
+    assert [node.op_type for node in model.graph.node] == before
