@@ -34,6 +34,12 @@ _LAST_AXES = (-1, 3)  # 3 is the last axis of the [batch, heads, tokens, dim] la
 
 
 @dataclass(frozen=True)
+class _Tables:
+    inputs: list[str]  # the fused op's inputs after x: the positions, the cos table, the sin table
+    half: int  # half the head dimension: where rotate_half cuts
+
+
+@dataclass(frozen=True)
 class _Site:
     nodes: tuple[onnx.NodeProto, ...]
     x: str
@@ -49,17 +55,18 @@ def fuse_rotary(model: onnx.ModelProto, base_dir: Path | None = None, max_positi
         return 0
     graph = GraphIndex(model, base_dir)
     sites = [site for node in graph.nodes if node.op_type == "Add" and (site := _match(graph, node)) is not None]
-    made: dict[tuple[str, str], list[str] | None] = {}  # (cos, sin) -> fused op's inputs after x
-    fusions = []
+    made: dict[tuple[str, str], _Tables | None] = {}  # (cos, sin) -> the tables they make, shared by sites
+    fusions: list[Fusion] = []
     for site in sites:
         key = (site.cos, site.sin)
         if key not in made:
             made[key] = _tables(graph, site, max_positions, len(made))
-        inputs = made[key]
-        if inputs is not None:
+        tables = made[key]
+        # each site's own cut: q and k may share tables but be cut differently
+        if tables is not None and (site.cut is None or (site.cut[0] == tables.half and site.cut[1] >= 2 * tables.half)):
             fusions.append(Fusion(site.nodes, helper.make_node(
-                FUSED_OP, [site.x, *inputs], list(site.nodes[-1].output),
-                name=f"{site.nodes[-1].name or 'rope'}_fused", domain=FUSED_DOMAIN, interleaved=0)))
+                FUSED_OP, [site.x, *tables.inputs], list(site.nodes[-1].output),
+                name=f"{site.nodes[-1].name or 'rope'}_fused_{len(fusions)}", domain=FUSED_DOMAIN, interleaved=0)))
     if not fusions:
         return 0
     graph.apply(fusions)
@@ -159,9 +166,9 @@ def _inputs_reached(graph: GraphIndex, names: list[str]) -> tuple[list[onnx.Node
     return [node for node in graph.nodes if id(node) in needed], sorted(reached)
 
 
-def _tables(graph: GraphIndex, site: _Site, max_positions: int, index: int) -> list[str] | None:
-    """The fused op's inputs after x (positions, cos table, sin table), the tables computed by the
-    graph's own subgraph and added to it; None where the site allows none."""
+def _tables(graph: GraphIndex, site: _Site, max_positions: int, index: int) -> _Tables | None:
+    """The tables of `site`'s cos and sin, computed by the graph's own subgraph and added to it;
+    None where they cannot serve as the fused op's tables."""
     nodes, inputs = _inputs_reached(graph, [site.cos, site.sin])
     if len(inputs) != 1 or graph.inputs[inputs[0]].type.tensor_type.elem_type != TensorProto.INT64:
         return None
@@ -177,15 +184,13 @@ def _tables(graph: GraphIndex, site: _Site, max_positions: int, index: int) -> l
     if not _looked_up(graph, nodes, inputs[0], site, cos, sin):
         return None
     half = cos.shape[1] // 2
-    if site.cut is not None and (site.cut[0] != half or site.cut[1] < 2 * half):
-        return None  # the halves the graph cuts are not the tables' halves
     if not all(np.allclose(table[:, :half], table[:, half:], rtol=0, atol=1e-6) for table in (cos, sin)):
         return None
     names = [f"rope_cos_table_{index}", f"rope_sin_table_{index}"]
     for name, table in zip(names, (cos, sin), strict=True):
         graph.model.graph.initializer.append(
             numpy_helper.from_array(np.ascontiguousarray(table[:, :half], dtype=np.float32), name))
-    return [inputs[0], *names]
+    return _Tables([inputs[0], *names], half)
 
 
 def _looked_up(graph: GraphIndex, nodes: list[onnx.NodeProto], positions: str, site: _Site,

@@ -48,7 +48,8 @@ def _rope_graph(cut: str = "slice", table: str = "rotate_half", positions_from: 
     nodes += [n("Neg", ["x2"], ["minus_x2"]), n("Concat", ["minus_x2", "x1"], ["rotated"], axis=-1),
               n("Mul", ["x", "cos"], ["x_cos"]), n("Mul", ["rotated", "sin"], ["rotated_sin"]),
               n("Add", ["x_cos", "rotated_sin"], ["y"])]
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", HEADS, "s", DIM]),
+    x_shape = ["b", HEADS, "s", DIM] if layout == "bnsd" else ["b", "s", HEADS, DIM]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape),
               helper.make_tensor_value_info(positions_from, TensorProto.INT64, ["b", "s"])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
     if leak:
@@ -85,6 +86,9 @@ def test_each_spelling_becomes_one_op_with_the_same_values_at_any_positions(cut)
                                      {"table": "halves_differ"}, {"leak": True}])
 def test_a_site_it_cannot_prove_the_same_is_left_alone(variant):
     model = _rope_graph(**variant)
+    if variant.get("layout") == "bsnd":  # a valid graph: x [batch, tokens, heads, dim], cos [batch, tokens, 1, dim]
+        x = np.zeros((1, 3, HEADS, DIM), np.float32)
+        assert _run(model, {"x": x, "position_ids": np.arange(3, dtype=np.int64)[None, :]}).shape == x.shape
     before = [node.op_type for node in model.graph.node]
     assert fuse_rotary(model, max_positions=64) == 0
     assert [node.op_type for node in model.graph.node] == before
@@ -127,3 +131,45 @@ def test_tables_that_cannot_be_computed_leave_the_site_alone():
     before = [node.op_type for node in model.graph.node]
     assert fuse_rotary(model, max_positions=64) == 0
     assert [node.op_type for node in model.graph.node] == before
+
+
+def test_sites_that_share_tables_are_each_checked_for_their_own_cut():
+    """q cut at the middle and k (same cos/sin) cut elsewhere: only q is rotate_half."""
+    model = _rope_graph()
+    n = helper.make_node
+    model.graph.input.append(helper.make_tensor_value_info("k", TensorProto.FLOAT, ["b", HEADS, "s", DIM]))
+    model.graph.initializer.append(numpy_helper.from_array(np.array([DIM // 2 - 1], np.int64), "off_half"))
+    model.graph.node.extend([
+        n("Slice", ["k", "zero", "off_half", "last"], ["k1"]), n("Slice", ["k", "off_half", "dim", "last"], ["k2"]),
+        n("Neg", ["k2"], ["minus_k2"]), n("Concat", ["minus_k2", "k1"], ["k_rotated"], axis=-1),
+        n("Mul", ["k", "cos"], ["k_cos"]), n("Mul", ["k_rotated", "sin"], ["k_rotated_sin"]),
+        n("Add", ["k_cos", "k_rotated_sin"], ["k_out"])])
+    model.graph.output.append(helper.make_tensor_value_info("k_out", TensorProto.FLOAT, None))
+    feeds = {**_feeds(np.arange(5, dtype=np.int64)[None, :]), "k": np.ones((1, HEADS, 5, DIM), np.float32)}
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    before = session.run(["y", "k_out"], feeds)
+    assert fuse_rotary(model, max_positions=64) == 1  # q only
+    fused = [node for node in model.graph.node if node.op_type == FUSED_OP]
+    assert [node.input[0] for node in fused] == ["x"]
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for got, want in zip(session.run(["y", "k_out"], feeds), before, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_unnamed_sites_get_names_of_their_own():
+    model = _rope_graph()
+    for node in model.graph.node:
+        node.name = ""
+    second = _rope_graph()  # the same site again, on its own x, sharing the tables
+    renamed = {name: f"{name}_b" for name in ("x", "y", "x1", "x2", "minus_x2", "rotated", "x_cos", "rotated_sin")}
+    for node in second.graph.node[-7:]:  # two Slices, Neg, Concat, two Muls, Add
+        node.name = ""
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+        node.output[:] = [renamed.get(name, name) for name in node.output]
+        model.graph.node.append(node)
+    model.graph.input.append(helper.make_tensor_value_info("x_b", TensorProto.FLOAT, ["b", HEADS, "s", DIM]))
+    model.graph.output.append(helper.make_tensor_value_info("y_b", TensorProto.FLOAT, None))
+    assert fuse_rotary(model, max_positions=64) == 2
+    names = [node.name for node in model.graph.node]
+    assert len(set(names)) == len(names)
+    ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])  # refuses duplicate names
