@@ -39,7 +39,7 @@ FROM_ENVIRONMENT, FROM_KEYRING, FROM_FILE = "environment", "keyring", "file"
 class KeyLookup:
     key: str | None
     source: str | None  # FROM_ENVIRONMENT, FROM_KEYRING or FROM_FILE; None when no key is kept
-    keyring_error: Exception | None = None  # the keyring failed, so the file was read instead
+    keyring_error: Exception | None = None  # the keyring failed, so no key could be read from it
 
 
 def _usable_keyring() -> Any | None:
@@ -70,7 +70,12 @@ class KeyStore:
 
     @property
     def where(self) -> str:
-        return "the system keyring" if self._keyring is not None else str(self._file)
+        return "the system keyring" if self._keyring is not None else str(self.key_file)
+
+    @property
+    def key_file(self) -> Path:
+        """The 0600 file that keeps keys where the keyring is missing or fails."""
+        return self._file
 
     def load(self, url: str) -> str | None:
         """The key for `url`: the environment variable, the file, or the keyring; None if none."""

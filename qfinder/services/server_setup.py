@@ -22,7 +22,7 @@ from typing import Any
 from qfinder.core.model.remote.check import ServerReport, check_server
 from qfinder.core.model.remote.hints import tokenizer_file
 from qfinder.core.model.tokenize import load_tokenizer
-from qfinder.core.secrets import KEY_FILE, KeyStore, environment_key
+from qfinder.core.secrets import KeyStore, environment_key
 from qfinder.services.thread_job import ThreadJob, start_job
 
 
@@ -59,8 +59,9 @@ class ServerKeys:
     def look_up(self, url: str, on_state: Callable[[KeyState], None],
                 on_failure: Callable[[BaseException], None]) -> ThreadJob:
         def find() -> KeyState:
-            kept = self._store().find(url, environment=False)
-            trouble = self._trouble(kept.keyring_error, "no key could be read from it")
+            store = self._store()
+            kept = store.find(url, environment=False)
+            trouble = _trouble(store, kept.keyring_error, "no key could be read from it")
             return KeyState(url, kept.key is not None, trouble, environment_key() is not None)
 
         return start_job(find, "qfinder-key-look-up", on_state, on_failure)
@@ -74,7 +75,7 @@ class ServerKeys:
             error = store.save(url, key)
             fallback = ("the key is kept in {file} instead, readable only by you" if key else
                         "the key may still be kept there: unlock the keyring and press Forget key again")
-            return KeyState(url, bool(key) or error is not None, self._trouble(error, fallback),
+            return KeyState(url, bool(key) or error is not None, _trouble(store, error, fallback),
                             environment_key() is not None)
 
         return start_job(save, "qfinder-key-keep", on_state, on_failure)
@@ -86,9 +87,11 @@ class ServerKeys:
     def _store(self) -> KeyStore:
         return KeyStore(self._data_dir, self._keyring_module)
 
-    def _trouble(self, error: Exception | None, fallback: str) -> str | None:
-        """`fallback`: what happened instead when the keyring failed ({file}: the key file's path)."""
-        if error is None:
-            return None
-        return (f"The system keyring failed ({type(error).__name__}: {error}); "
-                + fallback.format(file=self._data_dir / KEY_FILE) + ".")
+
+
+def _trouble(store: KeyStore, error: Exception | None, fallback: str) -> str | None:
+    """`fallback`: what happened instead when the keyring failed ({file}: the store's key file)."""
+    if error is None:
+        return None
+    return (f"The system keyring failed ({type(error).__name__}: {error}); "
+            + fallback.format(file=store.key_file) + ".")

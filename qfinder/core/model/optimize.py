@@ -51,6 +51,7 @@ from qfinder.core.model.optimize_report import (
     OptimizeReport,
     choose,
     mark_choice,
+    then_note,
     verdict,
 )
 from qfinder.core.model.optimize_sensitivity import search
@@ -221,7 +222,7 @@ def _gated(name: str, description: str, where: Path, result: GateResult, started
            **extra: Any) -> CandidateResult:
     note = extra.pop("note", "")
     if not result.passed:
-        note = "; ".join(filter(None, [note, "below the gate; deleted"]))
+        note = then_note(note, "below the gate; deleted")
     return CandidateResult(name, description, status=PASSED if result.passed else FAILED, note=note,
                            min_cosine=result.min_cosine, mean_cosine=result.mean_cosine, agreement=result.agreement,
                            size_mb=round(_size_mb(where / "model.onnx"), 1),

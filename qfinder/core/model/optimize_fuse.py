@@ -114,10 +114,9 @@ def _last_axis_mean(graph: GraphIndex, mean: onnx.NodeProto) -> bool:
 
 def _division(graph: GraphIndex, root: onnx.NodeProto, x: str) -> tuple[onnx.NodeProto, ...] | None:
     """x / root as Div(x, root), or x * (1 / root) as Reciprocal or Div(1, root) then Mul."""
-    readers = graph.readers.get(root.output[0], [])
-    if len(readers) != 1 or root.output[0] in graph.outputs:
+    step = graph.sole_reader(root.output[0])
+    if step is None:
         return None
-    step = readers[0]
     if step.op_type == "Div" and list(step.input) == [x, root.output[0]]:
         return (step,)
     inverted = step.op_type == "Reciprocal" or (

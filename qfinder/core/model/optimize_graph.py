@@ -27,6 +27,7 @@ class GraphIndex:
         """`base_dir`: the model's folder, when it was loaded without its external data."""
         self.model = model
         self.nodes = list(model.graph.node)  # one list, so node identity holds while matching and rebuilding
+        self.position = {id(node): i for i, node in enumerate(self.nodes)}
         self.base_dir = base_dir
         self.producer = {out: node for node in self.nodes for out in node.output}
         self.readers: dict[str, list[onnx.NodeProto]] = defaultdict(list)
@@ -69,19 +70,20 @@ class GraphIndex:
         array = self.value(name)
         return None if array is None or array.dtype.kind not in "iu" else [int(v) for v in array.reshape(-1)]
 
+    def sole_reader(self, name: str) -> onnx.NodeProto | None:
+        """The one node reading `name`, if there is one and `name` is no graph output."""
+        readers = self.readers.get(name, [])
+        return readers[0] if len(readers) == 1 and name not in self.outputs else None
+
     def only_reader(self, name: str, op_type: str) -> onnx.NodeProto | None:
         """The one node reading `name`, if it is an `op_type` and `name` is no graph output."""
-        readers = self.readers.get(name, [])
-        if len(readers) != 1 or readers[0].op_type != op_type or name in self.outputs:
-            return None
-        return readers[0]
+        reader = self.sole_reader(name)
+        return reader if reader is not None and reader.op_type == op_type else None
 
     def made_by(self, name: str, op_type: str) -> onnx.NodeProto | None:
         """The node producing `name`, if it is an `op_type` and `name` has no other reader."""
         node = self.producer.get(name)
-        if node is None or node.op_type != op_type or len(self.readers.get(name, [])) != 1 or name in self.outputs:
-            return None
-        return node
+        return node if node is not None and node.op_type == op_type and self.sole_reader(name) else None
 
     @staticmethod
     def other_input(node: onnx.NodeProto | None, known: str) -> str | None:

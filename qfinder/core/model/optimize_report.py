@@ -80,15 +80,15 @@ def mark_choice(candidates: list[CandidateResult], chosen: str) -> list[Candidat
     marked = []
     for c in candidates:
         if c.name == chosen:
-            marked.append(replace(c, status=CHOSEN, note=_after(c.note, "the fastest safe candidate; used")))
+            marked.append(replace(c, status=CHOSEN, note=then_note(c.note, "the fastest safe candidate; used")))
         elif c.passed:
             reason = f"slower than {chosen}" if chosen != FP32 else "not faster than fp32"
-            marked.append(replace(c, status=PASSED, note=_after(c.note, f"safe but {reason}; deleted")))
+            marked.append(replace(c, status=PASSED, note=then_note(c.note, f"safe but {reason}; deleted")))
         else:
             marked.append(c)
     return marked
 
 
-def _after(built: str, outcome: str) -> str:
+def then_note(built: str, outcome: str) -> str:
     """What building found (groups kept in fp32, norms fused), then what became of the candidate."""
     return f"{built}; {outcome}" if built else outcome

@@ -38,6 +38,10 @@ class _Tables:
     inputs: list[str]  # the fused op's inputs after x: the positions, the cos table, the sin table
     half: int  # half the head dimension: where rotate_half cuts
 
+    def fit(self, site: _Site) -> bool:
+        """Whether `site` cuts x where these tables do (q and k may share tables, cut differently)."""
+        return site.cut is None or (site.cut[0] == self.half and site.cut[1] >= 2 * self.half)
+
 
 @dataclass(frozen=True)
 class _Site:
@@ -62,8 +66,7 @@ def fuse_rotary(model: onnx.ModelProto, base_dir: Path | None = None, max_positi
         if key not in made:
             made[key] = _tables(graph, site, max_positions, len(made))
         tables = made[key]
-        # each site's own cut: q and k may share tables but be cut differently
-        if tables is not None and (site.cut is None or (site.cut[0] == tables.half and site.cut[1] >= 2 * tables.half)):
+        if tables is not None and tables.fit(site):
             fusions.append(Fusion(site.nodes, helper.make_node(
                 FUSED_OP, [site.x, *tables.inputs], list(site.nodes[-1].output),
                 name=f"{site.nodes[-1].name or 'rope'}_fused_{len(fusions)}", domain=FUSED_DOMAIN, interleaved=0)))
@@ -101,8 +104,7 @@ def _site(graph: GraphIndex, add: onnx.NodeProto, plain: onnx.NodeProto, rotated
         cos, sin = graph.other_input(plain, x), graph.other_input(rotated, concat_out)
         if cos is None or sin is None:
             continue
-        order = {id(node): i for i, node in enumerate(graph.nodes)}
-        nodes = sorted((*cutters, negated, concat, plain, rotated, add), key=lambda node: order[id(node)])
+        nodes = sorted((*cutters, negated, concat, plain, rotated, add), key=lambda node: graph.position[id(node)])
         return _Site(tuple(nodes), x, cos, sin, cut) if nodes[-1] is add else None
     return None
 
@@ -113,7 +115,7 @@ def _halves(graph: GraphIndex, low: str, high: str) -> tuple[str, tuple[onnx.Nod
     split = graph.producer.get(low)
     if split is not None and split.op_type == "Split" and list(split.output) == [low, high]:
         if _axis(split) not in _LAST_AXES or not _even(graph, split) or any(
-                len(graph.readers.get(out, [])) != 1 or out in graph.outputs for out in split.output):
+                graph.sole_reader(out) is None for out in split.output):
             return None
         return split.input[0], (split,), None
     first, second = graph.made_by(low, "Slice"), graph.made_by(high, "Slice")
